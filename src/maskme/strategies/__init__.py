@@ -1,0 +1,22 @@
+"""Strategies: the registry, the base class and the built-in strategies."""
+
+from maskme.strategies.base import BatchView, InvalidValues, Strategy, StrategyContext, StrategyParams
+from maskme.strategies.registry import (
+    available_strategies,
+    get_strategy,
+    register_strategy,
+    unregister_strategy,
+)
+from maskme.strategies import drop as _drop  # noqa: F401  (registers the built-in)
+
+__all__ = [
+    "BatchView",
+    "InvalidValues",
+    "Strategy",
+    "StrategyContext",
+    "StrategyParams",
+    "available_strategies",
+    "get_strategy",
+    "register_strategy",
+    "unregister_strategy",
+]

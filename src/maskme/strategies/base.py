@@ -1,0 +1,166 @@
+"""The contract every strategy, built-in or custom, follows.
+
+A strategy transforms the values of one field, a column at a time. The engine
+hands it a Polars ``String`` series in which missing values (null, and the empty
+string) are already null, and puts missing values back afterwards, so a strategy
+never sees and never invents a missing value. The strategy returns a series of
+the same length with nulls where its input had nulls.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar, Literal
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict
+
+from maskme.errors import RecordError
+
+__all__ = [
+    "StrategyParams",
+    "StrategyContext",
+    "BatchView",
+    "Strategy",
+    "InvalidValues",
+]
+
+
+class StrategyParams(BaseModel):
+    """Base of every strategy's parameter model: frozen, and unknown names are rejected."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+@dataclass(frozen=True, kw_only=True)
+class StrategyContext:
+    """What a strategy instance receives when a plan is built.
+
+    ``key`` is the secret named by the params' ``key`` (if any), already loaded
+    from the environment or a key file. ``base_dir`` is where relative paths in
+    the params (hierarchy files) are resolved: the policy file's folder.
+    """
+
+    field_path: str
+    key: bytes | None = None
+    base_dir: Path = field(default_factory=Path.cwd)
+    seed: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchView:
+    """The part of a batch a strategy may look at besides its own column.
+
+    ``record_numbers`` holds the 1-based record number of each value, so a
+    strategy can draw per-record randomness that does not depend on how the
+    input was cut into batches. ``column`` returns another field's values
+    aligned with this column (for ``consistent_by``), as a ``String`` series.
+    """
+
+    record_numbers: pl.Series
+    column: Callable[[str], pl.Series]
+
+
+class InvalidValues(Exception):
+    """Raised inside ``apply`` when values cannot be parsed; the engine turns it into a RecordError.
+
+    ``positions`` are 0-based indices into the column given to ``apply``.
+    """
+
+    def __init__(self, positions: list[int], expected: str) -> None:
+        self.positions = positions
+        self.expected = expected
+        super().__init__(f"{len(positions)} values are not {expected}")
+
+
+class Strategy(ABC):
+    """A named, parametrized, vectorized transformation of one field's values.
+
+    Subclasses set ``name``, ``Params`` and the declared properties, and
+    implement :meth:`apply`. A strategy that needs to see the whole column before
+    it transforms anything sets ``two_pass = True`` and implements
+    :meth:`observe`; the engine then reads the input twice.
+
+    Notes
+    -----
+    Each strategy's docstring says what privacy it gives and what it does not.
+    """
+
+    name: ClassVar[str]
+    Params: ClassVar[type[StrategyParams]]
+
+    #: Same input, params and key give the same output.
+    deterministic: ClassVar[bool] = True
+    #: Whoever holds the key (or nothing, for some strategies) can recover the input.
+    reversible: ClassVar[bool] = False
+    #: The output has the input's type: a number stays a number, a date a date.
+    keeps_type: ClassVar[bool] = False
+    #: Removes the field instead of transforming its values.
+    removes_field: ClassVar[bool] = False
+    #: Needs a first pass over the whole column (:meth:`observe`) before :meth:`apply`.
+    two_pass: ClassVar[bool] = False
+
+    def __init__(self, params: StrategyParams, context: StrategyContext) -> None:
+        self.params = params
+        self.context = context
+
+    @classmethod
+    def key_name(cls, params: StrategyParams) -> str | None:
+        """Name of the policy key these params need, or None."""
+        return getattr(params, "key", None)
+
+    @classmethod
+    def requires_key(cls, params: StrategyParams) -> bool:
+        """Whether these params cannot run without a key."""
+        return False
+
+    def required_fields(self) -> list[str]:
+        """Other field paths whose values :meth:`apply` reads through ``BatchView.column``."""
+        return []
+
+    def output_keeps_type(self) -> bool:
+        """Whether this instance's output has the input's type (may depend on params)."""
+        return self.keeps_type
+
+    def observe(self, values: pl.Series, batch: BatchView) -> None:  # noqa: B027
+        """Collect what the second pass needs; called for every batch when ``two_pass``."""
+
+    @abstractmethod
+    def apply(self, values: pl.Series, batch: BatchView) -> pl.Series:
+        """Return the transformed values: same length, null where the input is null."""
+
+    def _resolve_invalid(
+        self,
+        values: pl.Series,
+        invalid: pl.Series,
+        result: pl.Series,
+        *,
+        expected: str,
+        on_invalid: Literal["error", "null", "keep"] = "error",
+    ) -> pl.Series:
+        """Apply the ``on_invalid`` choice to the positions where parsing failed."""
+        if not invalid.any():
+            return result
+        if on_invalid == "error":
+            positions = invalid.arg_true().to_list()
+            raise InvalidValues(positions, expected)
+        if on_invalid == "null":
+            return pl.select(pl.when(invalid).then(None).otherwise(result)).to_series()
+        return pl.select(pl.when(invalid).then(values).otherwise(result)).to_series()
+
+
+def record_error_from(
+    error: InvalidValues, record_numbers: pl.Series, field_path: str
+) -> RecordError:
+    """Turn an InvalidValues raised by a strategy into a RecordError on the first bad record."""
+    first = record_numbers[error.positions[0]]
+    more = len(error.positions) - 1
+    tail = f" ({more:,} more in this batch)" if more else ""
+    return RecordError(
+        f"not {error.expected}{tail}; fix the data, or set on_invalid: null or keep in the policy",
+        record=int(first),
+        field=field_path,
+    )
