@@ -1,0 +1,5 @@
+"""Allow ``python -m maskme``."""
+
+from maskme.cli.app import main
+
+main()

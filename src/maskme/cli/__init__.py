@@ -1,0 +1,1 @@
+"""The ``maskme`` command line: thin commands over the library API."""
