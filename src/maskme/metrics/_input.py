@@ -1,0 +1,64 @@
+"""Turn the frames metrics receive into Polars frames of ``String`` columns."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import polars as pl
+
+from maskme.errors import MaskMeError, suggest
+
+__all__ = ["string_columns", "to_polars"]
+
+
+def to_polars(frame: Any) -> pl.DataFrame:
+    """Return ``frame`` as a Polars DataFrame, converting a pandas DataFrame.
+
+    Raises
+    ------
+    MaskMeError
+        When ``frame`` is neither a Polars nor a pandas DataFrame.
+    """
+    if isinstance(frame, pl.DataFrame):
+        return frame
+    if isinstance(frame, pl.LazyFrame):
+        return frame.collect()
+    module = type(frame).__module__
+    if module.startswith("pandas") and type(frame).__name__ == "DataFrame":
+        # The index carries no field, so it is dropped rather than turned into a column.
+        return pl.from_pandas(frame, include_index=False)
+    raise MaskMeError(
+        f"expected a Polars or pandas DataFrame, got {type(frame).__name__}; "
+        "pass a DataFrame, a file path, or '-' for standard input"
+    )
+
+
+def string_columns(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
+    """Select ``columns`` as ``String`` columns in which the empty string is null.
+
+    Any dtype is accepted and cast to its text form, so grouping never depends
+    on how a reader or a user typed a column. An empty string is a missing
+    value, as an empty CSV cell is.
+
+    Raises
+    ------
+    MaskMeError
+        When a column is not in the frame.
+    """
+    present = set(frame.columns)
+    missing = [name for name in columns if name not in present]
+    if missing:
+        name = missing[0]
+        raise MaskMeError(
+            f"field `{name}` not found in the data{suggest(name, frame.columns)}; "
+            f"the data has {len(frame.columns)} fields: check the quasi-identifier and "
+            "sensitive attribute names"
+        )
+    expressions = []
+    for name in dict.fromkeys(columns):
+        column = pl.col(name)
+        if frame.schema[name] != pl.String:
+            column = column.cast(pl.String)
+        expressions.append(pl.when(column == "").then(None).otherwise(column).alias(name))
+    return frame.select(expressions)

@@ -1,0 +1,264 @@
+"""Class statistics: the equivalence classes of a table and their sensitive values.
+
+:class:`ClassStatistics` is the accumulator every privacy model and risk
+measure is computed from. It reads batches, keeps one count per combination of
+quasi-identifier values and, per sensitive attribute, one count per
+(combination, sensitive value), and merges with another accumulator. Memory is
+bounded by the number of equivalence classes times the number of sensitive
+values per class, never by the number of records.
+
+:meth:`ClassStatistics.result` returns :class:`EquivalenceClasses`, the plain
+tables that the metric functions in :mod:`maskme.metrics.privacy` and
+:mod:`maskme.metrics.risk` take.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from maskme.errors import MaskMeError
+from maskme.metrics._input import string_columns, to_polars
+
+__all__ = ["SUPPRESSED_PATTERN", "ClassStatistics", "EquivalenceClasses", "count_classes"]
+
+#: A quasi-identifier value made only of ``*`` characters is a suppressed value
+#: (hierarchies write full suppression as ``*`` or as ``*****``).
+SUPPRESSED_PATTERN = r"^\*+$"
+
+# Pending partial tables are merged once they hold this many more rows than the
+# merged table, so memory stays proportional to the number of classes.
+_COMPACT_SLACK_ROWS = 200_000
+
+_RESERVED_NAMES = ("class_id", "count")
+
+
+@dataclass(frozen=True, kw_only=True)
+class EquivalenceClasses:
+    """The equivalence classes of a table, ready for the metric functions.
+
+    Attributes
+    ----------
+    quasi_identifiers
+        The quasi-identifier field paths, in the order given.
+    classes
+        One row per equivalence class: ``class_id`` (``UInt32``, 0-based), one
+        ``String`` column per quasi-identifier (null is a missing value, which
+        is a value of its own), and ``count``, the number of records. Rows are
+        sorted by the quasi-identifier values, nulls last, so ``class_id`` does
+        not depend on how the input was cut into batches.
+    histograms
+        Per sensitive attribute, one row per (class, value) that occurs:
+        ``class_id``, ``value`` (``String``; null counts the records whose
+        sensitive value is missing) and ``count``. Sorted by class and value.
+    suppressed_records
+        Records whose quasi-identifiers were all suppressed (``*``): they are in
+        no class and in no histogram.
+    """
+
+    quasi_identifiers: tuple[str, ...]
+    classes: pl.DataFrame
+    histograms: dict[str, pl.DataFrame] = field(default_factory=dict)
+    suppressed_records: int = 0
+
+    @property
+    def class_sizes(self) -> pl.Series:
+        """The number of records of each class, indexed by ``class_id``."""
+        return self.classes["count"]
+
+    @property
+    def records_in_classes(self) -> int:
+        """The number of records that belong to a class (all but the suppressed ones)."""
+        return int(self.classes["count"].sum())
+
+    @property
+    def records(self) -> int:
+        """The number of records read, suppressed ones included."""
+        return self.records_in_classes + self.suppressed_records
+
+    @property
+    def records_with_missing_quasi_identifiers(self) -> int:
+        """The number of records with at least one missing quasi-identifier value."""
+        if self.classes.height == 0:
+            return 0
+        has_missing = pl.any_horizontal(pl.col(name).is_null() for name in self.quasi_identifiers)
+        return int(self.classes.filter(has_missing)["count"].sum())
+
+
+class ClassStatistics:
+    """Accumulator of class counts and per-class sensitive value counts.
+
+    Parameters
+    ----------
+    quasi_identifiers
+        Field paths whose combination of values defines a class. At least one.
+    sensitive_attributes
+        Field paths whose values are counted per class.
+
+    Notes
+    -----
+    The lifecycle is ``update(batch)`` for each batch, ``merge(other)`` to
+    combine accumulators filled elsewhere (another batch range, a Spark
+    partition), then ``result()``. Counts are exact integers, so the result is
+    identical for any batching and any merge order.
+
+    A batch may be a Polars or pandas DataFrame with any dtypes: the needed
+    columns are cast to ``String`` and the empty string counts as missing.
+    A record whose quasi-identifier values all match :data:`SUPPRESSED_PATTERN`
+    is counted as suppressed and left out of every class and histogram. A
+    missing quasi-identifier value is grouped as a value of its own.
+    """
+
+    def __init__(
+        self, quasi_identifiers: Sequence[str], sensitive_attributes: Sequence[str] = ()
+    ) -> None:
+        self.quasi_identifiers = tuple(quasi_identifiers)
+        self.sensitive_attributes = tuple(dict.fromkeys(sensitive_attributes))
+        if not self.quasi_identifiers:
+            raise MaskMeError(
+                "no quasi-identifiers given: name at least one field whose values, "
+                "combined, can identify a person"
+            )
+        if len(set(self.quasi_identifiers)) != len(self.quasi_identifiers):
+            raise MaskMeError("a quasi-identifier is listed twice: list each field once")
+        reserved = [name for name in self.quasi_identifiers if name in _RESERVED_NAMES]
+        if reserved:
+            raise MaskMeError(
+                f"a quasi-identifier cannot be named `{reserved[0]}`, because the class table "
+                "uses that column name: rename the field before measuring"
+            )
+        overlap = set(self.quasi_identifiers) & set(self.sensitive_attributes)
+        if overlap:
+            name = min(overlap)
+            raise MaskMeError(
+                f"field `{name}` is both a quasi-identifier and a sensitive attribute: "
+                "a field can be only one of the two"
+            )
+        # Quasi-identifiers are renamed to positional names inside the
+        # accumulator, so no field name can collide with `value` or `count`.
+        self._keys = [f"q{index}" for index in range(len(self.quasi_identifiers))]
+        self._targets: list[str | None] = list(self.sensitive_attributes) or [None]
+        self._pending: dict[str | None, list[pl.DataFrame]] = {
+            target: [] for target in self._targets
+        }
+        self._merged: dict[str | None, pl.DataFrame | None] = {
+            target: None for target in self._targets
+        }
+        self._pending_rows = 0
+        self._suppressed = 0
+
+    @property
+    def suppressed_records(self) -> int:
+        """Suppressed records seen so far."""
+        return self._suppressed
+
+    def update(self, batch: object) -> None:
+        """Count the records of one batch."""
+        frame = string_columns(
+            to_polars(batch), [*self.quasi_identifiers, *self.sensitive_attributes]
+        )
+        renames = dict(zip(self.quasi_identifiers, self._keys, strict=True))
+        frame = frame.rename(renames)
+        suppressed = pl.all_horizontal(
+            pl.col(key).str.contains(SUPPRESSED_PATTERN).fill_null(False) for key in self._keys
+        )
+        flagged = frame.with_columns(suppressed.alias("_suppressed"))
+        self._suppressed += int(flagged["_suppressed"].sum())
+        kept = flagged.filter(~pl.col("_suppressed")).drop("_suppressed")
+        if kept.height == 0:
+            return
+        for target in self._targets:
+            if target is None:
+                partial = kept.group_by(self._keys).len(name="count")
+            else:
+                partial = (
+                    kept.rename({target: "value"})
+                    .group_by([*self._keys, "value"])
+                    .len(name="count")
+                )
+            self._pending[target].append(partial.with_columns(pl.col("count").cast(pl.UInt64)))
+            self._pending_rows += partial.height
+        self._compact_if_large()
+
+    def merge(self, other: ClassStatistics) -> None:
+        """Add the counts of ``other``, an accumulator over the same fields."""
+        if (
+            other.quasi_identifiers != self.quasi_identifiers
+            or other.sensitive_attributes != self.sensitive_attributes
+        ):
+            raise MaskMeError(
+                "cannot merge class statistics over different fields: both accumulators "
+                "need the same quasi-identifiers and sensitive attributes, in the same order"
+            )
+        self._suppressed += other._suppressed
+        for target in self._targets:
+            merged = other._merged[target]
+            if merged is not None:
+                self._pending[target].append(merged)
+                self._pending_rows += merged.height
+            self._pending[target].extend(other._pending[target])
+            self._pending_rows += sum(frame.height for frame in other._pending[target])
+        self._compact_if_large()
+
+    def result(self) -> EquivalenceClasses:
+        """Return the classes and histograms counted so far."""
+        self._compact()
+        empty_keys = {key: pl.String for key in self._keys}
+        base = self._merged[self._targets[0]]
+        if base is None:
+            base = pl.DataFrame(schema={**empty_keys, "count": pl.UInt64})
+        if self._targets[0] is not None:
+            base = base.group_by(self._keys).agg(pl.col("count").sum())
+        classes = base.sort(self._keys, nulls_last=True).with_row_index("class_id")
+
+        histograms: dict[str, pl.DataFrame] = {}
+        for target in self.sensitive_attributes:
+            counts = self._merged[target]
+            if counts is None:
+                counts = pl.DataFrame(schema={**empty_keys, "value": pl.String, "count": pl.UInt64})
+            histograms[target] = (
+                counts.join(
+                    classes.select(["class_id", *self._keys]), on=self._keys, nulls_equal=True
+                )
+                .select("class_id", "value", "count")
+                .sort(["class_id", "value"], nulls_last=True)
+            )
+        renames = dict(zip(self._keys, self.quasi_identifiers, strict=True))
+        return EquivalenceClasses(
+            quasi_identifiers=self.quasi_identifiers,
+            classes=classes.rename(renames).select("class_id", *self.quasi_identifiers, "count"),
+            histograms=histograms,
+            suppressed_records=self._suppressed,
+        )
+
+    def _compact_if_large(self) -> None:
+        merged_rows = sum(frame.height for frame in self._merged.values() if frame is not None)
+        if self._pending_rows > merged_rows + _COMPACT_SLACK_ROWS:
+            self._compact()
+
+    def _compact(self) -> None:
+        for target in self._targets:
+            pieces = self._pending[target]
+            if not pieces:
+                continue
+            merged = self._merged[target]
+            if merged is not None:
+                pieces = [merged, *pieces]
+            keys = self._keys if target is None else [*self._keys, "value"]
+            self._merged[target] = pl.concat(pieces).group_by(keys).agg(pl.col("count").sum())
+            self._pending[target] = []
+        self._pending_rows = 0
+
+
+def count_classes(
+    batches: Iterable[object],
+    quasi_identifiers: Sequence[str],
+    sensitive_attributes: Sequence[str] = (),
+) -> EquivalenceClasses:
+    """Count the equivalence classes of ``batches`` (DataFrames) in one call."""
+    statistics = ClassStatistics(quasi_identifiers, sensitive_attributes)
+    for batch in batches:
+        statistics.update(batch)
+    return statistics.result()
