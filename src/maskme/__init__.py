@@ -8,6 +8,8 @@ from maskme.errors import (
     PrivacyTargetError,
     RecordError,
 )
+from maskme.policy import Policy, load_policy
+from maskme.run import mask
 from maskme.strategies import Strategy, StrategyParams, register_strategy
 
 __version__ = "0.1.0"
@@ -16,11 +18,14 @@ __all__ = [
     "FormatError",
     "KeyMissingError",
     "MaskMeError",
+    "Policy",
     "PolicyError",
     "PrivacyTargetError",
     "RecordError",
     "Strategy",
     "StrategyParams",
     "register_strategy",
+    "load_policy",
+    "mask",
     "__version__",
 ]

@@ -16,6 +16,7 @@ __all__ = [
     "PolicyError",
     "PolicyProblem",
     "FormatError",
+    "UsageError",
     "RecordError",
     "KeyMissingError",
     "PrivacyTargetError",
@@ -61,6 +62,12 @@ class PolicyError(MaskMeError):
 
 class KeyMissingError(PolicyError):
     """A key the policy names is not available from its environment variable or file."""
+
+
+class UsageError(MaskMeError):
+    """The request itself is wrong (for example, the output path is the input file)."""
+
+    exit_code = 2
 
 
 class FormatError(MaskMeError):

@@ -1,0 +1,76 @@
+"""What every command shares: error reporting with exit codes, and progress on a terminal."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from maskme.engine import ProgressCallback
+from maskme.errors import MaskMeError
+
+__all__ = ["stderr", "fail_on_errors", "progress_bar", "configure_logging"]
+
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def configure_logging(verbose: bool) -> None:
+    """Send library logs to stderr: warnings by default, info with ``--verbose``."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="maskme: %(levelname)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@contextmanager
+def fail_on_errors() -> Iterator[None]:
+    """Turn MaskMe errors into a message on stderr and the error's exit status."""
+    try:
+        yield
+    except MaskMeError as error:
+        stderr.print(f"[bold red]error:[/] {error}", markup=True, highlight=False)
+        raise typer.Exit(error.exit_code) from None
+    except KeyboardInterrupt:
+        stderr.print("interrupted; nothing was written")
+        raise typer.Exit(130) from None
+    except BrokenPipeError:
+        raise typer.Exit(1) from None
+
+
+@contextmanager
+def progress_bar(description: str, enabled: bool) -> Iterator[ProgressCallback | None]:
+    """Show a rich progress bar on stderr when it is a terminal; yield its update callback."""
+    if not enabled or not stderr.is_terminal:
+        yield None
+        return
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("records {task.fields[records]:,}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=stderr, transient=True) as progress:
+        task = progress.add_task(description, total=None, records=0)
+
+        def update(records: int, bytes_read: int, total_bytes: int | None) -> None:
+            if total_bytes:
+                progress.update(task, completed=bytes_read, total=total_bytes, records=records)
+            else:
+                progress.update(task, records=records)
+
+        yield update

@@ -1,0 +1,454 @@
+"""The local engine: streams batches through the plan's strategies on one machine.
+
+A run reads the input once, or twice when a strategy needs the whole column
+first (``two_pass``). The output goes to a temporary file that is renamed into
+place only when every record was written and every check passed; standard
+output gets the finished file copied to it, so a failed run writes nothing
+anywhere.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol
+
+import numpy as np
+import polars as pl
+
+from maskme.engine.plan import Plan, PlannedField, build_plan
+from maskme.errors import FormatError, MaskMeError, PolicyError, PolicyProblem, UsageError
+from maskme.formats import (
+    Input,
+    atomic_output,
+    create_writer,
+    default_batch_size,
+    detect_format,
+    open_input,
+)
+from maskme.formats.base import Batch, FieldValues
+from maskme.formats.csv import CsvBatch, CsvDialect
+from maskme.formats.frame import FrameBatch
+from maskme.formats.json import JsonBatch
+from maskme.policy.model import Policy, load_policy
+from maskme.policy.paths import FieldPath, parse_field_path
+from maskme.strategies.base import BatchView, InvalidValues, record_error_from
+
+__all__ = ["RunObserver", "RunResult", "mask", "ProgressCallback"]
+
+logger = logging.getLogger(__name__)
+
+#: Called after each batch with (records done, bytes read, total bytes or None).
+ProgressCallback = Callable[[int, int, int | None], None]
+
+
+class RunObserver(Protocol):
+    """Receives each batch's fields before and after transformation (for measurement)."""
+
+    fields_before: Sequence[str]
+    fields_after: Sequence[str]
+
+    def update(self, before: pl.DataFrame | None, after: pl.DataFrame) -> None: ...
+
+
+@dataclass(kw_only=True)
+class RunResult:
+    """What a run did: counts, formats and where the output went."""
+
+    records: int = 0
+    input_format: str = ""
+    output_format: str = ""
+    destination: str | None = None
+    fields: dict[str, str] = field(default_factory=dict)
+    elapsed_seconds: float = 0.0
+    frame: Any = None
+    measurement: Any = None
+    target_misses: list[Any] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready summary (no data values)."""
+        summary: dict[str, Any] = {
+            "records": self.records,
+            "input_format": self.input_format,
+            "output_format": self.output_format,
+            "destination": self.destination,
+            "fields": dict(self.fields),
+            "elapsed_seconds": round(self.elapsed_seconds, 3),
+        }
+        if self.measurement is not None and hasattr(self.measurement, "to_dict"):
+            summary["measurement"] = self.measurement.to_dict()
+        return summary
+
+
+# -- applying a plan to one batch ---------------------------------------------------
+
+
+def _aligned(required: dict[str, FieldValues], record_index: np.ndarray | None) -> Callable[[str], pl.Series]:
+    def column(path: str) -> pl.Series:
+        found = required.get(path)
+        if found is None:
+            raise KeyError(f"field '{path}' was not declared in required_fields()")
+        if record_index is None:
+            return found.values
+        return found.values.gather(record_index)
+
+    return column
+
+
+def _missing_or_empty(values: pl.Series) -> tuple[pl.Series, pl.Series]:
+    empty = (values == "").fill_null(False)
+    if not empty.any():
+        return values, empty
+    prepared = pl.select(pl.when(pl.lit(empty)).then(None).otherwise(pl.lit(values))).to_series()
+    return prepared.alias(values.name), empty
+
+
+def apply_plan(plan: Plan, batch: Batch, matched: set[str]) -> None:
+    """Transform one batch in place."""
+    required: dict[str, FieldValues] = {}
+    for path in plan.required_paths:
+        found = batch.field_values(path)
+        if found is not None:
+            required[path.text] = found
+
+    for planned in plan.fields:
+        if planned.removes_field:
+            if batch.field_values(planned.path) is not None:
+                matched.add(planned.path.text)
+            batch.drop_field(planned.path)
+            continue
+        original = batch.field_values(planned.path)
+        if original is None:
+            continue
+        matched.add(planned.path.text)
+        _apply_field(planned, batch, original, required)
+
+    if plan.keep_paths is not None:
+        batch.keep_only(plan.keep_paths)
+
+
+def _apply_field(
+    planned: PlannedField, batch: Batch, original: FieldValues, required: dict[str, FieldValues]
+) -> None:
+    values = original.values
+    if values.dtype != pl.String:
+        values = values.cast(pl.String)
+    prepared, empty = _missing_or_empty(values)
+    record_numbers = batch.record_numbers(original.record_index, len(values))
+    view = BatchView(
+        record_numbers=record_numbers, column=_aligned(required, original.record_index)
+    )
+    try:
+        result = planned.strategy.apply(prepared, view)
+    except InvalidValues as error:
+        raise record_error_from(error, record_numbers, planned.path.text) from None
+    if len(result) != len(values):
+        raise MaskMeError(
+            f"strategy '{planned.rule.strategy}' returned {len(result)} values for "
+            f"{len(values)} in field `{planned.path.text}`; a strategy must keep the length"
+        )
+    if result.dtype != pl.String:
+        result = result.cast(pl.String)
+    # Missing values leave as they came: null stays null, empty stays empty.
+    restored = pl.select(
+        pl.when(pl.lit(values).is_null())
+        .then(None)
+        .when(pl.lit(empty))
+        .then(pl.lit(""))
+        .otherwise(pl.lit(result))
+    ).to_series()
+    batch.set_field_values(
+        planned.path, original, restored, keeps_type=planned.strategy.output_keeps_type()
+    )
+
+
+def observe_plan(plan: Plan, batch: Batch) -> None:
+    """Feed one batch to the two-pass strategies' first pass."""
+    required: dict[str, FieldValues] = {}
+    for path in plan.required_paths:
+        found = batch.field_values(path)
+        if found is not None:
+            required[path.text] = found
+    for planned in plan.fields:
+        if not planned.strategy.two_pass:
+            continue
+        original = batch.field_values(planned.path)
+        if original is None:
+            continue
+        values = original.values.cast(pl.String)
+        prepared, _ = _missing_or_empty(values)
+        view = BatchView(
+            record_numbers=batch.record_numbers(original.record_index, len(values)),
+            column=_aligned(required, original.record_index),
+        )
+        try:
+            planned.strategy.observe(prepared, view)
+        except InvalidValues as error:
+            raise record_error_from(error, view.record_numbers, planned.path.text) from None
+
+
+# -- converting batches between formats --------------------------------------------------
+
+
+def _convert(batch: Batch, output_format: str, header: list[str] | None) -> Batch:
+    if output_format == "dataframe":
+        return batch
+    if output_format == "csv":
+        if isinstance(batch, CsvBatch):
+            return batch
+        if isinstance(batch, FrameBatch):
+            text = batch.data.select(pl.all().cast(pl.String))
+            return CsvBatch(text, batch.first_record)
+        assert isinstance(batch, JsonBatch)
+        return _json_to_csv(batch, header)
+    if isinstance(batch, JsonBatch):
+        return batch
+    data = batch.data if isinstance(batch, (CsvBatch, FrameBatch)) else None
+    assert data is not None
+    return JsonBatch(data.select(pl.all().cast(pl.String)).to_dicts(), batch.first_record)
+
+
+def _json_to_csv(batch: JsonBatch, header: list[str] | None) -> CsvBatch:
+    from maskme.formats.json import _as_text
+
+    columns: dict[str, list[str | None]] = {name: [] for name in header or []}
+    for index, record in enumerate(batch.records):
+        for key in record:
+            if key not in columns:
+                if header is not None:
+                    raise FormatError(
+                        f"record {batch.first_record + index:,} has field `{key}` that the first "
+                        "records lacked; CSV output needs the same fields in every record"
+                    )
+                columns[key] = [None] * index
+        for key, values in columns.items():
+            values.append(_as_text(record.get(key)))
+    return CsvBatch(
+        pl.DataFrame({k: pl.Series(k, v, dtype=pl.String) for k, v in columns.items()}),
+        batch.first_record,
+    )
+
+
+# -- the run ---------------------------------------------------------------------------------
+
+
+@contextmanager
+def _output_stream(destination: str | Path) -> Iterator[BinaryIO]:
+    if str(destination) == "-":
+        with tempfile.TemporaryFile(prefix="maskme-out-") as spool:
+            yield spool
+            spool.seek(0)
+            shutil.copyfileobj(spool, sys.stdout.buffer, 1 << 20)
+            sys.stdout.buffer.flush()
+        return
+    with atomic_output(Path(destination)) as stream:
+        yield stream
+
+
+def _check_not_input(source: Any, destination: Any) -> None:
+    if str(destination) == "-" or str(source) == "-" or destination is None:
+        return
+    if not isinstance(source, (str, Path)):
+        return
+    source_path, target = Path(source), Path(destination)
+    same = source_path.resolve() == target.resolve()
+    if not same and target.exists():
+        try:
+            same = os.path.samefile(source_path, target)
+        except OSError:
+            same = False
+    if same:
+        raise UsageError(
+            f"the output {target} is the input file; MaskMe never overwrites its input, "
+            "so choose another output path"
+        )
+
+
+def _output_format(opened: Input, destination: Any, explicit: str | None) -> str:
+    if explicit is not None:
+        return detect_format(None, explicit)
+    if opened.format == "dataframe":
+        return "dataframe"
+    if str(destination) != "-":
+        path = Path(destination)
+        if path.suffix:
+            try:
+                return detect_format(path, None)
+            except FormatError:
+                pass
+    return opened.format
+
+
+def mask(
+    source: str | Path | Any,
+    policy: str | Path | Policy | dict[str, Any],
+    destination: str | Path | None = None,
+    *,
+    format: str | None = None,
+    output_format: str | None = None,
+    delimiter: str | None = None,
+    output_delimiter: str | None = None,
+    encoding: str | None = None,
+    batch_size: int | None = None,
+    seed: int | None = None,
+    progress: ProgressCallback | None = None,
+    observers: Sequence[RunObserver] = (),
+    check: Callable[[RunResult], None] | None = None,
+) -> RunResult:
+    """Apply ``policy`` to ``source`` and write ``destination``.
+
+    ``source`` is a path, ``-`` for stdin, or a pandas or Polars DataFrame (then
+    ``destination`` is None and ``RunResult.frame`` is a DataFrame of the same
+    kind). ``check`` runs after the last record and before the output is moved
+    into place; raising there leaves no output.
+    """
+    started = time.perf_counter()
+    resolved_policy = load_policy(policy)
+    size = batch_size or default_batch_size()
+    if size < 1:
+        raise FormatError(f"batch size must be a positive integer, got {size}")
+
+    opened = open_input(source, format=format, delimiter=delimiter, encoding=encoding)
+    with opened:
+        if opened.format != "dataframe":
+            if destination is None:
+                raise UsageError(
+                    "a destination is required when the source is a file; pass a path or '-'"
+                )
+            _check_not_input(source, destination)
+        reader = opened.reader
+        header = reader.top_level_fields()
+        plan = build_plan(resolved_policy, header, seed=seed)
+        target_format = _output_format(opened, destination, output_format)
+        result = RunResult(
+            input_format=opened.format,
+            output_format=target_format,
+            destination=None if destination is None else str(destination),
+            fields={p.path.text: p.rule.strategy for p in plan.fields},
+        )
+
+        if plan.two_pass:
+            for batch in reader.batches(size):
+                observe_plan(plan, batch)
+
+        if target_format == "dataframe":
+            _run_to_frame(plan, opened, size, result, progress, observers)
+        else:
+            dialect = _output_dialect(opened, target_format, output_delimiter)
+            with _output_stream(destination) as stream:  # type: ignore[arg-type]
+                writer = create_writer(stream, target_format, dialect=dialect)
+                matched = _stream_batches(
+                    plan, opened, size, result, progress, observers, writer.write, target_format
+                )
+                writer.finish()
+                _check_matched(plan, matched)
+                result.elapsed_seconds = time.perf_counter() - started
+                if check is not None:
+                    check(result)
+        result.elapsed_seconds = time.perf_counter() - started
+    logger.info("masked %d records in %.2f s", result.records, result.elapsed_seconds)
+    return result
+
+
+def _output_dialect(opened: Input, target_format: str, delimiter: str | None) -> CsvDialect | None:
+    if target_format != "csv":
+        return None
+    dialect = opened.dialect or CsvDialect()
+    if delimiter is not None:
+        if len(delimiter) != 1:
+            raise FormatError("the output delimiter must be one character")
+        dialect = CsvDialect(
+            delimiter=delimiter,
+            line_terminator=dialect.line_terminator,
+            bom=dialect.bom,
+            quote_style=dialect.quote_style,
+        )
+    return dialect
+
+
+def _stream_batches(
+    plan: Plan,
+    opened: Input,
+    size: int,
+    result: RunResult,
+    progress: ProgressCallback | None,
+    observers: Sequence[RunObserver],
+    emit: Callable[[Batch], None],
+    target_format: str,
+) -> set[str]:
+    matched: set[str] = set()
+    header: list[str] | None = None
+    before_paths = _observer_paths(observers, "fields_before")
+    after_paths = _observer_paths(observers, "fields_after")
+    for batch in opened.reader.batches(size):
+        before = batch.frame(before_paths) if before_paths else None
+        apply_plan(plan, batch, matched)
+        if observers:
+            after = batch.frame(after_paths)
+            for observer in observers:
+                observer.update(
+                    before.select(list(observer.fields_before)) if before is not None and observer.fields_before else None,
+                    after.select(list(observer.fields_after)),
+                )
+        converted = _convert(batch, target_format, header)
+        if target_format == "csv" and isinstance(converted, CsvBatch) and header is None:
+            header = list(converted.data.columns)
+        emit(converted)
+        result.records += batch.length
+        if progress is not None:
+            progress(result.records, opened.reader.bytes_read, opened.reader.total_bytes)
+    return matched
+
+
+def _observer_paths(observers: Sequence[RunObserver], attribute: str) -> list[FieldPath]:
+    names: dict[str, None] = {}
+    for observer in observers:
+        for name in getattr(observer, attribute):
+            names[name] = None
+    return [parse_field_path(name) for name in names]
+
+
+def _check_matched(plan: Plan, matched: set[str]) -> None:
+    unmatched = [path for path in plan.deferred_paths if path not in matched]
+    if not unmatched:
+        return
+    policy = plan.policy
+    raise PolicyError(
+        [
+            PolicyProblem(
+                message=f"field '{path}' matches nothing in the input; nothing was written",
+                path=f"fields.{path}",
+                line=policy.line_of("fields", path),
+                source=policy.source,
+            )
+            for path in unmatched
+        ]
+    )
+
+
+def _run_to_frame(
+    plan: Plan,
+    opened: Input,
+    size: int,
+    result: RunResult,
+    progress: ProgressCallback | None,
+    observers: Sequence[RunObserver],
+) -> None:
+    parts: list[pl.DataFrame] = []
+
+    def collect(batch: Batch) -> None:
+        assert isinstance(batch, FrameBatch)
+        parts.append(batch.data)
+
+    _stream_batches(plan, opened, size, result, progress, observers, collect, "dataframe")
+    frame = pl.concat(parts, how="vertical_relaxed") if parts else pl.DataFrame()
+    result.frame = frame.to_pandas() if opened.frame_kind == "pandas" else frame
+

@@ -1,0 +1,176 @@
+"""Plans: a policy resolved against one input, with keys loaded and strategies built.
+
+Building a plan checks everything that can be checked before a record is
+written: field paths against the input's columns (with a did-you-mean), keys
+present, strategy set-up (hierarchy files readable). Every problem is
+reported at once as a :class:`~maskme.errors.PolicyError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from maskme.errors import MaskMeError, PolicyError, PolicyProblem, suggest
+from maskme.policy.keys import load_keys
+from maskme.policy.model import FieldRule, Policy
+from maskme.policy.paths import FieldPath, parse_field_path
+from maskme.strategies.base import Strategy, StrategyContext
+
+__all__ = ["Plan", "PlannedField", "build_plan"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlannedField:
+    """One field rule ready to run."""
+
+    path: FieldPath
+    rule: FieldRule
+    strategy: Strategy
+    required: tuple[FieldPath, ...] = ()
+
+    @property
+    def removes_field(self) -> bool:
+        return self.strategy.removes_field
+
+
+@dataclass(frozen=True, kw_only=True)
+class Plan:
+    """A policy resolved against one input."""
+
+    policy: Policy
+    fields: tuple[PlannedField, ...]
+    #: For ``default: drop``: the paths that stay (listed fields, quasi-identifiers, sensitive).
+    keep_paths: tuple[FieldPath, ...] | None
+    #: Fields that other fields' strategies read (``consistent_by``), extracted before any change.
+    required_paths: tuple[FieldPath, ...] = ()
+    #: Paths whose presence is only known after reading every record (JSON input).
+    deferred_paths: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def two_pass(self) -> bool:
+        """Whether a strategy needs to see the whole input before the output is written."""
+        return any(planned.strategy.two_pass for planned in self.fields)
+
+
+def _problem(policy: Policy, message: str, *path: str) -> PolicyProblem:
+    return PolicyProblem(
+        message=message, path=".".join(path), line=policy.line_of(*path), source=policy.source
+    )
+
+
+def build_plan(
+    policy: Policy, columns: Sequence[str] | None, *, seed: int | None = None
+) -> Plan:
+    """Resolve ``policy`` against an input whose top-level fields are ``columns``.
+
+    ``columns`` is None when records may differ in their fields (JSON): then a
+    path that matches no record is reported at the end of the run instead.
+    """
+    problems: list[PolicyProblem] = []
+    known = list(columns) if columns is not None else None
+
+    def check_exists(text: str, *policy_path: str) -> None:
+        if known is None or text in known:
+            return
+        listed = ", ".join(known[:30]) + (", ..." if len(known) > 30 else "")
+        problems.append(
+            _problem(
+                policy,
+                f"field '{text}' matches nothing in the input{suggest(text, known)} "
+                f"(fields: {listed})",
+                *policy_path,
+            )
+        )
+
+    for path_text in policy.fields:
+        check_exists(path_text, "fields", path_text)
+    for name in policy.quasi_identifiers:
+        check_exists(name, "quasi_identifiers", name)
+    for name in policy.sensitive_attributes:
+        check_exists(name, "sensitive_attributes", name)
+
+    key_names = {
+        name: policy.line_of("keys", name)
+        for rule in policy.fields.values()
+        if (name := rule.strategy_class.key_name(rule.params)) is not None and name in policy.keys
+    }
+    keys: dict[str, bytes] = {}
+    try:
+        keys = load_keys(
+            policy.keys,
+            key_names,
+            base_dir=policy.base_dir,
+            policy_source=policy.source,
+            lines=key_names,
+        )
+    except PolicyError as error:
+        problems.extend(error.problems)
+
+    planned: list[PlannedField] = []
+    required: dict[str, FieldPath] = {}
+    for path_text, rule in policy.fields.items():
+        strategy_cls = rule.strategy_class
+        key_name = strategy_cls.key_name(rule.params)
+        context = StrategyContext(
+            field_path=path_text,
+            key=keys.get(key_name) if key_name else None,
+            base_dir=policy.base_dir,
+            seed=seed,
+        )
+        try:
+            strategy = strategy_cls(rule.params, context)
+        except MaskMeError as error:
+            problems.append(_problem(policy, str(error), "fields", path_text))
+            continue
+        except (ValueError, OSError) as error:
+            problems.append(_problem(policy, f"strategy '{rule.strategy}': {error}", "fields", path_text))
+            continue
+        needs = []
+        for other in strategy.required_fields():
+            try:
+                other_path = parse_field_path(other)
+            except ValueError as error:
+                problems.append(_problem(policy, str(error), "fields", path_text))
+                continue
+            if other_path.walks_arrays:
+                problems.append(
+                    _problem(
+                        policy,
+                        f"'{other}' walks an array; a field read by another strategy must have "
+                        "one value per record",
+                        "fields",
+                        path_text,
+                    )
+                )
+                continue
+            check_exists(other, "fields", path_text)
+            needs.append(other_path)
+            required[other] = other_path
+        planned.append(
+            PlannedField(
+                path=parse_field_path(path_text),
+                rule=rule,
+                strategy=strategy,
+                required=tuple(needs),
+            )
+        )
+
+    if problems:
+        raise PolicyError(problems)
+
+    keep_paths = None
+    if policy.default == "drop":
+        kept = [p.path for p in planned if not p.removes_field]
+        kept += [parse_field_path(name) for name in policy.quasi_identifiers]
+        kept += [parse_field_path(name) for name in policy.sensitive_attributes]
+        keep_paths = tuple(kept)
+
+    deferred = tuple(policy.fields) if known is None else ()
+    return Plan(
+        policy=policy,
+        fields=tuple(planned),
+        keep_paths=keep_paths,
+        required_paths=tuple(required.values()),
+        deferred_paths=deferred,
+    )

@@ -1,0 +1,288 @@
+"""Readers and writers for CSV, JSON and JSONL files, stdin/stdout, and DataFrames.
+
+:func:`open_input` turns a source into a :class:`~maskme.formats.base.Reader`
+of batches; :func:`create_writer` writes batches back in a format. Standard
+input is first copied to a temporary file, so a run can read it twice and
+detect its format; text in another encoding is transcoded to UTF-8 the same
+way.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO, Literal
+
+import polars as pl
+
+from maskme.errors import FormatError
+from maskme.formats.base import Batch, FieldValues, Reader, Writer
+from maskme.formats.csv import CsvDialect, CsvReader, CsvWriter, detect_dialect
+from maskme.formats.frame import FrameReader, is_dataframe, to_polars
+from maskme.formats.json import (
+    JsonArrayReader,
+    JsonArrayWriter,
+    JsonLinesReader,
+    JsonLinesWriter,
+)
+from maskme.policy.paths import parse_field_path
+
+__all__ = [
+    "Batch",
+    "CsvDialect",
+    "DEFAULT_BATCH_SIZE",
+    "FieldValues",
+    "FORMATS",
+    "Input",
+    "Reader",
+    "Writer",
+    "create_writer",
+    "detect_format",
+    "open_input",
+    "read_field_batches",
+]
+
+Format = Literal["csv", "json", "jsonl"]
+FORMATS: tuple[str, ...] = ("csv", "json", "jsonl")
+#: Records per batch unless a caller or MASKME_BATCH_SIZE sets another size.
+DEFAULT_BATCH_SIZE = 65_536
+_EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+}
+
+
+def default_batch_size() -> int:
+    """Return MASKME_BATCH_SIZE when set to a positive integer, else DEFAULT_BATCH_SIZE."""
+    raw = os.environ.get("MASKME_BATCH_SIZE")
+    if raw is None:
+        return DEFAULT_BATCH_SIZE
+    try:
+        size = int(raw)
+    except ValueError:
+        raise FormatError(f"MASKME_BATCH_SIZE must be a positive integer, got {raw!r}") from None
+    if size < 1:
+        raise FormatError(f"MASKME_BATCH_SIZE must be a positive integer, got {size}")
+    return size
+
+
+def detect_format(path: Path | None, explicit: str | None, sample: bytes = b"") -> Format:
+    """Choose the format: the explicit one, else the file extension, else the first byte."""
+    if explicit is not None:
+        if explicit not in FORMATS:
+            raise FormatError(f"unknown format '{explicit}'; expected one of csv, json, jsonl")
+        return explicit  # type: ignore[return-value]
+    if path is not None:
+        found = _EXTENSIONS.get(path.suffix.lower())
+        if found is not None:
+            return found  # type: ignore[return-value]
+    start = sample.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if start == b"[":
+        return "json"
+    if start == b"{":
+        return "jsonl"
+    if path is not None and path.suffix:
+        raise FormatError(
+            f"{path}: cannot tell the format from the extension '{path.suffix}'; "
+            "pass --format csv, json or jsonl"
+        )
+    return "csv"
+
+
+@dataclass(kw_only=True)
+class Input:
+    """An opened source: its reader, format, CSV dialect and what to clean up."""
+
+    reader: Reader
+    format: Format | Literal["dataframe"]
+    name: str
+    path: Path | None = None
+    dialect: CsvDialect | None = None
+    encoding: str = "utf-8"
+    frame_kind: str | None = None
+    _temporary: list[Path] = field(default_factory=list)
+
+    def close(self) -> None:
+        """Close the reader and delete temporary copies of stdin or transcoded input."""
+        self.reader.close()
+        for path in self._temporary:
+            path.unlink(missing_ok=True)
+        self._temporary.clear()
+
+    def __enter__(self) -> Input:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _is_utf8(encoding: str) -> bool:
+    return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
+
+
+def _spool_stdin(directory: str | None) -> Path:
+    handle, name = tempfile.mkstemp(prefix="maskme-stdin-", dir=directory)
+    with os.fdopen(handle, "wb") as spool:
+        shutil.copyfileobj(sys.stdin.buffer, spool, 1 << 20)
+    return Path(name)
+
+
+def _transcode_to_utf8(path: Path, encoding: str) -> Path:
+    handle, name = tempfile.mkstemp(prefix="maskme-utf8-", suffix=path.suffix)
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        with path.open("rb") as source, os.fdopen(handle, "wb") as target:
+            while chunk := source.read(1 << 20):
+                target.write(decoder.decode(chunk).encode("utf-8"))
+            target.write(decoder.decode(b"", final=True).encode("utf-8"))
+    except UnicodeDecodeError as error:
+        Path(name).unlink(missing_ok=True)
+        raise FormatError(f"{path}: not valid {encoding} at byte {error.start:,}") from None
+    return Path(name)
+
+
+def open_input(
+    source: str | Path | Any,
+    *,
+    format: str | None = None,
+    delimiter: str | None = None,
+    encoding: str | None = None,
+) -> Input:
+    """Open a path, ``-`` (stdin) or a DataFrame as an :class:`Input`.
+
+    Raises
+    ------
+    FormatError
+        When the file is missing, unreadable, or not in the requested format.
+    """
+    if is_dataframe(source) or isinstance(source, pl.LazyFrame):
+        frame, kind = to_polars(source)
+        return Input(reader=FrameReader(frame), format="dataframe", name="DataFrame", frame_kind=kind)
+
+    encoding = encoding or "utf-8"
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise FormatError(f"unknown encoding '{encoding}'") from None
+
+    temporary: list[Path] = []
+    if str(source) == "-":
+        path = _spool_stdin(None)
+        temporary.append(path)
+        name = "<stdin>"
+        original: Path | None = None
+    else:
+        path = Path(source)
+        name = str(path)
+        original = path
+        if not path.exists():
+            raise FormatError(f"input file not found: {path}")
+        if path.is_dir():
+            raise FormatError(f"input is a folder, not a file: {path}")
+    try:
+        if not _is_utf8(encoding):
+            converted = _transcode_to_utf8(path, encoding)
+            temporary.append(converted)
+            path = converted
+        with path.open("rb") as stream:
+            sample = stream.read(64)
+        chosen = detect_format(original, format, sample)
+        reader: Reader
+        dialect = None
+        if chosen == "csv":
+            dialect = detect_dialect(path, delimiter=delimiter, label=name)
+            reader = CsvReader(path, dialect)
+        elif chosen == "json":
+            reader = JsonArrayReader(path)
+        else:
+            reader = JsonLinesReader(path)
+    except BaseException:
+        for item in temporary:
+            item.unlink(missing_ok=True)
+        raise
+    _rename_reader_path(reader, name)
+    return Input(
+        reader=reader,
+        format=chosen,
+        name=name,
+        path=original,
+        dialect=dialect,
+        encoding=encoding,
+        _temporary=temporary,
+    )
+
+
+def _rename_reader_path(reader: Reader, name: str) -> None:
+    # Messages should name what the user gave, not a temporary copy.
+    if hasattr(reader, "label"):
+        reader.label = name
+
+
+def create_writer(
+    stream: BinaryIO, format: str, *, dialect: CsvDialect | None = None
+) -> Writer:
+    """Return a writer of ``format`` on a binary stream."""
+    if format == "csv":
+        return CsvWriter(stream, dialect or CsvDialect())
+    if format == "json":
+        return JsonArrayWriter(stream)
+    if format == "jsonl":
+        return JsonLinesWriter(stream)
+    raise FormatError(f"unknown format '{format}'; expected one of csv, json, jsonl")
+
+
+def read_field_batches(
+    source: str | Path | Any,
+    fields: Sequence[str],
+    *,
+    format: str | None = None,
+    batch_size: int | None = None,
+    delimiter: str | None = None,
+    encoding: str | None = None,
+) -> Iterator[pl.DataFrame]:
+    """Yield batches of the given fields as String columns named by field path.
+
+    Works on CSV, JSON and JSONL files, ``-`` for stdin, and DataFrames. A
+    field missing from a record is null in that row.
+    """
+    paths = [parse_field_path(name) for name in fields]
+    size = batch_size or default_batch_size()
+    with open_input(source, format=format, delimiter=delimiter, encoding=encoding) as opened:
+        top = opened.reader.top_level_fields()
+        if top is not None:
+            missing = [path.text for path in paths if path.text not in top]
+            if missing:
+                raise FormatError(
+                    f"{opened.name}: field not found: {', '.join(missing)} "
+                    f"(fields: {', '.join(top)})"
+                )
+        for batch in opened.reader.batches(size):
+            yield batch.frame(paths)
+
+
+@contextmanager
+def atomic_output(destination: Path) -> Iterator[BinaryIO]:
+    """Open a temporary file beside ``destination``; rename it into place only on success."""
+    directory = destination.resolve().parent
+    if not directory.is_dir():
+        raise FormatError(f"output folder not found: {directory}")
+    handle, name = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".part", dir=directory)
+    temporary = Path(name)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            yield stream
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    os.replace(temporary, destination)

@@ -1,0 +1,273 @@
+"""CSV: dialect detection, a streaming reader of String columns, and a writer.
+
+Every column is read as text (no type inference), so ``007`` and ``1.10``
+leave as they came. An unquoted empty cell is null and a quoted ``""`` is the
+empty string; both are written back the same way. The output keeps the input's
+delimiter, line ending, byte-order mark and quoting style unless told otherwise.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import BinaryIO, Literal
+
+import polars as pl
+
+from maskme.errors import FormatError
+from maskme.formats.base import Batch, FieldValues, Reader, Writer
+from maskme.policy.paths import FieldPath
+
+__all__ = ["CsvDialect", "detect_dialect", "CsvReader", "CsvWriter", "CsvBatch"]
+
+CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
+SAMPLE_BYTES = 256 * 1024
+SAMPLE_ROWS = 200
+
+QuoteStyle = Literal["necessary", "always"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class CsvDialect:
+    """How a CSV file is written: delimiter, line ending, byte-order mark, quoting."""
+
+    delimiter: str = ","
+    line_terminator: str = "\n"
+    bom: bool = False
+    quote_style: QuoteStyle = "necessary"
+
+
+def detect_dialect(path: Path, *, delimiter: str | None = None, label: str | None = None) -> CsvDialect:
+    """Detect a UTF-8 CSV file's dialect from its first rows.
+
+    The delimiter is the one candidate (``,``, ``;``, tab, ``|``) that splits
+    every sampled row into the same number (more than one) of fields. When two
+    candidates qualify, or none does while the header contains a candidate,
+    detection stops with a FormatError asking for ``--delimiter`` rather than
+    guessing.
+    """
+    label = label or str(path)
+    with path.open("rb") as stream:
+        sample = stream.read(SAMPLE_BYTES)
+        complete = len(sample) < SAMPLE_BYTES
+    bom = sample.startswith(b"\xef\xbb\xbf")
+    if bom:
+        sample = sample[3:]
+    try:
+        text = sample.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if complete or error.start < len(sample) - 4:
+            raise FormatError(
+                f"{label}: not valid UTF-8 at byte {error.start:,}; "
+                "pass --encoding (for example latin-1 or cp1252)"
+            ) from None
+        text = sample[: error.start].decode("utf-8")
+
+    line_terminator = "\r\n" if "\r\n" in text.split("\n", 1)[0] + "\n" else "\n"
+    if delimiter is None:
+        delimiter = _detect_delimiter(text, complete, label)
+    elif len(delimiter) != 1:
+        raise FormatError(f"the delimiter must be one character, got {len(delimiter)} characters")
+
+    header = text.split("\n", 1)[0].rstrip("\r")
+    fields = header.split(delimiter) if header else []
+    always_quoted = bool(fields) and all(
+        len(field) >= 2 and field.startswith('"') and field.endswith('"') for field in fields
+    )
+    return CsvDialect(
+        delimiter=delimiter,
+        line_terminator=line_terminator,
+        bom=bom,
+        quote_style="always" if always_quoted else "necessary",
+    )
+
+
+def _detect_delimiter(text: str, complete: bool, label: str) -> str:
+    if not complete:
+        # Only whole rows count: drop the row the sample cut in two.
+        text = text[: text.rfind("\n") + 1] or text
+    qualified: dict[str, int] = {}
+    for candidate in CANDIDATE_DELIMITERS:
+        rows = csv.reader(io.StringIO(text), delimiter=candidate, quotechar='"', strict=False)
+        counts = set()
+        try:
+            for index, row in enumerate(rows):
+                if index >= SAMPLE_ROWS:
+                    break
+                if row:
+                    counts.add(len(row))
+        except csv.Error:
+            continue
+        if len(counts) == 1 and (count := counts.pop()) > 1:
+            qualified[candidate] = count
+    if len(qualified) == 1:
+        return next(iter(qualified))
+    names = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+    if len(qualified) > 1:
+        found = " and ".join(names[c] for c in qualified)
+        raise FormatError(
+            f"{label}: cannot tell the delimiter: {found} both split every row evenly; "
+            "pass --delimiter"
+        )
+    header = text.split("\n", 1)[0]
+    if any(candidate in header for candidate in CANDIDATE_DELIMITERS):
+        raise FormatError(
+            f"{label}: cannot tell the delimiter: no candidate splits every row into the same "
+            "number of fields; pass --delimiter"
+        )
+    return ","  # one column: no delimiter occurs at all
+
+
+class CsvBatch(Batch):
+    """A batch of CSV records: a Polars DataFrame of String columns."""
+
+    def __init__(self, frame: pl.DataFrame, first_record: int) -> None:
+        self.data = frame
+        self.first_record = first_record
+
+    @property
+    def length(self) -> int:
+        return self.data.height
+
+    def _column_name(self, path: FieldPath) -> str | None:
+        return path.text if path.text in self.data.columns else None
+
+    def field_values(self, path: FieldPath) -> FieldValues | None:
+        name = self._column_name(path)
+        if name is None:
+            return None
+        return FieldValues(values=self.data.get_column(name))
+
+    def set_field_values(
+        self, path: FieldPath, original: FieldValues, new: pl.Series, *, keeps_type: bool
+    ) -> None:
+        name = self._column_name(path)
+        if name is not None:
+            self.data = self.data.with_columns(new.cast(pl.String).alias(name))
+
+    def drop_field(self, path: FieldPath) -> None:
+        name = self._column_name(path)
+        if name is not None:
+            self.data = self.data.drop(name)
+
+    def keep_only(self, paths: Sequence[FieldPath]) -> None:
+        wanted = {path.text for path in paths}
+        self.data = self.data.select([c for c in self.data.columns if c in wanted])
+
+    def frame(self, paths: Sequence[FieldPath]) -> pl.DataFrame:
+        columns = []
+        for path in paths:
+            if path.text in self.data.columns:
+                columns.append(self.data.get_column(path.text).alias(path.text))
+            else:
+                columns.append(pl.Series(path.text, [None] * self.length, dtype=pl.String))
+        return pl.DataFrame(columns) if columns else pl.DataFrame(height=self.length)
+
+
+class CsvReader(Reader):
+    """Streams a UTF-8 CSV file (with a header row) as batches of String columns."""
+
+    def __init__(self, path: Path, dialect: CsvDialect) -> None:
+        self.path = path
+        self.label = str(path)
+        self.dialect = dialect
+        self.total_bytes = path.stat().st_size
+        self._header = self._read_header()
+
+    def _read_header(self) -> list[str]:
+        with self.path.open("r", encoding="utf-8-sig", newline="") as stream:
+            try:
+                header = next(csv.reader(stream, delimiter=self.dialect.delimiter), None)
+            except csv.Error as error:
+                raise FormatError(f"{self.label}: invalid CSV header: {error}") from None
+        if not header:
+            raise FormatError(f"{self.label}: the file is empty; expected a header row")
+        seen: set[str] = set()
+        for name in header:
+            if name in seen:
+                raise FormatError(
+                    f"{self.label}: column '{name}' appears twice in the header; rename one"
+                )
+            seen.add(name)
+        return header
+
+    def top_level_fields(self) -> list[str]:
+        return list(self._header)
+
+    def batches(self, batch_size: int) -> Iterator[Batch]:
+        frame = pl.scan_csv(
+            self.path,
+            separator=self.dialect.delimiter,
+            has_header=True,
+            infer_schema=False,
+            quote_char='"',
+            raise_if_empty=False,
+        )
+        first = 1
+        try:
+            for chunk in frame.collect_batches(chunk_size=batch_size):
+                if chunk.height == 0:
+                    continue
+                if chunk.columns != self._header:
+                    chunk.columns = self._header
+                yield CsvBatch(chunk, first)
+                first += chunk.height
+                # An estimate for progress: Polars does not report its read offset.
+                self.bytes_read = min(self.total_bytes or 0, self.bytes_read + _estimate_bytes(chunk))
+        except pl.exceptions.PolarsError as error:
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise FormatError(
+                f"{self.label}: invalid CSV after record {first - 1:,}: {reason}. "
+                "Check the delimiter (--delimiter) and that quotes are closed"
+            ) from None
+        if first == 1:
+            # A header and no records: one empty batch, so the writer still writes the header.
+            empty = pl.DataFrame({name: pl.Series([], dtype=pl.String) for name in self._header})
+            yield CsvBatch(empty, 1)
+        self.bytes_read = self.total_bytes or 0
+
+
+def _estimate_bytes(chunk: pl.DataFrame) -> int:
+    if chunk.height == 0 or chunk.width == 0:
+        return 0
+    lengths = chunk.select(pl.sum_horizontal(pl.all().str.len_bytes().fill_null(0)).sum())
+    return int(lengths.item() or 0) + chunk.height * chunk.width
+
+
+class CsvWriter(Writer):
+    """Writes CSV batches in a given dialect; the header goes out with the first batch."""
+
+    def __init__(self, stream: BinaryIO, dialect: CsvDialect) -> None:
+        super().__init__(stream)
+        self.dialect = dialect
+        self._started = False
+        self._columns: list[str] | None = None
+
+    def write(self, batch: Batch) -> None:
+        assert isinstance(batch, CsvBatch)
+        data = batch.data
+        if self._columns is None:
+            self._columns = data.columns
+            if self.dialect.bom:
+                self.stream.write(b"\xef\xbb\xbf")
+        data.write_csv(
+            self.stream,
+            include_header=not self._started,
+            separator=self.dialect.delimiter,
+            line_terminator=self.dialect.line_terminator,
+            quote_char='"',
+            quote_style=self.dialect.quote_style,
+        )
+        self._started = True
+
+    def write_frame(self, data: pl.DataFrame) -> None:
+        """Write a DataFrame of String columns (records from a non-CSV source)."""
+        self.write(CsvBatch(data, 1))
+
+
+def with_delimiter(dialect: CsvDialect, delimiter: str | None) -> CsvDialect:
+    """Return the dialect with another delimiter, when one is given."""
+    return dialect if delimiter is None else replace(dialect, delimiter=delimiter)

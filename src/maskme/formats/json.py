@@ -1,0 +1,448 @@
+"""JSON (one top-level array of objects) and JSONL (one object per line).
+
+Records are parsed with numbers kept as their original text
+(:class:`JsonNumber`), so ``1.10`` and integers of any size leave unchanged;
+key order and Unicode are kept. A top-level array is streamed element by
+element, never loaded whole. JSONL ignores blank lines and reports a malformed
+line by its number.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+import orjson
+import polars as pl
+
+from maskme.errors import FormatError
+from maskme.formats.base import Batch, FieldValues, Reader, Writer
+from maskme.policy.paths import FieldPath, PathSegment
+
+__all__ = ["JsonNumber", "JsonBatch", "JsonArrayReader", "JsonLinesReader", "JsonArrayWriter",
+           "JsonLinesWriter"]
+
+READ_CHUNK = 1 << 20
+#: Largest single record the array reader buffers before it reports the input as malformed.
+MAX_RECORD_BYTES = 64 << 20
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
+_WHITESPACE = " \t\r\n"
+
+
+class JsonNumber(str):
+    """A JSON number, kept as the exact text it had in the input."""
+
+    __slots__ = ()
+
+
+def _dump_default(value: Any) -> Any:
+    if isinstance(value, JsonNumber):
+        return orjson.Fragment(str(value))
+    if isinstance(value, str):
+        return str(value)
+    raise TypeError(f"cannot write a value of type {type(value).__name__} as JSON")
+
+
+def dump_record(record: Any) -> bytes:
+    """Serialize one record, writing JsonNumber values as raw numbers."""
+    return orjson.dumps(record, default=_dump_default, option=orjson.OPT_PASSTHROUGH_SUBCLASS)
+
+
+_decoder = json.JSONDecoder(
+    parse_int=JsonNumber, parse_float=JsonNumber, parse_constant=JsonNumber
+)
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return dump_record(value).decode("utf-8")
+
+
+# -- batches --------------------------------------------------------------------
+
+
+class JsonBatch(Batch):
+    """A batch of JSON records, as Python dicts in input order."""
+
+    def __init__(self, records: list[dict[str, Any]], first_record: int) -> None:
+        self.records = records
+        self.first_record = first_record
+        self._locations: dict[str, list[tuple[Any, Any]]] = {}
+
+    @property
+    def length(self) -> int:
+        return len(self.records)
+
+    def _walk(self, path: FieldPath) -> tuple[list[tuple[Any, Any]], list[int]]:
+        """Return (container, key) for every value at ``path``, and each value's record index."""
+        locations: list[tuple[Any, Any]] = []
+        owners: list[int] = []
+        segments = path.segments
+        for index, record in enumerate(self.records):
+            _collect(record, segments, 0, locations, owners, index)
+        return locations, owners
+
+    def field_values(self, path: FieldPath) -> FieldValues | None:
+        if not path.walks_arrays and len(path.segments) == 1:
+            key = path.top_key
+            present = [key in record for record in self.records]
+            if not any(present):
+                return None
+            values = [_as_text(record.get(key)) for record in self.records]
+            self._locations[path.text] = [
+                (record, key) if here else (None, None)
+                for record, here in zip(self.records, present, strict=True)
+            ]
+            return FieldValues(values=pl.Series(path.text, values, dtype=pl.String))
+        locations, owners = self._walk(path)
+        if not locations:
+            return None
+        self._locations[path.text] = locations
+        values = [_as_text(container[key]) for container, key in locations]
+        return FieldValues(
+            values=pl.Series(path.text, values, dtype=pl.String),
+            record_index=np.asarray(owners, dtype=np.int64),
+        )
+
+    def set_field_values(
+        self, path: FieldPath, original: FieldValues, new: pl.Series, *, keeps_type: bool
+    ) -> None:
+        locations = self._locations.pop(path.text)
+        for (container, key), value in zip(locations, new.to_list(), strict=True):
+            if container is None:  # the record has no such key: it stays absent
+                continue
+            old = container[key]
+            if value is None or old is None:
+                container[key] = None if value is None else value
+                continue
+            if keeps_type and isinstance(old, JsonNumber) and _JSON_NUMBER.fullmatch(value):
+                container[key] = JsonNumber(value)
+            elif keeps_type and isinstance(old, bool) and value in ("true", "false"):
+                container[key] = value == "true"
+            else:
+                container[key] = value
+
+    def drop_field(self, path: FieldPath) -> None:
+        parent = FieldPath(path.text, path.segments[:-1]) if len(path.segments) > 1 else None
+        last = path.segments[-1]
+        containers = [record for record in self.records] if parent is None else []
+        if parent is not None:
+            locations, _ = self._walk(parent)
+            containers = [container[key] for container, key in locations]
+        for container in containers:
+            if isinstance(container, dict):
+                container.pop(last.key, None)
+            elif isinstance(container, list) and parent is not None:
+                for element in container:
+                    if isinstance(element, dict):
+                        element.pop(last.key, None)
+
+    def keep_only(self, paths: Sequence[FieldPath]) -> None:
+        tree: dict[str, Any] = {}
+        for path in paths:
+            node = tree
+            for segment in path.segments:
+                node = node.setdefault(segment.key, {})
+            node["\0leaf"] = True
+        for record in self.records:
+            _prune(record, tree)
+
+    def frame(self, paths: Sequence[FieldPath]) -> pl.DataFrame:
+        columns = []
+        for path in paths:
+            if path.walks_arrays:
+                raise FormatError(
+                    f"field `{path.text}` walks an array; measurement needs one value per record"
+                )
+            values = []
+            for record in self.records:
+                node: Any = record
+                for segment in path.segments:
+                    node = node.get(segment.key) if isinstance(node, dict) else None
+                values.append(_as_text(node))
+            columns.append(pl.Series(path.text, values, dtype=pl.String))
+        return pl.DataFrame(columns) if columns else pl.DataFrame(height=self.length)
+
+
+def _collect(
+    node: Any,
+    segments: tuple[PathSegment, ...],
+    depth: int,
+    locations: list[tuple[Any, Any]],
+    owners: list[int],
+    owner: int,
+) -> None:
+    if not isinstance(node, dict):
+        return
+    segment = segments[depth]
+    if segment.key not in node:
+        return
+    last = depth == len(segments) - 1
+    if not segment.each_element:
+        if last:
+            locations.append((node, segment.key))
+            owners.append(owner)
+        else:
+            _collect(node[segment.key], segments, depth + 1, locations, owners, owner)
+        return
+    elements = node[segment.key]
+    if not isinstance(elements, list):
+        return
+    for position, element in enumerate(elements):
+        if last:
+            locations.append((elements, position))
+            owners.append(owner)
+        else:
+            _collect(element, segments, depth + 1, locations, owners, owner)
+
+
+def _prune(node: Any, tree: dict[str, Any]) -> None:
+    if isinstance(node, list):
+        for element in node:
+            _prune(element, tree)
+        return
+    if not isinstance(node, dict):
+        return
+    for key in list(node):
+        subtree = tree.get(key)
+        if subtree is None:
+            del node[key]
+        elif "\0leaf" not in subtree:
+            _prune(node[key], subtree)
+
+
+# -- readers ---------------------------------------------------------------------
+
+
+class JsonLinesReader(Reader):
+    """Streams a JSONL file: one object per line, blank lines ignored."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.label = str(path)
+        self.total_bytes = path.stat().st_size
+
+    def batches(self, batch_size: int) -> Iterator[Batch]:
+        records: list[dict[str, Any]] = []
+        first = 1
+        with self.path.open("rb") as stream:
+            for line_number, raw in enumerate(stream, start=1):
+                self.bytes_read += len(raw)
+                if line_number == 1 and raw.startswith(codecs.BOM_UTF8):
+                    raw = raw[3:]
+                if not raw.strip():
+                    continue
+                record = self._parse(raw, line_number)
+                records.append(record)
+                if len(records) >= batch_size:
+                    yield JsonBatch(records, first)
+                    first += len(records)
+                    records = []
+        if records:
+            yield JsonBatch(records, first)
+
+    def _parse(self, raw: bytes, line_number: int) -> dict[str, Any]:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise FormatError(
+                f"{self.label}: line {line_number:,}: not valid UTF-8 at byte {error.start}"
+            ) from None
+        try:
+            record, end = _decoder.raw_decode(text.strip(_WHITESPACE))
+        except json.JSONDecodeError as error:
+            raise FormatError(
+                f"{self.label}: line {line_number:,}: invalid JSON at column {error.colno}: "
+                f"{error.msg}"
+            ) from None
+        if end != len(text.strip(_WHITESPACE)):
+            raise FormatError(
+                f"{self.label}: line {line_number:,}: extra data after the JSON object; "
+                "JSONL has one object per line"
+            )
+        if not isinstance(record, dict):
+            raise FormatError(
+                f"{self.label}: line {line_number:,}: expected a JSON object, got "
+                f"{_kind_name(record)}"
+            )
+        return record
+
+
+def _kind_name(value: Any) -> str:
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, JsonNumber):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if value is None:
+        return "null"
+    return "a boolean" if isinstance(value, bool) else type(value).__name__
+
+
+class JsonArrayReader(Reader):
+    """Streams the objects of a top-level JSON array without loading the whole file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.label = str(path)
+        self.total_bytes = path.stat().st_size
+
+    def batches(self, batch_size: int) -> Iterator[Batch]:
+        records: list[dict[str, Any]] = []
+        first = 1
+        for record in self._records():
+            records.append(record)
+            if len(records) >= batch_size:
+                yield JsonBatch(records, first)
+                first += len(records)
+                records = []
+        if records:
+            yield JsonBatch(records, first)
+
+    def _records(self) -> Iterator[dict[str, Any]]:
+        with self.path.open("rb") as stream:
+            scanner = _ArrayScanner(stream, self)
+            yield from scanner.records()
+
+
+class _ArrayScanner:
+    """Incremental parser of ``[ {...}, {...} ]`` over a byte stream."""
+
+    def __init__(self, stream: BinaryIO, reader: JsonArrayReader) -> None:
+        self.stream = stream
+        self.reader = reader
+        self.decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        self.buffer = ""
+        self.position = 0
+        self.eof = False
+        self.lines_before = 0  # newlines in text already discarded from the buffer
+
+    def _read_more(self) -> None:
+        chunk = self.stream.read(READ_CHUNK)
+        self.reader.bytes_read += len(chunk)
+        try:
+            text = self.decoder.decode(chunk, final=not chunk)
+        except UnicodeDecodeError:
+            raise FormatError(f"{self.reader.label}: not valid UTF-8") from None
+        discarded = self.buffer[: self.position]
+        self.lines_before += discarded.count("\n")
+        self.buffer = self.buffer[self.position :] + text
+        self.position = 0
+        self.eof = not chunk
+
+    def _skip_whitespace(self) -> str:
+        while True:
+            while self.position < len(self.buffer) and self.buffer[self.position] in _WHITESPACE:
+                self.position += 1
+            if self.position < len(self.buffer):
+                return self.buffer[self.position]
+            if self.eof:
+                return ""
+            self._read_more()
+
+    def _error(self, message: str, position: int | None = None) -> FormatError:
+        at = self.position if position is None else position
+        line = self.lines_before + self.buffer.count("\n", 0, at) + 1
+        return FormatError(f"{self.reader.label}: line {line:,}: {message}")
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        first = self._skip_whitespace()
+        if first != "[":
+            if first == "{":
+                raise self._error(
+                    "expected a top-level array of objects; for one object per line use "
+                    "--format jsonl"
+                )
+            raise self._error("expected a top-level JSON array")
+        self.position += 1
+        number = 0
+        expect_value = True
+        while True:
+            char = self._skip_whitespace()
+            if char == "":
+                raise self._error("unexpected end of file: the array is not closed with ']'")
+            if char == "]" and (number == 0 or not expect_value):
+                self.position += 1
+                break
+            if not expect_value:
+                if char != ",":
+                    raise self._error("expected ',' or ']' after a record")
+                self.position += 1
+                expect_value = True
+                continue
+            number += 1
+            record = self._decode_record(number)
+            if not isinstance(record, dict):
+                raise self._error(f"record {number:,}: expected a JSON object, got {_kind_name(record)}")
+            yield record
+            expect_value = False
+        if self._skip_whitespace() != "":
+            raise self._error("extra data after the top-level array")
+
+    def _decode_record(self, number: int) -> Any:
+        while True:
+            try:
+                record, end = _decoder.raw_decode(self.buffer, self.position)
+            except json.JSONDecodeError as error:
+                pending = len(self.buffer) - self.position
+                if self.eof or pending > MAX_RECORD_BYTES:
+                    raise self._error(f"record {number:,}: invalid JSON: {error.msg}", error.pos) from None
+                self._read_more()
+                continue
+            if end == len(self.buffer) and not self.eof:
+                # A number or literal at the very end may continue in the next chunk.
+                self._read_more()
+                continue
+            self.position = end
+            return record
+
+
+# -- writers ---------------------------------------------------------------------
+
+
+class JsonLinesWriter(Writer):
+    """Writes one JSON object per line."""
+
+    def write(self, batch: Batch) -> None:
+        assert isinstance(batch, JsonBatch)
+        self.stream.write(b"".join(dump_record(record) + b"\n" for record in batch.records))
+
+    def write_frame(self, data: pl.DataFrame) -> None:
+        """Write a DataFrame of String columns, one object per row, values as strings."""
+        self.write(JsonBatch(data.to_dicts(), 1))
+
+
+class JsonArrayWriter(Writer):
+    """Writes a top-level JSON array, one record per line."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        super().__init__(stream)
+        self._count = 0
+        self.stream.write(b"[")
+
+    def write(self, batch: Batch) -> None:
+        assert isinstance(batch, JsonBatch)
+        parts = []
+        for record in batch.records:
+            parts.append(b"\n" if self._count == 0 else b",\n")
+            parts.append(dump_record(record))
+            self._count += 1
+        self.stream.write(b"".join(parts))
+
+    def write_frame(self, data: pl.DataFrame) -> None:
+        """Write a DataFrame of String columns, one object per row, values as strings."""
+        self.write(JsonBatch(data.to_dicts(), 1))
+
+    def finish(self) -> None:
+        self.stream.write(b"\n]\n" if self._count else b"]\n")

@@ -1,0 +1,68 @@
+"""Load the secrets a policy names, from the environment or from key files."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from maskme.errors import KeyMissingError, PolicyProblem
+from maskme.policy.model import KeySource
+
+__all__ = ["load_keys"]
+
+
+def load_keys(
+    sources: Mapping[str, KeySource],
+    names: Iterable[str],
+    *,
+    base_dir: Path,
+    policy_source: str | None,
+    lines: Mapping[str, int | None] | None = None,
+) -> dict[str, bytes]:
+    """Return the key bytes for each requested name, or raise listing every missing key.
+
+    An environment variable's value is encoded as UTF-8. A key file is read as
+    bytes, with one trailing newline (LF or CRLF) removed, so a file written by
+    ``echo`` works. An empty key counts as missing.
+    """
+    keys: dict[str, bytes] = {}
+    problems: list[PolicyProblem] = []
+    for name in sorted(set(names)):
+        source = sources[name]
+        line = (lines or {}).get(name)
+
+        def missing(message: str, name: str = name, line: int | None = line) -> None:
+            problems.append(
+                PolicyProblem(message=message, path=f"keys.{name}", line=line, source=policy_source)
+            )
+
+        if source.env is not None:
+            value = os.environ.get(source.env)
+            if not value:
+                missing(
+                    f"key '{name}' is missing: environment variable {source.env} is not set "
+                    "or empty; set it to the secret key"
+                )
+                continue
+            keys[name] = value.encode("utf-8")
+        else:
+            path = Path(source.file or "")
+            if not path.is_absolute():
+                path = base_dir / path
+            try:
+                data = path.read_bytes()
+            except OSError as error:
+                missing(f"key '{name}' is missing: cannot read key file {path}: {error.strerror}")
+                continue
+            if data.endswith(b"\r\n"):
+                data = data[:-2]
+            elif data.endswith(b"\n"):
+                data = data[:-1]
+            if not data:
+                missing(f"key '{name}' is missing: key file {path} is empty")
+                continue
+            keys[name] = data
+    if problems:
+        raise KeyMissingError(problems)
+    return keys
