@@ -1,0 +1,285 @@
+"""``maskme measure``: privacy, risk and utility of a data file, as a table or JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from maskme.cli.app import app
+from maskme.cli.common import configure_logging, fail_on_errors
+from maskme.metrics import Measurement, SensitiveAttributeMeasures, measure
+from maskme.metrics.risk import DEFAULT_RISK_THRESHOLD
+
+
+@app.command("measure")
+def measure_command(
+    data: Annotated[
+        str, typer.Argument(help="CSV, JSON or JSONL file to measure, or - for stdin.")
+    ],
+    quasi_identifiers: Annotated[
+        str | None,
+        typer.Option(
+            "--quasi-identifiers",
+            "-q",
+            help="Comma-separated field paths that define the equivalence classes.",
+        ),
+    ] = None,
+    sensitive: Annotated[
+        str | None,
+        typer.Option("--sensitive", "-s", help="Comma-separated sensitive attribute field paths."),
+    ] = None,
+    ordered: Annotated[
+        str | None,
+        typer.Option(
+            "--ordered",
+            help="Comma-separated sensitive attributes whose values are ordered "
+            "(numbers, or text in lexicographic order); t-closeness uses the rank distance.",
+        ),
+    ] = None,
+    hierarchy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--hierarchy",
+            help="FIELD=FILE: hierarchy of a sensitive attribute, for the hierarchical "
+            "distance of t-closeness. Repeat for several attributes.",
+        ),
+    ] = None,
+    policy: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy",
+            "-p",
+            help="Policy file; supplies the quasi-identifiers, sensitive attributes "
+            "and target k not given as options.",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the JSON report instead of tables.")
+    ] = False,
+    data_format: Annotated[
+        str | None,
+        typer.Option("--format", help="Input format: csv, json or jsonl. Detected when omitted."),
+    ] = None,
+    delimiter: Annotated[
+        str | None, typer.Option("--delimiter", help="CSV delimiter. Detected when omitted.")
+    ] = None,
+    encoding: Annotated[
+        str | None, typer.Option("--encoding", help="Input text encoding (default UTF-8).")
+    ] = None,
+    batch_size: Annotated[
+        int | None,
+        typer.Option("--batch-size", min=1, help="Records read per batch."),
+    ] = None,
+    k: Annotated[
+        int | None,
+        typer.Option(
+            "--k",
+            min=1,
+            help="Count the records in classes smaller than this k (default: the policy's).",
+        ),
+    ] = None,
+    l: Annotated[
+        int | None,
+        typer.Option(
+            "--l", min=2, help="The l of recursive (c,l)-diversity (default: the distinct l)."
+        ),
+    ] = None,
+    risk_threshold: Annotated[
+        float,
+        typer.Option(
+            "--risk-threshold",
+            min=0.0,
+            max=1.0,
+            help="Re-identification risk (0 to 1) above which a record counts as at risk.",
+        ),
+    ] = DEFAULT_RISK_THRESHOLD,
+    population: Annotated[
+        Path | None,
+        typer.Option(
+            "--population",
+            help="Population counts for the journalist risk: a file with the "
+            "quasi-identifier columns and a `count` column.",
+        ),
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log progress to stderr.")
+    ] = False,
+) -> None:
+    """Measure k-anonymity, l-diversity, t-closeness, re-identification risk and utility."""
+    configure_logging(verbose)
+    with fail_on_errors():
+        sensitive_attributes = _sensitive_attributes(sensitive, ordered, hierarchy or [])
+        result = measure(
+            data,
+            quasi_identifiers=quasi_identifiers,
+            sensitive_attributes=sensitive_attributes,
+            policy=policy,
+            format=data_format,
+            batch_size=batch_size,
+            delimiter=delimiter,
+            encoding=encoding,
+            population=population,
+            k=k,
+            l=l,
+            risk_threshold=risk_threshold,
+        )
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), indent=2, allow_nan=False))
+        return
+    console = Console(soft_wrap=False, highlight=False)
+    for table in summary_tables(result):
+        console.print(table)
+
+
+def _sensitive_attributes(
+    sensitive: str | None, ordered: str | None, hierarchies: list[str]
+) -> dict[str, dict[str, Any]] | None:
+    """Combine --sensitive, --ordered and --hierarchy into the library's mapping."""
+    names = _split(sensitive)
+    ordered_names = _split(ordered)
+    by_field: dict[str, str] = {}
+    for entry in hierarchies:
+        name, separator, path = entry.partition("=")
+        if not separator or not name.strip() or not path.strip():
+            raise typer.BadParameter(
+                f"expected FIELD=FILE, got '{entry}'", param_hint="--hierarchy"
+            )
+        by_field[name.strip()] = path.strip()
+    if not names and (ordered_names or by_field):
+        raise typer.BadParameter(
+            "--ordered and --hierarchy describe sensitive attributes: name them with --sensitive",
+            param_hint="--sensitive",
+        )
+    if not names:
+        return None
+    for name in [*ordered_names, *by_field]:
+        if name not in names:
+            raise typer.BadParameter(
+                f"`{name}` is not among the --sensitive attributes", param_hint="--sensitive"
+            )
+    mapping: dict[str, dict[str, Any]] = {}
+    for name in names:
+        kind = "ordered" if name in ordered_names else "categorical"
+        mapping[name] = {"kind": kind, "hierarchy": by_field.get(name)}
+    return mapping
+
+
+def _split(text: str | None) -> list[str]:
+    return [name.strip() for name in (text or "").split(",") if name.strip()]
+
+
+def summary_tables(result: Measurement) -> list[Table]:
+    """Return the rich tables that show a measurement to people."""
+    anonymity = result.anonymity
+    overview = Table(title="Equivalence classes and risk", show_header=False)
+    overview.add_column("measure", style="bold")
+    overview.add_column("value", justify="right")
+    rows: list[tuple[str, str]] = [
+        ("quasi-identifiers", ", ".join(result.quasi_identifiers)),
+        ("records", f"{result.records:,}"),
+        ("suppressed records", _count_and_share(result.suppressed_records, result.records)),
+        (
+            "records with a missing quasi-identifier",
+            _count_and_share(result.records_with_missing_quasi_identifiers, result.records),
+        ),
+        ("equivalence classes", f"{anonymity.classes:,}"),
+        ("k (smallest class)", _number(anonymity.k)),
+        ("unique records (class of 1)", f"{anonymity.unique_records:,}"),
+    ]
+    if anonymity.target_k is not None and anonymity.records_below_k is not None:
+        rows.append(
+            (
+                f"records in classes below k={anonymity.target_k}",
+                _count_and_share(anonymity.records_below_k, anonymity.records),
+            )
+        )
+    risk = result.risk
+    rows += [
+        ("prosecutor risk: highest", _number(risk.prosecutor_highest)),
+        ("prosecutor risk: average", _number(risk.prosecutor_average)),
+        (
+            f"records with prosecutor risk above {risk.threshold:g}",
+            _count_and_share(risk.prosecutor_records_above_threshold, anonymity.records),
+        ),
+        ("marketer risk", _number(risk.marketer)),
+    ]
+    if risk.journalist_highest is not None:
+        rows += [
+            ("journalist risk: highest", _number(risk.journalist_highest)),
+            ("journalist risk: average", _number(risk.journalist_average)),
+        ]
+    utility = result.utility
+    rows += [
+        ("discernibility", f"{utility.discernibility:,}"),
+        ("average class size", _number(utility.average_class_size)),
+    ]
+    for name, value in rows:
+        overview.add_row(name, value)
+    tables = [overview]
+
+    if result.sensitive_attributes:
+        # One column per attribute, so the table stays narrow with many measures.
+        sensitive = Table(title="Sensitive attributes")
+        sensitive.add_column("measure", style="bold")
+        for measures in result.sensitive_attributes:
+            sensitive.add_column(measures.name, justify="right")
+        lines: list[tuple[str, list[str]]] = [
+            (
+                "t-closeness distance",
+                [m.to_dict()["distance"] for m in result.sensitive_attributes],
+            ),
+            ("distinct values", [f"{m.distinct_values:,}" for m in result.sensitive_attributes]),
+            ("distinct l", [_number(m.distinct_l) for m in result.sensitive_attributes]),
+            ("entropy l", [_number(m.entropy_l) for m in result.sensitive_attributes]),
+            ("recursive (c,l)", [_recursive(m) for m in result.sensitive_attributes]),
+            ("alpha", [_number(m.alpha) for m in result.sensitive_attributes]),
+            ("t", [_number(m.t_closeness) for m in result.sensitive_attributes]),
+            ("beta", [_number(m.beta_likeness) for m in result.sensitive_attributes]),
+            ("delta", [_number(m.delta_disclosure) for m in result.sensitive_attributes]),
+            (
+                "records with a missing value",
+                [f"{m.records_with_missing_values:,}" for m in result.sensitive_attributes],
+            ),
+            (
+                "classes with only missing values",
+                [f"{m.classes_without_values:,}" for m in result.sensitive_attributes],
+            ),
+        ]
+        for name, values in lines:
+            sensitive.add_row(name, *values)
+        tables.append(sensitive)
+    return tables
+
+
+def _recursive(measures: SensitiveAttributeMeasures) -> str:
+    """Show the smallest integer c that meets recursive (c, l), with its l."""
+    if measures.recursive_c is not None:
+        return f"({measures.recursive_c}, {measures.recursive_l})"
+    if measures.recursive_ratio is not None:
+        return f"(inf, {measures.recursive_l})"
+    return "-"
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if math.isinf(value):
+        return "inf"
+    return f"{value:.4g}"
+
+
+def _count_and_share(count: int, total: int) -> str:
+    if not total:
+        return f"{count:,}"
+    return f"{count:,} ({count / total:.2%})"
+
+
+__all__ = ["measure_command", "summary_tables"]

@@ -1,0 +1,199 @@
+"""``maskme.measure``: measure a file or a DataFrame in one call."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from maskme.errors import MaskMeError
+from maskme.metrics._input import string_columns, to_polars
+from maskme.metrics.classes import ClassStatistics
+from maskme.metrics.measurement import (
+    Measurement,
+    SensitiveAttributesArgument,
+    SensitiveAttributeSpec,
+    measure_classes,
+    sensitive_attribute_specs,
+)
+from maskme.metrics.risk import DEFAULT_RISK_THRESHOLD
+
+__all__ = ["measure", "resolve_fields"]
+
+logger = logging.getLogger(__name__)
+
+
+def measure(
+    source: str | PathLike[str] | Any,
+    *,
+    quasi_identifiers: Sequence[str] | str | None = None,
+    sensitive_attributes: SensitiveAttributesArgument = None,
+    policy: Any = None,
+    format: str | None = None,
+    batch_size: int | None = None,
+    delimiter: str | None = None,
+    encoding: str | None = None,
+    population: str | PathLike[str] | Any = None,
+    k: int | None = None,
+    l: int | None = None,
+    risk_threshold: float = DEFAULT_RISK_THRESHOLD,
+) -> Measurement:
+    """Measure the privacy, risk and utility of a table.
+
+    Parameters
+    ----------
+    source
+        A CSV, JSON or JSONL file path, ``"-"`` for standard input, or a Polars
+        or pandas DataFrame (any dtypes: the fields are measured as text).
+    quasi_identifiers
+        Field paths that define the equivalence classes; a comma-separated
+        string is split. Defaults to the policy's.
+    sensitive_attributes
+        Field paths whose disclosure is measured, as a list of names
+        (categorical) or a mapping of name to kind (``"categorical"``,
+        ``"ordered"``, ``"hierarchical"``) or to ``{"kind": ..., "hierarchy":
+        path}``. Defaults to the policy's.
+    policy
+        A :class:`maskme.policy.Policy`, or a policy file path. Supplies the
+        fields not given and ``k`` from its privacy targets.
+    format, batch_size, delimiter, encoding
+        Passed to the reader; the format is detected when None.
+    population
+        Population counts for the journalist risk: a file or DataFrame with
+        one column per quasi-identifier and a ``count`` column.
+    k
+        Report the records in classes smaller than ``k``. Defaults to the
+        policy's target k.
+    l
+        The l of recursive (c, l)-diversity. Defaults to each attribute's
+        distinct l.
+    risk_threshold
+        Records whose prosecutor or journalist risk is above this count as at risk.
+
+    Returns
+    -------
+    Measurement
+        The typed result; ``to_dict()`` gives the JSON report.
+
+    Notes
+    -----
+    The source is read in batches and only class counts are kept, so memory
+    is bounded by the number of equivalence classes. Every number is exact
+    and the same for any batch size.
+    """
+    quasi_identifiers_list, specs, target_k = resolve_fields(
+        quasi_identifiers=quasi_identifiers,
+        sensitive_attributes=sensitive_attributes,
+        policy=policy,
+    )
+    if k is None:
+        k = target_k
+    fields = [*quasi_identifiers_list, *(spec.name for spec in specs)]
+    statistics = ClassStatistics(quasi_identifiers_list, [spec.name for spec in specs])
+    for batch in _batches(source, fields, format, batch_size, delimiter, encoding):
+        statistics.update(batch)
+    classes = statistics.result()
+    logger.debug(
+        "measured %d records in %d equivalence classes", classes.records, classes.classes.height
+    )
+    population_frame = None
+    if population is not None:
+        population_frame = _read_population(population, quasi_identifiers_list, delimiter)
+    return measure_classes(
+        classes,
+        specs,
+        k=k,
+        l=l,
+        risk_threshold=risk_threshold,
+        population=population_frame,
+    )
+
+
+def resolve_fields(
+    *,
+    quasi_identifiers: Sequence[str] | str | None,
+    sensitive_attributes: SensitiveAttributesArgument,
+    policy: Any,
+) -> tuple[list[str], list[SensitiveAttributeSpec], int | None]:
+    """Return the quasi-identifiers, sensitive attributes and target k to measure.
+
+    Arguments win over the policy. Raises when no quasi-identifier is known.
+    """
+    loaded = None
+    if policy is not None:
+        from maskme.policy import load_policy
+
+        loaded = load_policy(policy)
+    if isinstance(quasi_identifiers, str):
+        quasi_identifiers = [name.strip() for name in quasi_identifiers.split(",") if name.strip()]
+    if quasi_identifiers is None and loaded is not None:
+        quasi_identifiers = list(loaded.quasi_identifiers)
+    if not quasi_identifiers:
+        raise MaskMeError(
+            "no quasi-identifiers to measure: name them (for example "
+            "--quasi-identifiers age,sex,zip) or give a policy that lists them"
+        )
+    base_dir = None
+    if sensitive_attributes is None and loaded is not None:
+        sensitive_attributes = dict(loaded.sensitive_attributes)
+        base_dir = Path(loaded.base_dir)
+    if isinstance(sensitive_attributes, str):
+        sensitive_attributes = [
+            name.strip() for name in sensitive_attributes.split(",") if name.strip()
+        ]
+    specs = sensitive_attribute_specs(sensitive_attributes, base_dir=base_dir)
+    target_k = None
+    if loaded is not None and loaded.privacy is not None:
+        privacy = loaded.privacy
+        target_k = privacy.get("k") if isinstance(privacy, dict) else getattr(privacy, "k", None)
+    return list(quasi_identifiers), specs, target_k
+
+
+def _batches(
+    source: Any,
+    fields: list[str],
+    format: str | None,
+    batch_size: int | None,
+    delimiter: str | None,
+    encoding: str | None,
+) -> Iterator[pl.DataFrame]:
+    if isinstance(source, str | PathLike):
+        from maskme.formats import read_field_batches
+
+        yield from read_field_batches(
+            source,
+            fields,
+            format=format,
+            batch_size=batch_size,
+            delimiter=delimiter,
+            encoding=encoding,
+        )
+        return
+    frame = string_columns(to_polars(source), fields)
+    if batch_size is None or batch_size >= frame.height:
+        yield frame
+        return
+    if batch_size < 1:
+        raise MaskMeError(f"batch size must be at least 1, got {batch_size}")
+    for start in range(0, frame.height, batch_size):
+        yield frame.slice(start, batch_size)
+
+
+def _read_population(
+    population: Any, quasi_identifiers: list[str], delimiter: str | None
+) -> pl.DataFrame:
+    fields = [*quasi_identifiers, "count"]
+    if isinstance(population, str | PathLike):
+        from maskme.formats import read_field_batches
+
+        batches = list(read_field_batches(population, fields, delimiter=delimiter))
+        frame = (
+            pl.concat(batches) if batches else pl.DataFrame(schema=dict.fromkeys(fields, pl.String))
+        )
+    else:
+        frame = to_polars(population)
+    return string_columns(frame, fields)

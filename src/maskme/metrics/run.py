@@ -1,0 +1,202 @@
+"""Measure a masking run while it streams: the output, and optionally input against output."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from maskme.errors import MaskMeError
+from maskme.metrics._hierarchy import HierarchySource
+from maskme.metrics._input import string_columns, to_polars
+from maskme.metrics.classes import ClassStatistics
+from maskme.metrics.measurement import (
+    Measurement,
+    SensitiveAttributesArgument,
+    measure_classes,
+    sensitive_attribute_specs,
+)
+from maskme.metrics.risk import DEFAULT_RISK_THRESHOLD
+from maskme.metrics.utility import FieldAccumulator, field_accumulator
+
+__all__ = ["RunMeasurement", "RunReport"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunReport:
+    """What a run bought and what it cost.
+
+    Attributes
+    ----------
+    output
+        Privacy, risk and table utility of the output.
+    input
+        The same measures on the input, when the run was measured with
+        ``compare=True``; None otherwise.
+    fields
+        Per transformed field, the utility measures of its strategy (see
+        :mod:`maskme.metrics.utility`); empty without ``before`` batches.
+    removed_records
+        Records the run removed; the output counts them as suppressed.
+    """
+
+    output: Measurement
+    input: Measurement | None
+    fields: dict[str, dict[str, Any]]
+    removed_records: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON report."""
+        return {
+            "output": self.output.to_dict(),
+            "input": self.input.to_dict() if self.input is not None else None,
+            "removed_records": self.removed_records,
+            "fields": self.fields,
+        }
+
+
+class RunMeasurement:
+    """Accumulate the measures of a masking run, batch by batch.
+
+    Parameters
+    ----------
+    quasi_identifiers
+        Field paths that define the equivalence classes.
+    sensitive_attributes
+        As for :func:`maskme.measure`: names, or a mapping to kinds or to a
+        policy's ``SensitiveAttribute``.
+    field_strategies
+        ``{field path: strategy name}`` for every field the run transforms.
+        ``generalize`` is measured by information loss, ``noise`` by
+        distribution change, every other strategy (``hash``, ``redact``,
+        ``drop``, ...) by the share of distinct values kept.
+    compare
+        Also measure the privacy of the input, so the report shows input and
+        output side by side.
+    field_hierarchies
+        ``{field path: hierarchy}`` of generalized fields, to report the
+        level each record was generalized to.
+    k, l, risk_threshold
+        As for :func:`maskme.measure`.
+
+    Notes
+    -----
+    Call ``update(before, after)`` once per batch, in any order:
+
+    - ``before``: the batch as read, a DataFrame with ``String`` columns named
+      by field path, or None when only the output is measured. It needs the
+      quasi-identifiers and sensitive attributes (with ``compare``) and the
+      fields of ``field_strategies`` (for field measures).
+    - ``after``: the same records after the strategies, with the same
+      column names; a dropped field is absent.
+    - ``kept``: when the run removed records, a Boolean series over
+      ``before``'s rows that is true for the records present in ``after``, in
+      order. Removed records count as suppressed in the output.
+
+    Then ``result()`` returns a :class:`RunReport`. Accumulators of runs on
+    other partitions combine with ``merge``. Memory is bounded by the number
+    of equivalence classes and, for field measures, of distinct values.
+    """
+
+    def __init__(
+        self,
+        quasi_identifiers: Sequence[str],
+        sensitive_attributes: SensitiveAttributesArgument = None,
+        field_strategies: Mapping[str, str] | None = None,
+        compare: bool = False,
+        *,
+        field_hierarchies: Mapping[str, HierarchySource] | None = None,
+        k: int | None = None,
+        l: int | None = None,
+        risk_threshold: float = DEFAULT_RISK_THRESHOLD,
+    ) -> None:
+        self.quasi_identifiers = list(quasi_identifiers)
+        self.specs = sensitive_attribute_specs(sensitive_attributes)
+        self.field_strategies = dict(field_strategies or {})
+        self.compare = compare
+        self.k = k
+        self.l = l
+        self.risk_threshold = risk_threshold
+        names = [spec.name for spec in self.specs]
+        self._output = ClassStatistics(self.quasi_identifiers, names)
+        self._input = ClassStatistics(self.quasi_identifiers, names) if compare else None
+        hierarchies = dict(field_hierarchies or {})
+        self._fields: dict[str, FieldAccumulator] = {
+            path: field_accumulator(strategy, hierarchies.get(path))
+            for path, strategy in self.field_strategies.items()
+        }
+        self._removed = 0
+
+    def update(self, before: Any | None, after: Any, *, kept: pl.Series | None = None) -> None:
+        """Add one batch; see the class Notes for the arguments."""
+        after_frame = to_polars(after)
+        before_frame = to_polars(before) if before is not None else None
+        if before_frame is not None:
+            before_frame = self._align(before_frame, after_frame, kept)
+        self._output.update(after_frame)
+        if self._input is not None:
+            if before is None:
+                raise MaskMeError(
+                    "comparing input and output needs the input batch: pass `before` to update"
+                )
+            self._input.update(to_polars(before))
+        if before_frame is None:
+            return
+        for path, accumulator in self._fields.items():
+            old = string_columns(before_frame, [path]).to_series()
+            new = None
+            if path in after_frame.columns:
+                new = string_columns(after_frame, [path]).to_series()
+            accumulator.update(old, new)
+
+    def merge(self, other: RunMeasurement) -> None:
+        """Add the batches measured by ``other``, built with the same arguments."""
+        self._output.merge(other._output)
+        if self._input is not None and other._input is not None:
+            self._input.merge(other._input)
+        for path, accumulator in self._fields.items():
+            accumulator.merge(other._fields[path])
+        self._removed += other._removed
+
+    def result(self) -> RunReport:
+        """Return the report of the batches seen so far."""
+        options: dict[str, Any] = {"k": self.k, "l": self.l, "risk_threshold": self.risk_threshold}
+        output_classes = self._output.result()
+        output_classes = dataclasses.replace(
+            output_classes, suppressed_records=output_classes.suppressed_records + self._removed
+        )
+        input_measurement = None
+        if self._input is not None:
+            input_measurement = measure_classes(self._input.result(), self.specs, **options)
+        return RunReport(
+            output=measure_classes(output_classes, self.specs, **options),
+            input=input_measurement,
+            fields={path: accumulator.result() for path, accumulator in self._fields.items()},
+            removed_records=self._removed,
+        )
+
+    def _align(
+        self, before: pl.DataFrame, after: pl.DataFrame, kept: pl.Series | None
+    ) -> pl.DataFrame:
+        """Return the rows of ``before`` that are in ``after``, counting removed records."""
+        if kept is None:
+            if before.height != after.height:
+                raise MaskMeError(
+                    f"the output batch has {after.height} records and the input batch "
+                    f"{before.height}: pass `kept` to say which input records were kept"
+                )
+            return before
+        if kept.len() != before.height:
+            raise MaskMeError(
+                f"`kept` has {kept.len()} entries for an input batch of {before.height} records"
+            )
+        kept_count = int(kept.sum())
+        if kept_count != after.height:
+            raise MaskMeError(
+                f"`kept` marks {kept_count} records as kept but the output batch has {after.height}"
+            )
+        self._removed += before.height - kept_count
+        return before.filter(kept)
