@@ -9,6 +9,7 @@ anywhere.
 
 from __future__ import annotations
 
+import codecs
 import logging
 import os
 import shutil
@@ -343,7 +344,8 @@ def mask(
             _run_to_frame(plan, opened, size, result, progress, observers)
         else:
             dialect = _output_dialect(opened, target_format, output_delimiter)
-            with _output_stream(destination) as stream:  # type: ignore[arg-type]
+            with _output_stream(destination) as raw_stream:  # type: ignore[arg-type]
+                stream = _encoded(raw_stream, opened.encoding)
                 writer = create_writer(stream, target_format, dialect=dialect)
                 matched = _stream_batches(
                     plan, opened, size, result, progress, observers, writer.write, target_format
@@ -356,6 +358,35 @@ def mask(
         result.elapsed_seconds = time.perf_counter() - started
     logger.info("masked %d records in %.2f s", result.records, result.elapsed_seconds)
     return result
+
+
+class _TranscodingStream:
+    """Takes UTF-8 bytes and writes them in another encoding (the input's)."""
+
+    def __init__(self, target: BinaryIO, encoding: str) -> None:
+        self.target = target
+        self.encoding = encoding
+        self.decoder = codecs.getincrementaldecoder("utf-8")()
+
+    def write(self, data: bytes) -> int:
+        text = self.decoder.decode(bytes(data))
+        try:
+            self.target.write(text.encode(self.encoding))
+        except UnicodeEncodeError:
+            raise FormatError(
+                f"the output has a character that {self.encoding} cannot encode; "
+                "choose a mask character or output encoding that can (for example utf-8)"
+            ) from None
+        return len(data)
+
+    def flush(self) -> None:
+        self.target.flush()
+
+
+def _encoded(stream: BinaryIO, encoding: str) -> BinaryIO:
+    if codecs.lookup(encoding).name in ("utf-8", "utf-8-sig"):
+        return stream
+    return _TranscodingStream(stream, encoding)  # type: ignore[return-value]
 
 
 def _output_dialect(opened: Input, target_format: str, delimiter: str | None) -> CsvDialect | None:

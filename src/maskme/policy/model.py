@@ -282,6 +282,8 @@ def _parse_yaml(text: str, source: str | None) -> tuple[Any, _Lines]:
         document = loader.construct_document(node)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
+        if error.context_mark is not None and "<stream end>" in str(error.problem):
+            mark = error.context_mark  # an unclosed bracket: point at where it opened
         line = mark.line + 1 if mark is not None else None
         raise PolicyError(
             [PolicyProblem(message=f"invalid YAML: {error.problem}", line=line, source=source)]

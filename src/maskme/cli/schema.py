@@ -1,0 +1,16 @@
+"""``maskme schema``: print the policy's JSON Schema."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from maskme.cli.app import app
+from maskme.policy.schema import policy_json_schema
+
+
+@app.command("schema")
+def schema_command() -> None:
+    """Print the JSON Schema of policy files, for editors that check and complete YAML."""
+    typer.echo(json.dumps(policy_json_schema(), indent=2))

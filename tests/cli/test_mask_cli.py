@@ -1,0 +1,101 @@
+"""``maskme mask``, ``maskme schema`` and ``maskme version`` through real processes."""
+
+import json
+
+import jsonschema
+import pytest
+import yaml
+
+from tests.conftest import run_cli
+
+DROP_SEX = "version: 1\ndefault: keep\nfields:\n  sex: {strategy: drop}\n"
+
+
+@pytest.fixture
+def drop_sex(tmp_path):
+    path = tmp_path / "policy.yaml"
+    path.write_text(DROP_SEX)
+    return path
+
+
+def test_mask_file_to_file(tmp_path, adult_csv, drop_sex):
+    target = tmp_path / "out.csv"
+    done = run_cli("mask", str(adult_csv), "-p", str(drop_sex), "-o", str(target))
+    assert done.returncode == 0, done.stderr
+    lines = target.read_bytes().split(b"\r\n")
+    assert lines[0] == b"age;race;marital-status;education;native-country;workclass;occupation;salary-class"
+    assert len(lines) == 30_162 + 2  # header, records, and the empty piece after the last CRLF
+    assert b"masked 30,162 records" in done.stderr
+
+
+def test_mask_stdin_to_stdout(drop_sex):
+    done = run_cli("mask", "-", "-p", str(drop_sex), input=b"sex,age\nMale,39\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == b"age\n39\n"
+    # no progress bar or escape codes when stderr is not a terminal
+    assert b"\x1b[" not in done.stderr
+
+
+def test_mask_stdin_format_option(drop_sex):
+    done = run_cli("mask", "-", "-p", str(drop_sex), "--format", "jsonl",
+                   input=b'{"sex":"F","age":39}\n')
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == b'{"age":39}\n'
+
+
+def test_mask_invalid_policy_exit_2(tmp_path, adult_csv):
+    policy = tmp_path / "bad.yaml"
+    policy.write_text("version: 1\ndefault: keep\nfields:\n  sexx: {strategy: drop}\n")
+    target = tmp_path / "out.csv"
+    done = run_cli("mask", str(adult_csv), "-p", str(policy), "-o", str(target))
+    assert done.returncode == 2
+    assert b"bad.yaml:4" in done.stderr
+    assert b"did you mean 'sex'" in done.stderr
+    assert not target.exists()
+
+
+def test_mask_missing_input_exit_1(tmp_path, drop_sex):
+    done = run_cli("mask", str(tmp_path / "none.csv"), "-p", str(drop_sex), "-o", str(tmp_path / "o.csv"))
+    assert done.returncode == 1
+    assert b"input file not found" in done.stderr
+
+
+def test_mask_unknown_option_exit_2(adult_csv, drop_sex):
+    done = run_cli("mask", str(adult_csv), "-p", str(drop_sex), "--no-such-option")
+    assert done.returncode == 2
+
+
+def test_mask_failed_run_leaves_output_untouched(tmp_path, drop_sex):
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"sex":"F"}\n{"sex": broken}\n')
+    target = tmp_path / "out.jsonl"
+    target.write_text("previous content\n")
+    done = run_cli("mask", str(source), "-p", str(drop_sex), "-o", str(target))
+    assert done.returncode == 1
+    assert b"line 2: invalid JSON" in done.stderr
+    assert target.read_text() == "previous content\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl", "policy.yaml"]
+
+
+def test_mask_stdout_gets_nothing_on_failure(drop_sex):
+    done = run_cli("mask", "-", "-p", str(drop_sex), "--format", "jsonl",
+                   input=b'{"sex":"F"}\n{"sex": broken}\n')
+    assert done.returncode == 1
+    assert done.stdout == b""
+
+
+def test_schema_validates_example_policy():
+    done = run_cli("schema")
+    assert done.returncode == 0
+    schema = json.loads(done.stdout)
+    jsonschema.validate(yaml.safe_load(DROP_SEX), schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"version": 1, "default": "maybe"}, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"version": 1, "default": "keep", "fields": {"a": {"strategy": "drop", "x": 1}}}, schema)
+
+
+def test_version():
+    done = run_cli("version")
+    assert done.returncode == 0
+    assert done.stdout.strip() == b"0.1.0"

@@ -1,0 +1,139 @@
+"""CSV reading and writing: dialect detection and byte-for-byte pass-through."""
+
+import string
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import maskme
+from maskme.errors import FormatError
+from maskme.formats import open_input, read_field_batches
+from maskme.formats.csv import detect_dialect
+
+KEEP = {"version": 1, "default": "keep"}
+
+
+def pass_through(tmp_path: Path, data: bytes, **options) -> bytes:
+    source = tmp_path / "in.csv"
+    source.write_bytes(data)
+    target = tmp_path / "out.csv"
+    maskme.mask(source, KEEP, target, **options)
+    return target.read_bytes()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        # leading zeros, trailing zero decimals, big integers stay text
+        b"zip,amount,id\n02139,1.10,123456789012345678901234567890\n",
+        # CRLF line ends and a quoted field with an embedded CRLF
+        b'a;b\r\n"x\r\ny";2\r\n',
+        # a UTF-8 byte-order mark, Unicode and an emoji with a modifier
+        "\ufeffname,city\nJos\u00e9,M\u00fcnchen\n\U0001f44d\U0001f3fd,\u6771\u4eac\n".encode(),
+        # quoted empty string, unquoted empty cell, escaped quotes
+        b'a,b,c\n"",,"say ""hi"""\n',
+        # tab-separated
+        b"a\tb\n1\t2\n",
+        # a header and no records
+        b"a,b\n",
+        # one column, no delimiter at all
+        b"only\nx\ny\n",
+    ],
+)
+def test_csv_pass_through_byte_identical(tmp_path, data):
+    assert pass_through(tmp_path, data) == data
+
+
+def test_csv_always_quoted_style_kept(tmp_path):
+    data = b'"a","b"\n"1","x"\n'
+    assert pass_through(tmp_path, data) == data
+
+
+def test_csv_very_long_field(tmp_path):
+    data = b"a,b\n" + b"x" * 5_000_000 + b",1\n"
+    assert pass_through(tmp_path, data) == data
+
+
+cell = st.text(
+    alphabet=st.sampled_from(list(string.ascii_letters + string.digits + ' .-"\n,;\u00e9\u4e2d')),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    rows=st.lists(st.lists(cell, min_size=3, max_size=3), min_size=1, max_size=20),
+    batch_size=st.sampled_from([1, 7, 65_536]),
+)
+def test_csv_round_trip_property(tmp_path, rows, batch_size):
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(["a", "b", "c"])
+    writer.writerows(rows)
+    data = buffer.getvalue().encode()
+    source = tmp_path / "in.csv"
+    source.write_bytes(data)
+    target = tmp_path / "out.csv"
+    maskme.mask(source, KEEP, target, batch_size=batch_size, delimiter=",")
+    parsed = list(csv.reader(io.StringIO(target.read_text(), newline="")))
+    assert parsed[0] == ["a", "b", "c"]
+    assert parsed[1:] == rows
+
+
+def test_detect_dialect_ambiguous_stops(tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_text("a,b;c\n1,2;3\n")
+    with pytest.raises(FormatError, match="cannot tell the delimiter.*--delimiter"):
+        detect_dialect(path)
+    assert detect_dialect(path, delimiter=";").delimiter == ";"
+
+
+def test_detect_dialect_inconsistent_stops(tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_text("a,b\n1,2,3\n4\n")
+    with pytest.raises(FormatError, match="cannot tell the delimiter"):
+        detect_dialect(path)
+
+
+def test_detect_dialect_adult(adult_csv):
+    dialect = detect_dialect(adult_csv)
+    assert dialect.delimiter == ";"
+    assert dialect.line_terminator == "\r\n"
+    assert dialect.bom is False
+
+
+def test_csv_other_encoding_round_trip(tmp_path):
+    data = "name;city\nJos\u00e9;K\u00f6ln\n".encode("latin-1")
+    assert pass_through(tmp_path, data, encoding="latin-1") == data
+
+
+def test_csv_wrong_encoding_message(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_bytes("name\nJos\u00e9\n".encode("latin-1"))
+    with pytest.raises(FormatError, match="not valid UTF-8.*--encoding"):
+        maskme.mask(source, KEEP, tmp_path / "out.csv")
+
+
+def test_csv_duplicate_header(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("a,a\n1,2\n")
+    with pytest.raises(FormatError, match="column 'a' appears twice"):
+        open_input(source)
+
+
+def test_read_field_batches_selects_columns(adult_csv):
+    batches = list(read_field_batches(adult_csv, ["age", "sex"], batch_size=10_000))
+    assert [b.height for b in batches] == [10_000, 10_000, 10_000, 162]
+    assert batches[0].columns == ["age", "sex"]
+    assert batches[0].row(0) == ("39", "Male")
+
+
+def test_read_field_batches_unknown_field(adult_csv):
+    with pytest.raises(FormatError, match="field not found: agee"):
+        list(read_field_batches(adult_csv, ["agee"]))

@@ -1,0 +1,158 @@
+"""JSON and JSONL: exact numbers, key order, absent keys, streaming and error lines."""
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import maskme
+from maskme.errors import FormatError
+from maskme.formats import read_field_batches
+from maskme.formats.json import JsonArrayReader, JsonLinesReader
+
+KEEP = {"version": 1, "default": "keep"}
+
+
+def run(tmp_path: Path, name: str, data: bytes, policy=KEEP, **options) -> bytes:
+    source = tmp_path / name
+    source.write_bytes(data)
+    target = tmp_path / ("out" + source.suffix)
+    maskme.mask(source, policy, target, **options)
+    return target.read_bytes()
+
+
+def test_jsonl_numbers_and_order_exact(tmp_path):
+    line = (
+        '{"z":1.10,"a":123456789012345678901234567890,"m":-0.0,"e":1e2,'
+        '"s":"caf\u00e9 \U0001f44d","n":null,"b":true,"o":{"y":[1,2.50]}}'
+    )
+    out = run(tmp_path, "in.jsonl", (line + "\n").encode())
+    assert out.decode() == line + "\n"
+
+
+def test_jsonl_blank_lines_ignored(tmp_path):
+    out = run(tmp_path, "in.jsonl", b'{"a":1}\n\n   \n{"a":2}\n')
+    assert out == b'{"a":1}\n{"a":2}\n'
+
+
+def test_jsonl_malformed_line_number(tmp_path):
+    with pytest.raises(FormatError, match=r"line 3: invalid JSON at column \d+"):
+        run(tmp_path, "in.jsonl", b'{"a":1}\n\n{"a": secret-value}\n')
+
+
+def test_jsonl_error_does_not_echo_value(tmp_path):
+    with pytest.raises(FormatError) as caught:
+        run(tmp_path, "in.jsonl", b'{"ssn": "123-45-6789"\n')
+    assert "123-45-6789" not in str(caught.value)
+
+
+def test_jsonl_non_object_line(tmp_path):
+    with pytest.raises(FormatError, match="line 2: expected a JSON object, got an array"):
+        run(tmp_path, "in.jsonl", b'{"a":1}\n[1,2]\n')
+
+
+def test_json_array_round_trip_values(tmp_path):
+    records = [{"id": "007", "amount": 1.5, "nested": {"k": [1, {"x": None}]}}, {"id": "008"}]
+    data = json.dumps(records, indent=2).encode()
+    out = run(tmp_path, "in.json", data)
+    assert json.loads(out) == records
+
+
+def test_json_array_streams_in_small_reads(tmp_path, monkeypatch):
+    import maskme.formats.json as json_format
+
+    monkeypatch.setattr(json_format, "READ_CHUNK", 7)
+    records = [{"id": i, "text": "x" * (i % 13), "v": 10.25} for i in range(200)]
+    source = tmp_path / "in.json"
+    source.write_text(json.dumps(records))
+    got = [r for batch in JsonArrayReader(source).batches(16) for r in batch.records]
+    assert len(got) == 200
+    assert json.loads(json_format.dump_record(got)) == records
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b'{"a": 1}', "expected a top-level array.*--format jsonl"),
+        (b'[{"a": 1}, 5]', "record 2: expected a JSON object, got a number"),
+        (b'[{"a": 1} {"a": 2}]', "expected ',' or ']'"),
+        (b'[{"a": 1},', "unexpected end of file"),
+        (b'[{"a": 1}] x', "extra data after the top-level array"),
+        (b'[\n{"a": 1},\n{"a": }\n]', "line 3: record 2: invalid JSON"),
+    ],
+)
+def test_json_array_errors(tmp_path, data, message):
+    with pytest.raises(FormatError, match=message):
+        run(tmp_path, "in.json", data)
+
+
+def test_json_empty_array(tmp_path):
+    assert json.loads(run(tmp_path, "in.json", b"[]")) == []
+
+
+def test_json_drop_nested_and_arrays(tmp_path):
+    records = [
+        {"id": 1, "customer": {"email": "a@x.org", "name": "A"}, "orders": [{"card": "1", "n": 1}, {"card": "2"}]},
+        {"id": 2, "orders": []},
+    ]
+    policy = {
+        "version": 1,
+        "default": "keep",
+        "fields": {"customer.email": {"strategy": "drop"}, "orders[*].card": {"strategy": "drop"}},
+    }
+    out = run(tmp_path, "in.jsonl", "\n".join(json.dumps(r) for r in records).encode(), policy)
+    got = [json.loads(line) for line in out.splitlines()]
+    assert got == [
+        {"id": 1, "customer": {"name": "A"}, "orders": [{"n": 1}, {}]},
+        {"id": 2, "orders": []},
+    ]
+
+
+def test_json_default_drop_keeps_listed_paths(tmp_path):
+    records = [{"id": 1, "customer": {"email": "e", "name": "A"}, "secret": "s"}]
+    policy = {"version": 1, "default": "drop", "fields": {"customer.name": {"strategy": "keep"}}}
+    out = run(tmp_path, "in.jsonl", json.dumps(records[0]).encode())
+    assert json.loads(out) == records[0]
+    out = run(tmp_path, "in.jsonl", json.dumps(records[0]).encode(), policy)
+    assert json.loads(out) == {"customer": {"name": "A"}}
+
+
+def test_json_path_matching_nothing_writes_nothing(tmp_path):
+    policy = {"version": 1, "default": "keep", "fields": {"emial": {"strategy": "drop"}}}
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"email": "x"}\n')
+    target = tmp_path / "out.jsonl"
+    with pytest.raises(maskme.PolicyError, match="field 'emial' matches nothing"):
+        maskme.mask(source, policy, target)
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == [source]
+
+
+def test_read_field_batches_json(tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"age": 39, "c": {"z": "02139"}}\n{"age": null}\n{}\n')
+    (frame,) = list(read_field_batches(source, ["age", "c.z"]))
+    assert frame.rows() == [("39", "02139"), (None, None), (None, None)]
+
+
+json_scalar = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.text(max_size=8),
+    st.sampled_from(["1.10", "007", ""]),
+)
+json_record = st.dictionaries(
+    st.text(min_size=1, max_size=5), st.one_of(json_scalar, st.lists(json_scalar, max_size=3)), max_size=5
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(records=st.lists(json_record, max_size=15), batch_size=st.sampled_from([1, 7, 1000]))
+def test_jsonl_round_trip_property(tmp_path, records, batch_size):
+    data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode()
+    out = run(tmp_path, "in.jsonl", data, batch_size=batch_size)
+    assert [json.loads(line) for line in out.splitlines()] == records
+    assert list(JsonLinesReader(tmp_path / "in.jsonl").batches(batch_size)) is not None

@@ -1,0 +1,141 @@
+"""Policy loading: validation, problems with lines, did-you-mean, keys and equality."""
+
+from pathlib import Path
+
+import pytest
+
+from maskme import Policy
+from maskme.errors import KeyMissingError, PolicyError
+from maskme.policy.keys import load_keys
+from maskme.policy.model import KeySource, load_policy
+from maskme.policy.paths import parse_field_path
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "policy.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_policy_yaml_and_code_equal(tmp_path):
+    path = write(
+        tmp_path,
+        "version: 1\ndefault: keep\nkeys:\n  main: {env: MASKME_KEY}\nfields:\n"
+        "  ssn: {strategy: drop}\n",
+    )
+    from_file = Policy.from_yaml(path)
+    in_code = Policy(
+        default="keep", keys={"main": {"env": "MASKME_KEY"}}, fields={"ssn": {"strategy": "drop"}}
+    )
+    from_dict = Policy.from_dict(
+        {"version": 1, "default": "keep", "keys": {"main": {"env": "MASKME_KEY"}},
+         "fields": {"ssn": {"strategy": "drop"}}}
+    )
+    assert from_file == in_code
+    assert from_dict == in_code
+    assert from_file.fields["ssn"].strategy == "drop"
+    assert from_file.fields["ssn"].line == 6
+
+
+def test_policy_reports_every_problem_with_lines(tmp_path):
+    path = write(
+        tmp_path,
+        "version: 1\n"
+        "default: keep\n"
+        "feilds: {}\n"
+        "fields:\n"
+        "  a: {strategy: dorp}\n"
+        "  b: {strategy: drop, extra: 1}\n"
+        "  c: {}\n",
+    )
+    with pytest.raises(PolicyError) as caught:
+        Policy.from_yaml(path)
+    problems = caught.value.problems
+    assert len(problems) == 4
+    text = str(caught.value)
+    assert "invalid policy: 4 problems" in text
+    assert f"{path}:3" in text and "did you mean 'fields'" in text
+    assert f"{path}:5" in text and "unknown strategy 'dorp'" in text and "did you mean 'drop'" in text
+    assert f"{path}:6" in text and "unknown parameter 'extra'" in text
+    assert f"{path}:7" in text and "expected {strategy: name" in text
+
+
+def test_policy_requires_default_and_version(tmp_path):
+    with pytest.raises(PolicyError) as caught:
+        Policy.from_yaml(write(tmp_path, "fields: {}\n"))
+    text = str(caught.value)
+    assert "missing 'version'" in text
+    assert "missing 'default'" in text
+
+
+def test_policy_rejects_duplicate_keys(tmp_path):
+    with pytest.raises(PolicyError, match="duplicate key 'ssn'"):
+        Policy.from_yaml(write(tmp_path, "version: 1\ndefault: keep\nfields:\n  ssn: drop\n  ssn: keep\n"))
+
+
+def test_policy_invalid_yaml_has_line(tmp_path):
+    with pytest.raises(PolicyError, match=r"policy.yaml:3: invalid YAML"):
+        Policy.from_yaml(write(tmp_path, "version: 1\ndefault: keep\nfields: [unclosed\n"))
+
+
+def test_policy_key_literal_rejected(tmp_path):
+    with pytest.raises(PolicyError, match="never the key itself"):
+        Policy.from_yaml(write(tmp_path, "version: 1\ndefault: keep\nkeys:\n  main: s3cr3t\n"))
+
+
+def test_policy_key_error_does_not_echo_secret(tmp_path):
+    with pytest.raises(PolicyError) as caught:
+        Policy.from_yaml(write(tmp_path, "version: 1\ndefault: keep\nkeys:\n  main: hunter2-secret\n"))
+    assert "hunter2" not in str(caught.value)
+
+
+def test_policy_missing_file():
+    with pytest.raises(PolicyError, match="policy file not found"):
+        load_policy(Path("/nonexistent/policy.yaml"))
+
+
+def test_keys_from_env_and_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("TEST_MASKME_KEY", "from-env")
+    (tmp_path / "k.key").write_bytes(b"from-file\n")
+    keys = load_keys(
+        {"a": KeySource(name="a", env="TEST_MASKME_KEY"), "b": KeySource(name="b", file="k.key")},
+        ["a", "b"],
+        base_dir=tmp_path,
+        policy_source=None,
+    )
+    assert keys == {"a": b"from-env", "b": b"from-file"}
+
+
+def test_keys_missing_reports_all(tmp_path, monkeypatch):
+    monkeypatch.delenv("NO_SUCH_MASKME_KEY", raising=False)
+    with pytest.raises(KeyMissingError) as caught:
+        load_keys(
+            {"a": KeySource(name="a", env="NO_SUCH_MASKME_KEY"), "b": KeySource(name="b", file="none.key")},
+            ["a", "b"],
+            base_dir=tmp_path,
+            policy_source=None,
+        )
+    text = str(caught.value)
+    assert "NO_SUCH_MASKME_KEY is not set" in text
+    assert "cannot read key file" in text
+
+
+@pytest.mark.parametrize(
+    ("text", "segments"),
+    [
+        ("email", [("email", False)]),
+        ("customer.email", [("customer", False), ("email", False)]),
+        ("orders[*].card_number", [("orders", True), ("card_number", False)]),
+        ("orders[].card_number", [("orders", True), ("card_number", False)]),
+        ("tags[*]", [("tags", True)]),
+    ],
+)
+def test_parse_field_path(text, segments):
+    path = parse_field_path(text)
+    assert [(s.key, s.each_element) for s in path.segments] == segments
+
+
+@pytest.mark.parametrize("text", ["", "a..b", "a[0].b", "a[*"])
+def test_parse_field_path_invalid(text):
+    with pytest.raises(ValueError):
+        parse_field_path(text)
