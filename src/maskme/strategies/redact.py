@@ -1,0 +1,257 @@
+"""The ``redact`` strategy: keep a few characters and mask the rest."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+import polars as pl
+import regex
+from pydantic import Field, field_validator, model_validator
+
+from maskme.strategies.base import BatchView, Strategy, StrategyParams
+from maskme.strategies.registry import register_strategy
+
+__all__ = ["Redact", "RedactParams", "graphemes", "needs_grapheme_fallback"]
+
+_GRAPHEME = regex.compile(r"\X")
+
+
+def graphemes(text: str) -> list[str]:
+    """Split text into user-visible characters (extended grapheme clusters)."""
+    return _GRAPHEME.findall(text)
+
+
+def needs_grapheme_fallback(values: pl.Series) -> pl.Series:
+    """Mark the values whose characters are not all one code point per user-visible character.
+
+    ASCII text splits into graphemes code point by code point, except the
+    two-code-point cluster CR LF. Everything else takes the per-value path.
+    """
+    non_ascii = values.str.len_bytes() != values.str.len_chars()
+    crlf = values.str.contains("\r\n", literal=True)
+    return (non_ascii | crlf).fill_null(False)
+
+
+class RedactParams(StrategyParams):
+    """Parameters of ``redact``."""
+
+    #: User-visible characters kept at the start.
+    keep_first: int = Field(default=0, ge=0)
+    #: User-visible characters kept at the end.
+    keep_last: int = Field(default=0, ge=0)
+    #: The character written in place of each masked one; exactly one user-visible character.
+    mask_char: str = "*"
+    #: Keep separators in place and do not count them. True means every character that is
+    #: not a letter or digit, and a string lists the separator characters.
+    keep_separators: bool | str = False
+    #: Keep ``@domain`` of an e-mail address and redact only the local part.
+    email: bool = False
+    #: Write exactly this many mask characters in place of the masked part, hiding its length.
+    length: int | None = Field(default=None, ge=1)
+
+    @field_validator("mask_char")
+    @classmethod
+    def _one_character(cls, value: str) -> str:
+        if len(graphemes(value)) != 1:
+            raise ValueError(
+                f"expected exactly one user-visible character, got {len(graphemes(value))}"
+            )
+        if not value.isprintable():
+            raise ValueError("expected a printable character")
+        return value
+
+    @field_validator("keep_separators")
+    @classmethod
+    def _separators_listed(cls, value: bool | str) -> bool | str:
+        if isinstance(value, str) and value == "":
+            raise ValueError("expected true, false or a non-empty string of separator characters")
+        return value
+
+    @model_validator(mode="after")
+    def _length_hides_structure(self) -> RedactParams:
+        if self.length is not None and self.keep_separators is not False:
+            raise ValueError(
+                "length and keep_separators contradict each other: length hides how long the "
+                "value is, while kept separators show its layout; use one of them"
+            )
+        return self
+
+
+@register_strategy(builtin=True)
+class Redact(Strategy):
+    """Keep the first and/or last few characters of a value and mask the rest.
+
+    ``555-0142`` with ``keep_last: 2, keep_separators: true`` becomes
+    ``***-**42``; ``john.doe@example.com`` with ``email: true, keep_first: 1``
+    becomes ``j*******@example.com``. Characters are user-visible characters
+    (grapheme clusters), so an emoji with a skin-tone modifier or a letter
+    with a combining accent is kept or masked whole. A value with no more
+    characters than ``keep_first + keep_last`` is masked completely. In
+    e-mail mode a value without ``@`` is redacted as a whole, as if it were
+    the local part.
+
+    Notes
+    -----
+    Redaction releases the kept characters and, unless ``length`` is set, the
+    value's length and (with ``keep_separators``) its layout. The last four
+    digits of a card or phone number, combined with other fields, can narrow
+    down a person, and a kept e-mail domain can be personal
+    (``jane@janedoe.name``). Different values can redact to the same output,
+    so the output does not link records reliably; use ``hash`` for that.
+    Nothing of the masked characters can be recovered from the output.
+    """
+
+    name = "redact"
+    Params = RedactParams
+    deterministic = True
+    reversible = False
+    keeps_type = False
+
+    params: RedactParams
+    _ascii_letter_or_digit: ClassVar[str] = r"^[A-Za-z0-9]$"
+
+    def apply(self, values: pl.Series, batch: BatchView) -> pl.Series:
+        params = self.params
+        values = values.cast(pl.String)
+        if params.email:
+            # The domain starts at the last "@"; a value without one has no domain.
+            parts = values.str.extract_groups(r"(?s)^(.*)(@[^@]*)$")
+            domain = parts.struct.field("2")
+            local = parts.struct.field("1").zip_with(domain.is_not_null(), values)
+            domain = domain.fill_null("")
+        else:
+            local = values
+            domain = pl.Series(values.name, [""] * len(values), dtype=pl.String)
+
+        fallback = needs_grapheme_fallback(local)
+        if params.keep_separators is False:
+            masked = self._mask_plain(local)
+        else:
+            masked = self._mask_keeping_separators(local)
+        if fallback.any():
+            masked = self._mask_per_value(local, masked, fallback)
+        result = pl.select(pl.lit(masked) + pl.lit(domain)).to_series()
+        return result.alias(values.name)
+
+    def _mask_run(self, count: pl.Expr) -> pl.Expr:
+        """Build a string of ``count`` mask characters."""
+        mask = self.params.mask_char
+        if len(mask) == 1:
+            return pl.lit("").str.pad_end(count, mask)
+        return pl.lit(mask).repeat_by(count).list.join("")
+
+    def _mask_plain(self, local: pl.Series) -> pl.Series:
+        """Vectorized redaction without separators, exact for ASCII values."""
+        params = self.params
+        kept = params.keep_first + params.keep_last
+        frame = pl.DataFrame({"text": local})
+        size = pl.col("text").str.len_chars().cast(pl.Int64)
+        # Polars evaluates every branch of when/then, so the middle must not go negative.
+        middle = (
+            pl.lit(params.length) if params.length is not None
+            else (size - kept).clip(lower_bound=0)
+        )
+        whole = pl.lit(params.length) if params.length is not None else size
+        text = pl.col("text")
+        redacted = (
+            pl.when(text.is_null())
+            .then(None)
+            .when(size <= kept)
+            .then(self._mask_run(whole))
+            .otherwise(
+                text.str.head(params.keep_first)
+                + self._mask_run(middle)
+                + text.str.tail(params.keep_last)
+            )
+        )
+        return frame.select(redacted.alias("text")).to_series().alias(local.name)
+
+    def _mask_keeping_separators(self, local: pl.Series) -> pl.Series:
+        """Vectorized redaction that keeps separators in place, exact for ASCII values.
+
+        The values are exploded into one row per character, each non-separator
+        gets its rank from the start and from the end of its value, and the
+        characters are joined back per value.
+        """
+        params = self.params
+        kept = params.keep_first + params.keep_last
+        frame = pl.DataFrame({"text": local}).with_row_index("row")
+        chars = (
+            frame.with_columns(pl.col("text").str.split(""))
+            .explode("text")
+            .filter(pl.col("text").is_not_null() & (pl.col("text") != ""))
+        )
+        is_separator = self._separator_expression(pl.col("text"))
+        counted = (~is_separator).cast(pl.Int64)
+        chars = chars.with_columns(
+            is_separator.alias("separator"),
+            counted.cum_sum().over("row").alias("from_start"),
+            counted.sum().over("row").alias("total"),
+        )
+        from_end = pl.col("total") - pl.col("from_start") + 1
+        keep = pl.col("separator") | (
+            (pl.col("total") > kept)
+            & ((pl.col("from_start") <= params.keep_first) | (from_end <= params.keep_last))
+        )
+        joined = (
+            chars.with_columns(
+                pl.when(keep).then(pl.col("text")).otherwise(pl.lit(params.mask_char))
+            )
+            .group_by("row", maintain_order=True)
+            .agg(pl.col("text").str.join(""))
+        )
+        result = frame.select("row", pl.col("text").alias("original")).join(
+            joined, on="row", how="left", maintain_order="left"
+        )
+        # A value that exploded into nothing is the empty string (an e-mail
+        # with an empty local part); it stays empty.
+        text = pl.when(pl.col("original").is_null()).then(None).otherwise(
+            pl.col("text").fill_null(""))
+        return result.select(text.alias("text")).to_series().alias(local.name)
+
+    def _separator_expression(self, char: pl.Expr) -> pl.Expr:
+        separators = self.params.keep_separators
+        if separators is True:
+            return ~char.str.contains(self._ascii_letter_or_digit)
+        assert isinstance(separators, str)
+        return char.is_in(list(separators))
+
+    def _mask_per_value(
+        self, local: pl.Series, masked: pl.Series, fallback: pl.Series
+    ) -> pl.Series:
+        """Redact the marked values grapheme by grapheme in Python (non-ASCII fallback)."""
+        positions = fallback.arg_true()
+        texts = local.gather(positions).to_list()
+        redacted = [self._redact_graphemes(graphemes(text)) for text in texts]
+        return masked.scatter(positions, redacted)
+
+    def _redact_graphemes(self, chars: list[str]) -> str:
+        params = self.params
+        is_separator = self._separator_test()
+        counted = [index for index, char in enumerate(chars) if not is_separator(char)]
+        total = len(counted)
+        kept = params.keep_first + params.keep_last
+        if params.length is not None:
+            if total <= kept:
+                return params.mask_char * params.length
+            head = "".join(chars[: params.keep_first])
+            tail = "".join(chars[len(chars) - params.keep_last:])
+            return head + params.mask_char * params.length + tail
+        keep_positions: set[int] = set()
+        if total > kept:
+            keep_positions.update(counted[: params.keep_first])
+            keep_positions.update(counted[total - params.keep_last:])
+        return "".join(
+            char if is_separator(char) or index in keep_positions else params.mask_char
+            for index, char in enumerate(chars)
+        )
+
+    def _separator_test(self) -> Callable[[str], bool]:
+        separators = self.params.keep_separators
+        if separators is False:
+            return lambda char: False
+        if separators is True:
+            return lambda char: not char[0].isalnum()
+        listed = set(separators)
+        return lambda char: char in listed
