@@ -22,3 +22,4 @@ __all__ = [
     "register_strategy",
     "unregister_strategy",
 ]
+from maskme.strategies import keep as _keep  # noqa: F401
