@@ -1,0 +1,66 @@
+"""``maskme strategies``: list every available strategy, plugins included."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from maskme.cli.app import app
+from maskme.strategies.registry import (
+    ParameterDescription,
+    StrategyDescription,
+    available_strategies,
+)
+
+PROPERTY_LABELS = {
+    "deterministic": "deterministic",
+    "reversible": "reversible",
+    "keeps_type": "keeps type",
+    "two_pass": "two-pass",
+    "removes_field": "removes field",
+}
+
+
+@app.command("strategies")
+def strategies_command(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a JSON array instead of a table.")
+    ] = False,
+) -> None:
+    """List every strategy with its source package, parameters and properties."""
+    descriptions = [entry.describe() for entry in available_strategies()]
+    if as_json:
+        typer.echo(json.dumps([description.to_dict() for description in descriptions], indent=2))
+        return
+    Console(soft_wrap=False).print(_table(descriptions))
+
+
+def _table(descriptions: list[StrategyDescription]) -> Table:
+    table = Table(title="MaskMe strategies", show_lines=True)
+    table.add_column("strategy", style="bold", no_wrap=True)
+    table.add_column("source")
+    table.add_column("parameters")
+    table.add_column("properties")
+    for description in descriptions:
+        parameters = "\n".join(_parameter_line(p) for p in description.parameters) or "-"
+        properties = ", ".join(
+            label for flag, label in PROPERTY_LABELS.items() if description.properties.get(flag)
+        )
+        table.add_row(
+            description.name,
+            description.source,
+            parameters,
+            properties or "-",
+            end_section=False,
+        )
+    return table
+
+
+def _parameter_line(parameter: ParameterDescription) -> str:
+    if parameter.required:
+        return f"{parameter.name}: {parameter.type} (required)"
+    return f"{parameter.name}: {parameter.type} = {json.dumps(parameter.default)}"
