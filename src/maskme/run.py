@@ -93,14 +93,52 @@ def mask_file(
     )
 
 
-def _measurement_for(policy: Policy, wanted: bool, compare: bool) -> Any:
-    if not wanted:
+class _MeasurementObserver:
+    """Feeds a run's batches to :class:`maskme.metrics.RunMeasurement`."""
+
+    def __init__(self, policy: Policy, compare: bool) -> None:
+        from maskme.metrics import RunMeasurement
+        from maskme.policy.paths import parse_field_path
+
+        # Fields inside arrays have several values per record, so they get no field measure.
+        measured = {
+            path: rule.strategy
+            for path, rule in policy.fields.items()
+            if not parse_field_path(path).walks_arrays
+        }
+        private = [*policy.quasi_identifiers, *policy.sensitive_attributes]
+        self.measurement = RunMeasurement(
+            policy.quasi_identifiers,
+            policy.sensitive_attributes or None,
+            measured,
+            compare,
+        )
+        kept_fields = [p for p, rule in measured.items() if not rule_removes(rule)]
+        self.fields_before = _unique([*private, *measured])
+        self.fields_after = _unique([*private, *kept_fields])
+
+    def update(self, before: Any, after: Any) -> None:
+        self.measurement.update(before, after)
+
+    def result(self) -> Any:
+        return self.measurement.result()
+
+
+def rule_removes(strategy_name: str) -> bool:
+    """Whether the named strategy removes its field."""
+    from maskme.strategies import get_strategy
+
+    return get_strategy(strategy_name).removes_field
+
+
+def _unique(names: list[str]) -> list[str]:
+    return list(dict.fromkeys(names))
+
+
+def _measurement_for(policy: Policy, wanted: bool, compare: bool) -> _MeasurementObserver | None:
+    if not wanted and not compare:
         return None
-    try:
-        from maskme.metrics import RunMeasurement  # type: ignore[attr-defined]
-    except ImportError:  # NOTE: the measurement layer lands separately
-        return None
-    return RunMeasurement.from_policy(policy, compare=compare)
+    return _MeasurementObserver(policy, compare)
 
 
 def _check_targets(result: RunResult, policy: Policy) -> None:
