@@ -42,8 +42,9 @@ def strategies_command(
 def _table(descriptions: list[StrategyDescription]) -> Table:
     table = Table(title="MaskMe strategies", show_lines=True)
     table.add_column("strategy", style="bold", no_wrap=True)
-    table.add_column("source")
-    table.add_column("parameters")
+    # Fold long package names and parameter types instead of cutting them off.
+    table.add_column("source", overflow="fold")
+    table.add_column("parameters", overflow="fold")
     table.add_column("properties")
     for description in descriptions:
         parameters = "\n".join(_parameter_line(p) for p in description.parameters) or "-"
