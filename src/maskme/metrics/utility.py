@@ -31,6 +31,7 @@ import numpy.typing as npt
 import polars as pl
 
 from maskme.metrics._hierarchy import HierarchySource, hierarchy_rows
+from maskme.metrics.classes import SUPPRESSED_PATTERN
 
 __all__ = [
     "DistinctValuesKept",
@@ -197,9 +198,10 @@ class GeneralizationLoss(FieldAccumulator):
     the record's generalized value, divided by the span of all original
     values. For any other field it is ``(d_g - 1) / (d - 1)`` with d_g the
     distinct original values sharing the generalized value and d all distinct
-    original values. A record left unchanged whose label covers one value
-    costs 0, a record generalized to ``*`` costs 1. The field's loss is the
-    mean over records with a value before the run.
+    original values. A record whose label covers one value costs 0. A record
+    generalized to ``*`` (or removed) costs 1, because it covers the whole
+    domain even when few values were observed. The field's loss is the mean
+    over records with a value before the run.
     """
 
     def __init__(
@@ -257,6 +259,7 @@ def _certainty_penalty(pairs: pl.DataFrame, counted: int) -> dict[str, Any]:
             pl.col("count").sum(),
         )
         penalty = groups["span"] / span if span > 0 else groups["span"] * 0.0
+        penalty = _suppressed_costs_one(groups["after"], penalty)
         loss = float((penalty * groups["count"]).sum()) / counted
         return {"information_loss": loss, "information_loss_kind": "numeric_ncp"}
     domain = pairs["before"].n_unique()
@@ -267,8 +270,15 @@ def _certainty_penalty(pairs: pl.DataFrame, counted: int) -> dict[str, Any]:
         penalty = (groups["covered"] - 1) / (domain - 1)
     else:
         penalty = groups["covered"] * 0.0
+    penalty = _suppressed_costs_one(groups["after"], penalty)
     loss = float((penalty * groups["count"]).sum()) / counted
     return {"information_loss": loss, "information_loss_kind": "categorical_ncp"}
+
+
+def _suppressed_costs_one(labels: pl.Series, penalty: pl.Series) -> pl.Series:
+    """Set the penalty of ``*`` labels and removed values to 1: they cover the whole domain."""
+    covers_all = labels.is_null() | labels.str.contains(SUPPRESSED_PATTERN)
+    return pl.select(pl.when(covers_all).then(1.0).otherwise(penalty)).to_series()
 
 
 # Interval labels: `20-39`, `[20,30[`, `[20,30)`, `20..29`.
