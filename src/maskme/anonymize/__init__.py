@@ -1,0 +1,1 @@
+"""Automatic anonymization: find the least damaging generalization that meets privacy targets."""
