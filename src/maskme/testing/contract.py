@@ -79,6 +79,15 @@ class StrategyCase:
     other_columns: Mapping[str, Sequence[str | None]] = field(default_factory=dict)
     base_dir: Path | None = None
     field_path: str = "field"
+    #: Check determinism and batch-size independence even though the class does not
+    #: declare ``deterministic`` (for params that make it so, such as a noise seed).
+    expect_deterministic: bool | None = None
+
+    def is_deterministic(self) -> bool:
+        """Return whether the checks may expect the same output for the same input."""
+        if self.expect_deterministic is not None:
+            return self.expect_deterministic
+        return bool(self.strategy.deterministic)
 
     def build(self, params: Mapping[str, Any] | None = None) -> Strategy:
         """Return a fresh strategy instance (optionally with other params)."""
@@ -339,7 +348,7 @@ def check_nulls_stay_null(case: StrategyCase) -> str | None:
 
 def check_batch_size_independent(case: StrategyCase) -> str | None:
     """Check that cutting the column into batches, in several ways, changes no output value."""
-    if not case.build().deterministic:
+    if not case.is_deterministic():
         return "the strategy is not declared deterministic, so outputs cannot be compared"
     mixed = _with_nulls(case.values)
     total = len(mixed)
@@ -373,7 +382,7 @@ def check_batch_size_independent(case: StrategyCase) -> str | None:
 
 def check_deterministic(case: StrategyCase) -> str | None:
     """Check that fresh instances and repeated calls agree, when declared deterministic."""
-    if not case.strategy.deterministic:
+    if not case.is_deterministic():
         return "the strategy is not declared deterministic"
     mixed = _with_nulls(case.values)
     first = _one(case.run(mixed))
@@ -538,6 +547,7 @@ def check_strategy(
     seed: int | None = None,
     other_columns: Mapping[str, Sequence[str | None]] | None = None,
     base_dir: Path | None = None,
+    expect_deterministic: bool | None = None,
     skip: Sequence[str] = (),
 ) -> list[CheckResult]:
     """Run every contract check on ``strategy`` and raise if any fails.
@@ -560,6 +570,7 @@ def check_strategy(
         seed=seed,
         other_columns=dict(other_columns or {}),
         base_dir=base_dir,
+        expect_deterministic=expect_deterministic,
     )
     results: list[CheckResult] = []
     for name, check in CHECKS.items():

@@ -43,6 +43,8 @@ class StrategyContract:
     #: Values of other fields the strategy reads (for ``consistent_by``).
     other_columns: ClassVar[Mapping[str, Sequence[str | None]]] = {}
     base_dir: ClassVar[Path | None] = None
+    #: Set to True when these params make a strategy deterministic that does not declare it.
+    expect_deterministic: ClassVar[bool | None] = None
 
     def contract_case(self) -> StrategyCase:
         """Return the case every check runs on; override to build it differently."""
@@ -55,6 +57,7 @@ class StrategyContract:
             seed=self.seed,
             other_columns=dict(self.other_columns),
             base_dir=self.base_dir,
+            expect_deterministic=self.expect_deterministic,
         )
 
     def _run(self, check: contract.Check) -> None:
