@@ -6,5 +6,10 @@ python_bin=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
     "$python_bin" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+# pip on some machines warns once per package about index folders that do not
+# exist; those lines carry no information, so they are filtered out.
+quiet_pip() {
+    .venv/bin/python -m pip "$@" --quiet --disable-pip-version-check 2> >(grep -v "^WARNING: Location" >&2)
+}
+quiet_pip install --upgrade pip
+quiet_pip install -e ".[dev]"

@@ -25,6 +25,7 @@ def generalize(values, base_dir=DATA, **params):
                       column=lambda path: pl.Series([], dtype=pl.String))
     result = strategy.apply(column, batch)
     assert result.dtype == pl.String
+    assert result.name == "field"
     assert len(result) == len(values)
     return result.to_list()
 

@@ -10,6 +10,7 @@ from maskme.strategies.registry import (
 from maskme.strategies import drop as _drop  # noqa: F401  (registers the built-in)
 from maskme.strategies import generalize as _generalize  # noqa: F401
 from maskme.strategies import hash as _hash  # noqa: F401
+from maskme.strategies import noise as _noise  # noqa: F401
 from maskme.strategies import redact as _redact  # noqa: F401
 
 __all__ = [

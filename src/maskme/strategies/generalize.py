@@ -8,6 +8,7 @@ value hierarchy (``hierarchy`` with ``level``).
 
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 from typing import Literal
@@ -83,7 +84,7 @@ class GeneralizeParams(StrategyParams):
             raise ValueError("expected at least one boundary")
         if any(not math.isfinite(bound) for bound in value):
             raise ValueError("expected finite numbers")
-        if any(later <= earlier for earlier, later in zip(value, value[1:])):
+        if any(later <= earlier for earlier, later in itertools.pairwise(value)):
             raise ValueError("expected strictly increasing boundaries")
         return value
 
@@ -254,7 +255,7 @@ class Generalize(Strategy):
         result = pl.select(pl.when(pl.lit(present)).then(pl.lit(result)).otherwise(None)
                            ).to_series().alias(values.name)
         return self._resolve_invalid(values, invalid, result, expected="a number",
-                                     on_invalid=params.on_invalid)
+                                     on_invalid=params.on_invalid).alias(values.name)
 
     def _equal_width_bins(self, x: np.ndarray, present: np.ndarray
                           ) -> tuple[np.ndarray, dict[int, str]]:
@@ -339,16 +340,19 @@ class Generalize(Strategy):
         """Top and bottom coding alone: extreme values become the bound, others stay as written."""
         params = self.params
         numbers, invalid, _ = parse_numbers(values)
-        expression = pl.when(pl.lit(numbers).is_null()).then(pl.lit(values))
-        if params.top is not None:
-            expression = expression.when(pl.lit(numbers) > params.top).then(
-                pl.lit(format_number(params.top)))
-        if params.bottom is not None:
-            expression = expression.when(pl.lit(numbers) < params.bottom).then(
-                pl.lit(format_number(params.bottom)))
-        result = pl.select(expression.otherwise(pl.lit(values))).to_series().alias(values.name)
+        top = params.top if params.top is not None else math.inf
+        bottom = params.bottom if params.bottom is not None else -math.inf
+        number = pl.lit(numbers)
+        expression = (
+            pl.when(number.is_not_null() & (number > top))
+            .then(pl.lit(format_number(top)))
+            .when(number.is_not_null() & (number < bottom))
+            .then(pl.lit(format_number(bottom)))
+            .otherwise(pl.lit(values))
+        )
+        result = pl.select(expression).to_series().alias(values.name)
         return self._resolve_invalid(values, invalid, result, expected="a number",
-                                     on_invalid=params.on_invalid)
+                                     on_invalid=params.on_invalid).alias(values.name)
 
     # dates
 
@@ -378,7 +382,7 @@ class Generalize(Strategy):
         expected = f"a date in the format {params.format}" if params.format else \
             "an ISO 8601 date or timestamp"
         return self._resolve_invalid(values, invalid, result, expected=expected,
-                                     on_invalid=params.on_invalid)
+                                     on_invalid=params.on_invalid).alias(values.name)
 
     # text
 
@@ -418,4 +422,4 @@ class Generalize(Strategy):
             ).to_series().alias(values.name)
         return self._resolve_invalid(values, missing, result,
                                      expected="a value listed in the hierarchy",
-                                     on_invalid=params.on_invalid)
+                                     on_invalid=params.on_invalid).alias(values.name)

@@ -142,9 +142,8 @@ class Hash(Strategy):
         params = self.params
         message = normalize(values.cast(pl.String), params.normalize)
         if params.context is not None:
-            message = (pl.lit(params.context + CONTEXT_SEPARATOR, dtype=pl.String)
-                       + pl.lit(message)).alias(values.name)
-            message = pl.select(message).to_series()
+            prefix = pl.lit(params.context + CONTEXT_SEPARATOR, dtype=pl.String)
+            message = pl.select(prefix + pl.lit(message)).to_series().alias(values.name)
         if params.algorithm == "hmac-sha256" and _is_utf8(self._key):
             digests = digest_hex_vectorized(message, self._key)
         else:

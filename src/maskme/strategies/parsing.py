@@ -77,7 +77,7 @@ def decimal_places(number: float) -> int:
         mantissa, exponent = text.lower().split("e")
         digits = len(mantissa.split(".")[1]) if "." in mantissa else 0
         return max(0, digits - int(exponent))
-    whole, _, fraction = text.partition(".")
+    _, _, fraction = text.partition(".")
     return 0 if fraction == "0" else len(fraction)
 
 

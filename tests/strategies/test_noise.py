@@ -1,0 +1,338 @@
+"""The noise strategy: distributions, reproducibility, batch independence and date shifts."""
+
+import datetime as dt
+import re
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from maskme.errors import KeyMissingError
+from maskme.strategies import InvalidValues, get_strategy
+from maskme.strategies.base import BatchView, StrategyContext
+from maskme.strategies.noise import Noise, NoiseParams, splitmix64, unit_uniform
+
+KEY = b"noise-test-key-0123456789abcdef"
+DRAWS = 100_000
+
+
+def make(secret=KEY, run_seed=None, **params):
+    """Build the strategy; ``secret`` is the loaded key, ``run_seed`` the run's seed."""
+    return Noise(NoiseParams(**params),
+                 StrategyContext(field_path="field", key=secret, seed=run_seed))
+
+
+def run(strategy, values, records=None, subjects=None):
+    column = pl.Series("field", values, dtype=pl.String)
+    numbers = records if records is not None else range(1, len(values) + 1)
+    batch = BatchView(
+        record_numbers=pl.Series(list(numbers), dtype=pl.Int64),
+        column=lambda path: pl.Series(path, subjects, dtype=pl.String),
+    )
+    result = strategy.apply(column, batch)
+    assert result.dtype == pl.String
+    assert result.name == "field"
+    assert len(result) == len(values)
+    return result.to_list()
+
+
+def draws(distribution, scale=2.0):
+    """Noise added to DRAWS zeros written as decimals, so nothing is rounded."""
+    strategy = make(distribution=distribution, scale=scale, seed=11)
+    return np.array(run(strategy, ["0.0"] * DRAWS), dtype=np.float64)
+
+
+def test_registered():
+    assert get_strategy("noise") is Noise
+
+
+def test_splitmix64_reference_values():
+    # The first two outputs of SplitMix64 started from state 0 (the state advances by
+    # the gamma each step), the test vector other SplitMix64 implementations check too.
+    states = np.array([0, 0x9E3779B97F4A7C15], dtype=np.uint64)
+    assert splitmix64(states).tolist() == [0xE220A8397B1DCDAF, 0x6E789E6AA1B965F4]
+
+
+def test_unit_uniform_open_interval():
+    bits = np.array([0, 2**64 - 1], dtype=np.uint64)
+    uniform = unit_uniform(bits)
+    assert uniform[0] > 0.0
+    assert uniform[1] < 1.0
+
+
+def test_laplace_moments():
+    x = draws("laplace", scale=2.0)
+    # Laplace(0, b): mean 0, variance 2 b^2 = 8, excess kurtosis 3.
+    assert abs(x.mean()) < 0.05
+    assert x.var() == pytest.approx(8.0, rel=0.03)
+    kurtosis = ((x - x.mean()) ** 4).mean() / x.var() ** 2 - 3
+    assert kurtosis == pytest.approx(3.0, abs=0.4)
+    assert np.median(np.abs(x)) == pytest.approx(2.0 * np.log(2), rel=0.03)
+
+
+def test_gaussian_moments():
+    x = draws("gaussian", scale=2.0)
+    # Normal(0, sigma): mean 0, variance sigma^2 = 4, excess kurtosis 0.
+    assert abs(x.mean()) < 0.03
+    assert x.var() == pytest.approx(4.0, rel=0.03)
+    kurtosis = ((x - x.mean()) ** 4).mean() / x.var() ** 2 - 3
+    assert abs(kurtosis) < 0.1
+    assert np.mean(np.abs(x) < 2.0) == pytest.approx(0.6827, abs=0.01)
+
+
+def test_uniform_moments():
+    x = draws("uniform", scale=2.0)
+    # Uniform(-s, s): mean 0, variance s^2 / 3.
+    assert abs(x.mean()) < 0.02
+    assert x.var() == pytest.approx(4.0 / 3.0, rel=0.03)
+    assert x.min() >= -2.0
+    assert x.max() <= 2.0
+    assert x.min() < -1.99
+    assert x.max() > 1.99
+
+
+def test_draws_uncorrelated_between_records():
+    x = draws("gaussian", scale=1.0)
+    correlation = np.corrcoef(x[:-1], x[1:])[0, 1]
+    assert abs(correlation) < 0.02
+
+
+def test_integers_stay_integers():
+    values = ["52000", "-3", "0", "007", "+12"]
+    result = run(make(scale=500, seed=1), values)
+    for text in result:
+        assert re.fullmatch(r"-?\d+", text), text
+
+
+def test_decimals_round_to_places():
+    result = run(make(scale=5, seed=1, round=2), ["12.5", "1.10", "3"])
+    assert re.fullmatch(r"-?\d+\.\d{2}", result[0])
+    assert re.fullmatch(r"-?\d+\.\d{2}", result[1])
+    assert re.fullmatch(r"-?\d+", result[2])  # an integer stays an integer
+
+
+def test_negative_round_to_hundreds():
+    result = run(make(scale=500, seed=1, round=-2), ["52000", "12.5"])
+    for text in result:
+        assert re.fullmatch(r"-?\d+", text)
+        assert int(text) % 100 == 0
+
+
+def test_clipping_bounds():
+    values = ["100"] * 2000
+    result = np.array(run(make(scale=50, seed=3, min=90, max=120), values), dtype=float)
+    assert result.min() == 90
+    assert result.max() == 120
+
+
+def test_relative_scale_proportional():
+    values = ["0.0"] * 5000 + ["1000.0"] * 5000
+    result = np.array(run(make(scale=0.1, relative=True, seed=2, distribution="gaussian"), values),
+                      dtype=float)
+    assert np.all(result[:5000] == 0.0)  # |0| * scale is no noise
+    assert np.std(result[5000:] - 1000.0) == pytest.approx(100.0, rel=0.05)
+
+
+def test_null_stays_null():
+    assert run(make(scale=1, seed=1), [None, "1", None])[0::2] == [None, None]
+    assert run(make(days=3, seed=1), [None])[0] is None
+
+
+def test_seed_reproducible_and_distinct():
+    values = [str(v) for v in range(50)]
+    first = run(make(scale=10, seed=42), values)
+    assert run(make(scale=10, seed=42), values) == first
+    assert run(make(scale=10, seed=43), values) != first
+
+
+def test_run_seed_used_when_policy_has_none():
+    values = [str(v) for v in range(50)]
+    first = run(make(scale=10, run_seed=7), values)
+    assert run(make(scale=10, run_seed=7), values) == first
+    assert run(make(scale=10, run_seed=8), values) != first
+    # A seed in the policy wins over the run's seed.
+    assert run(make(scale=10, seed=3, run_seed=7), values) == run(make(scale=10, seed=3), values)
+
+
+def test_key_reproducible_and_key_dependent():
+    values = [str(v) for v in range(50)]
+    first = run(make(scale=10, key="main"), values)
+    assert run(make(scale=10, key="main"), values) == first
+    assert run(make(scale=10, key="main", secret=KEY[::-1]), values) != first
+
+
+def test_fresh_without_seed_or_key():
+    values = [str(v) for v in range(50)]
+    assert run(make(scale=10), values) != run(make(scale=10), values)
+
+
+def test_missing_key_rejected():
+    with pytest.raises(KeyMissingError, match="noise needs the key 'main'"):
+        Noise(NoiseParams(scale=1, key="main"), StrategyContext(field_path="income"))
+    assert Noise.requires_key(NoiseParams(scale=1, key="main"))
+    assert not Noise.requires_key(NoiseParams(scale=1, seed=1))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(min_value=1, max_value=40), st.sampled_from(["laplace", "gaussian", "uniform"]))
+def test_batch_size_independent(batch_size, distribution):
+    values = [f"{v}.5" for v in range(120)]
+    strategy = make(scale=3, seed=9, distribution=distribution)
+    whole = run(strategy, values)
+    pieces = []
+    for start in range(0, len(values), batch_size):
+        chunk = values[start:start + batch_size]
+        pieces += run(strategy, chunk, records=range(start + 1, start + 1 + len(chunk)))
+    assert pieces == whole
+
+
+def test_date_shift_batch_size_independent():
+    values = ["2024-03-15"] * 100
+    strategy = make(days=10, seed=5)
+    whole = run(strategy, values)
+    pieces = run(strategy, values[:37], records=range(1, 38)) + run(
+        strategy, values[37:], records=range(38, 101))
+    assert pieces == whole
+
+
+def test_date_shift_range_and_spread():
+    values = ["2024-03-15"] * 20_000
+    result = run(make(days=3, seed=5), values)
+    offsets = [(dt.date.fromisoformat(v) - dt.date(2024, 3, 15)).days for v in result]
+    counts = np.bincount(np.array(offsets) + 3)
+    # All seven offsets from -3 to 3 occur, each about 1/7 of the time.
+    assert len(counts) == 7
+    assert np.all(np.abs(counts / len(values) - 1 / 7) < 0.015)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2024-03-15T10:00:00+02:00",
+        "2024-03-15T10:00:00Z",
+        "2024-03-15 23:59",
+        "2024-03-15T10:00:00.123456-05:30",
+        "2024-03-15T07",
+    ],
+)
+def test_timestamp_keeps_time_and_offset(value):
+    [result] = run(make(days=400, seed=8), [value])
+    assert result[10:] == value[10:]
+    assert dt.date.fromisoformat(result[:10]) != dt.date(2024, 3, 15)
+    assert abs((dt.date.fromisoformat(result[:10]) - dt.date(2024, 3, 15)).days) <= 400
+
+
+def test_date_strftime_format():
+    [result] = run(make(days=30, seed=3), ["2024-03-15"])
+    shift = dt.date.fromisoformat(result) - dt.date(2024, 3, 15)
+    [formatted] = run(make(days=30, seed=3, format="%d/%m/%Y %H:%M"), ["15/03/2024 10:00"])
+    expected = (dt.datetime(2024, 3, 15, 10, 0) + shift).strftime("%d/%m/%Y %H:%M")
+    assert formatted == expected
+
+
+def test_date_strftime_format_with_offset_keeps_offset():
+    [result] = run(make(days=30, seed=3, format="%d/%m/%Y %H:%M %z"), ["15/03/2024 23:30 -0500"])
+    assert result.endswith(" 23:30 -0500")
+
+
+def test_consistent_by_preserves_intervals():
+    patients = [f"P{n % 40}" for n in range(400)]
+    admissions = [(dt.date(2024, 1, 1) + dt.timedelta(days=n % 97)).isoformat() for n in range(400)]
+    discharges = [(dt.date.fromisoformat(a) + dt.timedelta(days=n % 5)).isoformat()
+                  for n, a in enumerate(admissions)]
+    admitted = run(make(days=30, consistent_by="patient_id", key="main"),
+                   admissions, subjects=patients)
+    # A second field, with its own strategy instance and field path, shifts by the same amount.
+    discharge_strategy = Noise(NoiseParams(days=30, consistent_by="patient_id", key="main"),
+                               StrategyContext(field_path="discharge", key=KEY))
+    discharged = run(discharge_strategy, discharges, subjects=patients)
+
+    shifts: dict[str, set[int]] = {}
+    for patient, before, after in zip(patients, admissions, admitted):
+        delta = (dt.date.fromisoformat(after) - dt.date.fromisoformat(before)).days
+        shifts.setdefault(patient, set()).add(delta)
+    assert all(len(deltas) == 1 for deltas in shifts.values())
+    assert len({next(iter(d)) for d in shifts.values()}) > 10  # subjects differ
+
+    for n in range(400):
+        original = (dt.date.fromisoformat(discharges[n]) - dt.date.fromisoformat(admissions[n])).days
+        released = (dt.date.fromisoformat(discharged[n]) - dt.date.fromisoformat(admitted[n])).days
+        assert released == original
+
+
+def test_consistent_by_with_seed_is_batch_independent():
+    strategy = make(days=30, consistent_by="patient_id", seed=4)
+    values = ["2024-03-15", "2024-03-15", "2024-03-15"]
+    first = run(strategy, values, subjects=["a", "b", "a"])
+    later = run(strategy, values[:1], records=[900], subjects=["a"])
+    assert first[0] == first[2]
+    assert later[0] == first[0]
+
+
+def test_consistent_by_declares_required_field():
+    assert make(days=3, consistent_by="patient.id", seed=1).required_fields() == ["patient.id"]
+    assert make(days=3, seed=1).required_fields() == []
+
+
+def test_consistent_by_null_subject_gets_record_draw():
+    strategy = make(scale=10, consistent_by="patient_id", seed=4)
+    result = run(strategy, ["1.0", "1.0", "1.0"], subjects=[None, "a", None])
+    assert result[0] != result[2]
+
+
+def test_consistent_by_numbers():
+    strategy = make(scale=10, consistent_by="patient_id", seed=4)
+    result = run(strategy, ["1.0", "1.0", "1.0"], subjects=["a", "b", "a"])
+    assert result[0] == result[2]
+    assert result[0] != result[1]
+
+
+def test_invalid_numbers_error_positions():
+    with pytest.raises(InvalidValues) as caught:
+        run(make(scale=1, seed=1), ["1", "one", None, "nan", "inf", "2"])
+    assert caught.value.positions == [1, 3, 4]
+    assert caught.value.expected == "a finite number"
+
+
+def test_invalid_numbers_null_or_keep():
+    assert run(make(scale=1, seed=1, on_invalid="null"), ["n/a"]) == [None]
+    assert run(make(scale=1, seed=1, on_invalid="keep"), ["n/a"]) == ["n/a"]
+
+
+def test_integer_overflow_invalid():
+    with pytest.raises(InvalidValues) as caught:
+        run(make(scale=1, seed=1), ["1", "99999999999999999999"])
+    assert caught.value.positions == [1]
+
+
+@pytest.mark.parametrize("value", ["2024-02-30", "15/03/2024", "2024-03-15T25:00", "soon"])
+def test_invalid_dates_error(value):
+    with pytest.raises(InvalidValues) as caught:
+        run(make(days=3, seed=1), ["2024-03-15", value])
+    assert caught.value.positions == [1]
+    assert caught.value.expected == "an ISO 8601 date or timestamp"
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({}, "expected either scale .numbers. or days .dates."),
+        ({"scale": 1, "days": 3}, "not both or neither"),
+        ({"scale": 0}, "greater than 0"),
+        ({"days": 0}, "greater than or equal to 1"),
+        ({"days": 3, "round": 0}, "round applies only to numbers"),
+        ({"days": 3, "distribution": "gaussian"}, "distribution applies only to numbers"),
+        ({"scale": 1, "format": "%d"}, "format applies only to dates"),
+        ({"scale": 1, "min": 5, "max": 1}, "expected min <= max"),
+        ({"scale": 1, "seed": 1, "key": "main"}, "use seed or key, not both"),
+        ({"days": 3, "consistent_by": "patient_id"}, "consistent_by needs key or seed"),
+        ({"scale": 1, "distribution": "cauchy"}, "distribution"),
+        ({"scale": 1, "sigma": 2}, "sigma"),
+    ],
+)
+def test_params_rejected(params, message):
+    with pytest.raises(ValidationError, match=message):
+        NoiseParams(**params)
