@@ -136,6 +136,16 @@ def test_relative_scale_proportional():
     assert np.std(result[5000:] - 1000.0) == pytest.approx(100.0, rel=0.05)
 
 
+def test_relative_fraction_without_scale():
+    values = ["1000.0"] * 5000
+    strategy = make(relative=0.05, seed=2, distribution="gaussian")
+    result = np.array(run(strategy, values), dtype=float)
+    # relative: 0.05 is the same as scale: 0.05 with relative: true.
+    same = make(scale=0.05, relative=True, seed=2, distribution="gaussian")
+    assert run(same, values) == run(strategy, values)
+    assert np.std(result - 1000.0) == pytest.approx(50.0, rel=0.05)
+
+
 def test_null_stays_null():
     assert run(make(scale=1, seed=1), [None, "1", None])[0::2] == [None, None]
     assert run(make(days=3, seed=1), [None])[0] is None
@@ -319,7 +329,11 @@ def test_invalid_dates_error(value):
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({}, "expected either scale .numbers. or days .dates."),
+        ({}, "expected either scale or relative .numbers. or days .dates."),
+        ({"relative": True}, "relative: true needs scale"),
+        ({"relative": 0.05, "scale": 1}, "not both"),
+        ({"relative": -0.5}, "number greater than 0"),
+        ({"relative": 0.05, "days": 3}, "not both or neither"),
         ({"scale": 1, "days": 3}, "not both or neither"),
         ({"scale": 0}, "greater than 0"),
         ({"days": 0}, "greater than or equal to 1"),

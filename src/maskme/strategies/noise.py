@@ -72,10 +72,11 @@ class NoiseParams(StrategyParams):
     #: Shape of the number noise; ``scale`` is the Laplace scale b, the Gaussian standard
     #: deviation, or the uniform half-width.
     distribution: Distribution = "laplace"
-    #: Noise scale for numbers (absolute, or a fraction of |value| with ``relative``).
+    #: Noise scale for numbers (absolute, or a fraction of |value| with ``relative: true``).
     scale: float | None = Field(default=None, gt=0)
-    #: Multiply ``scale`` by each value's magnitude.
-    relative: bool = False
+    #: ``true`` multiplies ``scale`` by each value's magnitude. A number is that fraction
+    #: itself, in place of ``scale``: ``relative: 0.05`` is 5% of |value|.
+    relative: bool | float = False
     #: Lower bound the noisy number is clipped to.
     min: float | None = None
     #: Upper bound the noisy number is clipped to.
@@ -97,14 +98,25 @@ class NoiseParams(StrategyParams):
 
     @model_validator(mode="after")
     def _one_mode(self) -> NoiseParams:
-        if (self.scale is None) == (self.days is None):
-            raise ValueError("expected either scale (numbers) or days (dates), not both or neither")
+        fraction = self.relative_fraction
+        if fraction is not None:
+            if self.scale is not None:
+                raise ValueError("give the fraction either as relative: <number> or as scale "
+                                 "with relative: true, not both")
+            if not 0 < fraction < float("inf"):
+                raise ValueError("relative must be true, false or a number greater than 0")
+        if self.relative is True and self.scale is None:
+            raise ValueError("relative: true needs scale, the fraction of |value|")
+        numbers = self.scale is not None or fraction is not None
+        if numbers == (self.days is not None):
+            raise ValueError("expected either scale or relative (numbers) or days (dates), "
+                             "not both or neither")
         if self.days is not None:
             misplaced = [name for name in _NUMBER_ONLY if name in self.model_fields_set]
             if misplaced:
                 raise ValueError(f"{', '.join(misplaced)} applies only to numbers (with scale), "
                                  "not to dates (with days)")
-        if self.scale is not None and self.format is not None:
+        if numbers and self.format is not None:
             raise ValueError("format applies only to dates (with days)")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError("expected min <= max")
@@ -116,6 +128,13 @@ class NoiseParams(StrategyParams):
                 "every batch and field"
             )
         return self
+
+    @property
+    def relative_fraction(self) -> float | None:
+        """The fraction of |value| given as ``relative: <number>``, or None."""
+        if isinstance(self.relative, bool):
+            return None
+        return float(self.relative)
 
 
 @register_strategy(builtin=True)
@@ -246,13 +265,20 @@ class Noise(Strategy):
 
     def _add_noise(self, values: pl.Series, states: np.ndarray) -> pl.Series:
         params = self.params
-        assert params.scale is not None
         numbers, invalid, is_integer = parse_numbers(values)
         x = numbers.to_numpy().astype(np.float64, copy=False)
         present = ~np.isnan(x)
         safe = np.where(present, x, 0.0)
 
-        scale = params.scale * np.abs(safe) if params.relative else params.scale
+        fraction = params.relative_fraction
+        if fraction is not None:
+            scale = fraction * np.abs(safe)
+        elif params.relative:
+            assert params.scale is not None
+            scale = params.scale * np.abs(safe)
+        else:
+            assert params.scale is not None
+            scale = np.full_like(safe, params.scale)
         noisy = safe + scale * self._standard_draws(states, params.distribution)
         if params.min is not None or params.max is not None:
             noisy = np.clip(noisy, params.min, params.max)
