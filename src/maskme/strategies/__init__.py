@@ -12,6 +12,7 @@ from maskme.strategies import generalize as _generalize  # noqa: F401
 from maskme.strategies import hash as _hash  # noqa: F401
 from maskme.strategies import noise as _noise  # noqa: F401
 from maskme.strategies import redact as _redact  # noqa: F401
+from maskme.strategies import keep as _keep  # noqa: F401
 
 __all__ = [
     "BatchView",
@@ -24,4 +25,3 @@ __all__ = [
     "register_strategy",
     "unregister_strategy",
 ]
-from maskme.strategies import keep as _keep  # noqa: F401
