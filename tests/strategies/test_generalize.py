@@ -138,6 +138,11 @@ def test_invalid_number_null_or_keep():
     assert generalize(values, top=10, on_invalid="null") == ["10", None]
 
 
+def test_on_invalid_yaml_null():
+    # YAML loads an unquoted `on_invalid: null` as None.
+    assert GeneralizeParams(interval=10, on_invalid=None).on_invalid == "null"
+
+
 def test_interval_too_far_is_invalid():
     assert generalize(["1", "1e300"], interval=1e-10, on_invalid="null") == ["[1, 1.0000000001)", None]
 

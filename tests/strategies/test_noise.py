@@ -312,6 +312,11 @@ def test_invalid_numbers_null_or_keep():
     assert run(make(scale=1, seed=1, on_invalid="keep"), ["n/a"]) == ["n/a"]
 
 
+def test_on_invalid_yaml_null():
+    # YAML loads an unquoted `on_invalid: null` as None.
+    assert NoiseParams(scale=1, on_invalid=None).on_invalid == "null"
+
+
 def test_integer_overflow_invalid():
     with pytest.raises(InvalidValues) as caught:
         run(make(scale=1, seed=1), ["1", "99999999999999999999"])

@@ -20,7 +20,14 @@ from pydantic import Field, field_validator, model_validator
 from maskme.errors import PolicyError, PolicyProblem
 from maskme.strategies.base import BatchView, Strategy, StrategyContext, StrategyParams
 from maskme.strategies.hierarchy import Hierarchy, HierarchyError, load_hierarchy
-from maskme.strategies.parsing import decimal_places, format_number, local_dates, parse_numbers
+from maskme.strategies.parsing import (
+    OnInvalid,
+    decimal_places,
+    format_number,
+    local_dates,
+    on_invalid_from_yaml,
+    parse_numbers,
+)
 from maskme.strategies.redact import graphemes, needs_grapheme_fallback
 from maskme.strategies.registry import register_strategy
 
@@ -73,7 +80,9 @@ class GeneralizeParams(StrategyParams):
     #: Label for values the hierarchy does not list (without it they are invalid).
     fallback: str | None = None
     #: What to do with a value that cannot be parsed or is missing from the hierarchy.
-    on_invalid: Literal["error", "null", "keep"] = "error"
+    on_invalid: OnInvalid = "error"
+
+    _on_invalid_null = field_validator("on_invalid", mode="before")(on_invalid_from_yaml)
 
     @field_validator("breaks")
     @classmethod

@@ -20,11 +20,16 @@ from typing import Literal, NoReturn
 import numpy as np
 import polars as pl
 import polars_hash as plh
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from maskme.errors import KeyMissingError, PolicyProblem
 from maskme.strategies.base import BatchView, Strategy, StrategyContext, StrategyParams
-from maskme.strategies.parsing import parse_numbers, shift_dates
+from maskme.strategies.parsing import (
+    OnInvalid,
+    on_invalid_from_yaml,
+    parse_numbers,
+    shift_dates,
+)
 from maskme.strategies.registry import register_strategy
 
 __all__ = ["Noise", "NoiseParams", "splitmix64", "unit_uniform"]
@@ -94,7 +99,9 @@ class NoiseParams(StrategyParams):
     #: Field path of the subject (e.g. a patient id): one draw per subject.
     consistent_by: str | None = None
     #: What to do with a value that cannot be parsed.
-    on_invalid: Literal["error", "null", "keep"] = "error"
+    on_invalid: OnInvalid = "error"
+
+    _on_invalid_null = field_validator("on_invalid", mode="before")(on_invalid_from_yaml)
 
     @model_validator(mode="after")
     def _one_mode(self) -> NoiseParams:

@@ -15,15 +15,18 @@ never converted to UTC first. Other layouts need an explicit strftime
 
 from __future__ import annotations
 
-import math
 from datetime import datetime, timedelta
+from typing import Literal
 
 import polars as pl
 
 __all__ = [
     "ISO_DATE_PATTERN",
+    "OnInvalid",
+    "decimal_places",
     "format_number",
     "local_dates",
+    "on_invalid_from_yaml",
     "parse_numbers",
     "shift_dates",
 ]
@@ -34,6 +37,14 @@ _OFFSET = r"(?:Z|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)"
 ISO_DATE_PATTERN = rf"^(\d{{4}}-\d{{2}}-\d{{2}})((?:[T ]{_TIME}{_OFFSET}?)?)$"
 
 _INTEGER_PATTERN = r"^\s*[+-]?\d+\s*$"
+
+#: What a strategy does with a value it cannot parse.
+OnInvalid = Literal["error", "null", "keep"]
+
+
+def on_invalid_from_yaml(value: object) -> object:
+    """Read ``on_invalid: null`` (which YAML loads as None) as the choice ``"null"``."""
+    return "null" if value is None else value
 
 
 def parse_numbers(values: pl.Series) -> tuple[pl.Series, pl.Series, pl.Series]:
@@ -171,7 +182,7 @@ def _python_shift(values: pl.Series, days: pl.Series, date_format: str) -> pl.Se
     shifted: list[str | None] = []
     for text, offset in zip(values.to_list(), days.to_list(), strict=True):
         moment = parsed.get(text) if text is not None else None
-        if moment is None or offset is None or math.isnan(offset):
+        if moment is None or offset is None:
             shifted.append(None)
             continue
         try:
