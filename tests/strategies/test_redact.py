@@ -127,33 +127,49 @@ def test_null_stays_null_everywhere():
     assert redact([None], email=True) == [None]
 
 
-_PRINTABLE = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=20
-)
+_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=20)
+_MASK = "\u2588"
+
+
+def read_back(value, result):
+    """Split ``result`` into one piece per character of ``value``: the original or the mask.
+
+    Splitting the output itself into graphemes would not work, because a
+    kept combining mark that followed a masked character joins the mask.
+    """
+    pieces = []
+    position = 0
+    for char in regex.findall(r"\X", value):
+        if result.startswith(char, position):
+            pieces.append(char)
+            position += len(char)
+        else:
+            assert result.startswith(_MASK, position), (value, result)
+            pieces.append(_MASK)
+            position += len(_MASK)
+    assert position == len(result), (value, result)
+    return pieces
 
 
 @settings(max_examples=300, deadline=None)
 @given(
-    st.lists(_PRINTABLE, min_size=1, max_size=8),
+    st.lists(_TEXT, min_size=1, max_size=8),
     st.integers(min_value=0, max_value=4),
     st.integers(min_value=0, max_value=4),
     st.sampled_from([False, True, "-. "]),
 )
 def test_property_kept_characters_only(values, keep_first, keep_last, separators):
-    """Each output keeps the value's character count and reveals only the kept characters."""
+    """Each output character is the value's character or the mask, and few are revealed."""
     results = redact(values, keep_first=keep_first, keep_last=keep_last,
-                     keep_separators=separators, mask_char="\u2588")
+                     keep_separators=separators, mask_char=_MASK)
     for value, result in zip(values, results):
         chars = regex.findall(r"\X", value)
-        out = regex.findall(r"\X", result)
-        assert len(out) == len(chars)
-        revealed = [c for c in out if c != "\u2588"]
+        pieces = read_back(value, result)
+        revealed = [piece for piece, char in zip(pieces, chars) if piece == char != _MASK]
         if separators is False:
             assert len(revealed) <= keep_first + keep_last
             if len(chars) <= keep_first + keep_last:
                 assert revealed == []
-        for original, written in zip(chars, out):
-            assert written in (original, "\u2588")
 
 
 @settings(max_examples=200, deadline=None)
