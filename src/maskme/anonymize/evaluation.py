@@ -145,7 +145,9 @@ class Evaluator:
                     self.checker,
                     distributions,
                 )
-            utility = self._utility(node, row_class, sizes, kept, suppressed, mondrian)
+            utility = self._utility(
+                self.targets.metric, node, row_class, sizes, kept, suppressed, mondrian
+            )
         return NodeEvaluation(
             node=node,
             meets_targets=meets,
@@ -178,8 +180,27 @@ class Evaluator:
             kept = updated
         return np.zeros_like(kept), distributions
 
+    def utilities(self, evaluation: NodeEvaluation) -> dict[str, float]:
+        """Return every utility metric (loss, discernibility, average class size) of an evaluated node."""
+        sizes = np.bincount(
+            evaluation.row_class, weights=self.table.counts, minlength=evaluation.kept_class.size
+        )
+        return {
+            metric: self._utility(
+                metric,
+                evaluation.node,
+                evaluation.row_class,
+                sizes,
+                evaluation.kept_class,
+                evaluation.suppressed_records,
+                evaluation.mondrian,
+            )
+            for metric in ("loss", "discernibility", "average_class_size")
+        }
+
     def _utility(
         self,
+        metric: str,
         node: tuple[int, ...],
         row_class: np.ndarray,
         sizes: np.ndarray,
@@ -188,7 +209,6 @@ class Evaluator:
         mondrian: MondrianPartition | None,
     ) -> float:
         table = self.table
-        metric = self.targets.metric
         kept_rows = kept[row_class]
         if metric == "loss":
             row_loss = np.zeros(table.rows)

@@ -33,4 +33,5 @@ from maskme.cli import schema as _schema  # noqa: E402,F401
 from maskme.cli import strategies as _strategies  # noqa: E402,F401
 from maskme.cli import mask as _mask  # noqa: E402,F401
 from maskme.cli import measure as _measure  # noqa: E402,F401
+from maskme.cli import anonymize as _anonymize  # noqa: E402,F401
 from maskme.cli import version as _version  # noqa: E402,F401

@@ -1,0 +1,448 @@
+"""``maskme.anonymize``: meet a policy's privacy targets with the least information loss.
+
+The run has two passes over the input. Pass one reads only the
+quasi-identifiers and sensitive attributes and counts the equivalence classes
+(memory bounded by distinct quasi-identifier combinations). The search then
+chooses generalization levels, Mondrian intervals and the records to suppress
+from those counts alone. Pass two streams the input again and writes the
+output. Finally the written output is measured afresh with the measurement
+layer; if it missed a target, nothing is written.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from maskme.anonymize.evaluation import Evaluator, NodeEvaluation
+from maskme.anonymize.levels import AttributeLevels, build_levels
+from maskme.anonymize.output import (
+    build_recode_table,
+    staged_output,
+    transform_to_frame,
+    write_output,
+)
+from maskme.anonymize.search import SearchOutcome, search
+from maskme.anonymize.table import StatisticsTable, build_table
+from maskme.anonymize.targets import TargetOutcome, measure_targets
+from maskme.engine.plan import build_plan
+from maskme.errors import (
+    FormatError,
+    MaskMeError,
+    PolicyError,
+    PolicyProblem,
+    PrivacyTargetError,
+    UsageError,
+)
+from maskme.formats import default_batch_size, open_input, read_field_batches
+from maskme.metrics.classes import ClassStatistics
+from maskme.metrics.measure import measure
+from maskme.metrics.measurement import (
+    Measurement,
+    SensitiveAttributeSpec,
+    sensitive_attribute_specs,
+)
+from maskme.policy.model import Policy, load_policy
+from maskme.policy.privacy import PrivacyTargets, QuasiIdentifierRule
+
+__all__ = ["AnonymizationResult", "anonymize", "plan_anonymization"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnonymizationResult:
+    """What ``anonymize`` chose, what it wrote and what the output reaches.
+
+    Attributes
+    ----------
+    levels
+        The generalization level chosen for each quasi-identifier
+        (``"mondrian"`` for one recoded by Mondrian partitioning).
+    records
+        Records read.
+    suppressed_records
+        Records removed from the output (records whose quasi-identifiers were
+        all ``*`` in the input included).
+    targets
+        Every privacy target with the value the written output reaches,
+        measured afresh from the output.
+    metric, utility
+        The utility metric the search minimized and its value for the output.
+    information_loss
+        The loss measure (mean normalized certainty penalty over
+        quasi-identifiers and records, a removed record counting 1).
+    discernibility, average_class_size
+        The other utility metrics of the output.
+    nodes_evaluated, lattice_size
+        Lattice nodes the search evaluated, of all nodes.
+    elapsed_seconds
+        Wall time of the whole run.
+    measurement
+        The measurement of the written output (not in ``to_dict``; its own
+        ``to_dict`` is under ``"measurement"``).
+    frame
+        The output DataFrame when the source was a DataFrame.
+    """
+
+    levels: dict[str, int | str]
+    records: int
+    suppressed_records: int
+    targets: tuple[TargetOutcome, ...]
+    metric: str
+    utility: float
+    information_loss: float
+    discernibility: float
+    average_class_size: float | None
+    nodes_evaluated: int
+    lattice_size: int
+    elapsed_seconds: float
+    destination: str | None = None
+    measurement: Measurement | None = field(default=None, repr=False, compare=False)
+    frame: Any = field(default=None, repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON report: plain types only, and no data value."""
+        report: dict[str, Any] = {
+            "levels": dict(self.levels),
+            "records": self.records,
+            "suppressed_records": self.suppressed_records,
+            "suppressed_share": self.suppressed_records / self.records if self.records else 0.0,
+            "targets": [outcome.to_dict() for outcome in self.targets],
+            "metric": self.metric,
+            "utility": self.utility,
+            "information_loss": self.information_loss,
+            "discernibility": self.discernibility,
+            "average_class_size": self.average_class_size,
+            "nodes_evaluated": self.nodes_evaluated,
+            "lattice_size": self.lattice_size,
+            "elapsed_seconds": round(self.elapsed_seconds, 3),
+            "destination": self.destination,
+        }
+        if self.measurement is not None:
+            report["measurement"] = self.measurement.to_dict()
+        return report
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnonymizationPlan:
+    """Pass one and the search: the statistics, the levels and the search's outcome."""
+
+    policy: Policy
+    targets: PrivacyTargets
+    quasi_identifiers: tuple[str, ...]
+    sensitive_attributes: tuple[SensitiveAttributeSpec, ...]
+    table: StatisticsTable
+    levels: tuple[AttributeLevels, ...]
+    evaluator: Evaluator
+    outcome: SearchOutcome
+
+
+def _policy_problem(policy: Policy, message: str, *path: str) -> PolicyProblem:
+    return PolicyProblem(
+        message=message, path=".".join(path), line=policy.line_of(*path), source=policy.source
+    )
+
+
+def _resolve(policy: Policy) -> tuple[PrivacyTargets, dict[str, QuasiIdentifierRule], list[SensitiveAttributeSpec]]:
+    problems: list[PolicyProblem] = []
+    targets = policy.privacy
+    if not isinstance(targets, PrivacyTargets) or not targets.has_targets:
+        problems.append(
+            _policy_problem(
+                policy,
+                "anonymize needs privacy targets: add a privacy section such as "
+                "'privacy: {k: 5, suppression_limit: 0.05}'",
+                "privacy",
+            )
+        )
+    if not policy.quasi_identifiers:
+        problems.append(
+            _policy_problem(
+                policy,
+                "anonymize needs quasi-identifiers: list them under quasi_identifiers, "
+                "with a hierarchy, intervals or mondrian rule for each one to generalize",
+                "quasi_identifiers",
+            )
+        )
+    rules: dict[str, QuasiIdentifierRule] = {}
+    for name in policy.quasi_identifiers:
+        rule = policy.quasi_identifier_rules.get(name)
+        rules[name] = rule if isinstance(rule, QuasiIdentifierRule) else QuasiIdentifierRule()
+    specs = sensitive_attribute_specs(dict(policy.sensitive_attributes), base_dir=policy.base_dir)
+
+    # The search decides the quasi-identifiers' values and measures the
+    # sensitive attributes as read, so no other strategy may change them.
+    for name in [*rules, *(spec.name for spec in specs)]:
+        rule_for_field = policy.fields.get(name)
+        if rule_for_field is not None and rule_for_field.strategy != "keep":
+            kind = "quasi-identifier" if name in rules else "sensitive attribute"
+            problems.append(
+                _policy_problem(
+                    policy,
+                    f"field `{name}` is a {kind}, so anonymize cannot also apply strategy "
+                    f"'{rule_for_field.strategy}' to it; remove its entry from fields (the search "
+                    "generalizes quasi-identifiers through their quasi_identifiers rule)",
+                    "fields",
+                    name,
+                )
+            )
+    if problems:
+        raise PolicyError(problems)
+    assert isinstance(targets, PrivacyTargets)
+    return targets, rules, specs
+
+
+def plan_anonymization(
+    source: str | Path | Any,
+    policy: str | Path | Policy | dict[str, Any],
+    *,
+    format: str | None = None,
+    delimiter: str | None = None,
+    encoding: str | None = None,
+    batch_size: int | None = None,
+    exhaustive: bool = False,
+) -> AnonymizationPlan:
+    """Run pass one and the search, without writing anything.
+
+    ``exhaustive`` evaluates every lattice node (no pruning), for checks.
+    """
+    resolved = load_policy(policy)
+    targets, rules, specs = _resolve(resolved)
+    names = list(rules)
+    statistics = ClassStatistics(names, [spec.name for spec in specs])
+    fields = [*names, *(spec.name for spec in specs)]
+    for batch in read_field_batches(
+        source, fields, format=format, batch_size=batch_size, delimiter=delimiter, encoding=encoding
+    ):
+        statistics.update(batch)
+    table = build_table(statistics.result(), specs)
+    levels = tuple(
+        build_levels(
+            name,
+            table.values[index],
+            rules[name],
+            base_dir=Path(resolved.base_dir),
+            policy_source=resolved.source,
+        )
+        for index, name in enumerate(names)
+    )
+    evaluator = Evaluator(table, list(levels), targets)
+    outcome = search(evaluator, exhaustive=exhaustive)
+    logger.info(
+        "searched %d of %d lattice nodes over %d distinct quasi-identifier combinations",
+        outcome.nodes_evaluated,
+        outcome.lattice_size,
+        table.rows,
+    )
+    return AnonymizationPlan(
+        policy=resolved,
+        targets=targets,
+        quasi_identifiers=tuple(names),
+        sensitive_attributes=tuple(specs),
+        table=table,
+        levels=levels,
+        evaluator=evaluator,
+        outcome=outcome,
+    )
+
+
+def _no_node_message(plan: AnonymizationPlan) -> str:
+    targets = plan.targets
+    records = plan.table.records
+    allowed = math.floor(targets.suppression_limit * records + 1e-9)
+    closest = plan.outcome.closest
+    detail = ""
+    if closest is not None and closest.suppressed_records > allowed:
+        detail = (
+            f"; the best node tried needs {closest.suppressed_records:,} records suppressed "
+            f"({closest.suppressed_records / records:.4g} of the records)"
+            if records else ""
+        )
+    return (
+        f"no generalization meets the privacy targets within the suppression limit "
+        f"{targets.suppression_limit:g} ({allowed:,} of {records:,} records){detail}. "
+        f"Searched {plan.outcome.nodes_evaluated:,} of {plan.outcome.lattice_size:,} lattice "
+        "nodes. Raise suppression_limit, add generalization levels, or relax the targets; "
+        "nothing was written"
+    )
+
+
+def anonymize(
+    source: str | Path | Any,
+    policy: str | Path | Policy | dict[str, Any],
+    destination: str | Path | None = None,
+    *,
+    format: str | None = None,
+    delimiter: str | None = None,
+    encoding: str | None = None,
+    batch_size: int | None = None,
+    seed: int | None = None,
+) -> AnonymizationResult:
+    """Find and apply the generalization that meets the policy's privacy targets with the least loss.
+
+    Parameters
+    ----------
+    source
+        A CSV, JSON or JSONL file, ``"-"`` for standard input, or a Polars or
+        pandas DataFrame (then ``destination`` is None and the result's
+        ``frame`` is a DataFrame of the same kind).
+    policy
+        A policy (file path, YAML text, mapping or :class:`~maskme.policy.Policy`)
+        with ``quasi_identifiers``, optional ``sensitive_attributes`` and a
+        ``privacy`` section. Its other ``fields`` strategies are applied too.
+    destination
+        The output file, in the input's format, or ``"-"`` for standard output.
+
+    Raises
+    ------
+    PrivacyTargetError
+        No lattice node meets the targets within the suppression limit, or
+        (which would be a bug) the written output misses a target when
+        measured afresh. Nothing is written in either case.
+    PolicyError
+        The policy lacks targets or quasi-identifiers, or a rule is invalid.
+
+    Notes
+    -----
+    Memory is bounded by the number of distinct quasi-identifier combinations
+    (and batch size), not by the number of records. The output keeps the
+    input's format and CSV dialect; a non-UTF-8 input is written as UTF-8.
+    """
+    started = time.perf_counter()
+    size = batch_size or default_batch_size()
+    plan = plan_anonymization(
+        source, policy, format=format, delimiter=delimiter, encoding=encoding, batch_size=size
+    )
+    best = plan.outcome.best
+    if best is None:
+        raise PrivacyTargetError(_no_node_message(plan))
+    recode = build_recode_table(plan.table, plan.levels, best)
+
+    opened = open_input(source, format=format, delimiter=delimiter, encoding=encoding)
+    with opened:
+        engine_plan = build_plan(plan.policy, opened.reader.top_level_fields(), seed=seed)
+        if opened.format == "dataframe":
+            frame, removed = transform_to_frame(opened, engine_plan, recode, size)
+            measurement = _measure_output(frame, plan)
+            outcomes = _verify(plan, measurement, best)
+            output_frame: Any = frame.to_pandas() if opened.frame_kind == "pandas" else frame
+            result_destination = None
+        else:
+            if destination is None:
+                raise UsageError("a destination is required when the source is a file; pass a path or '-'")
+            _check_not_input(source, destination)
+            with staged_output(destination) as staged:
+                _, removed = write_output(opened, engine_plan, recode, staged, size)
+                measurement = _measure_output(staged, plan, format=str(opened.format), dialect=opened.dialect)
+                outcomes = _verify(plan, measurement, best)
+            output_frame = None
+            result_destination = str(destination)
+
+    utilities = plan.evaluator.utilities(best)
+    chosen: dict[str, int | str] = {}
+    lattice = [index for index, level in enumerate(plan.levels) if not level.mondrian]
+    for index, name in enumerate(plan.quasi_identifiers):
+        if plan.levels[index].mondrian:
+            chosen[name] = "mondrian"
+        else:
+            chosen[name] = best.node[lattice.index(index)]
+    elapsed = time.perf_counter() - started
+    logger.info(
+        "anonymized %d records: %d suppressed, levels %s, in %.2f s",
+        plan.table.records, best.suppressed_records, chosen, elapsed,
+    )
+    return AnonymizationResult(
+        levels=chosen,
+        records=plan.table.records,
+        suppressed_records=best.suppressed_records,
+        targets=tuple(outcomes),
+        metric=plan.targets.metric,
+        utility=utilities[plan.targets.metric],
+        information_loss=utilities["loss"],
+        discernibility=utilities["discernibility"],
+        average_class_size=(
+            utilities["average_class_size"]
+            if math.isfinite(utilities["average_class_size"]) else None
+        ),
+        nodes_evaluated=plan.outcome.nodes_evaluated,
+        lattice_size=plan.outcome.lattice_size,
+        elapsed_seconds=elapsed,
+        destination=result_destination,
+        measurement=measurement,
+        frame=output_frame,
+    )
+
+
+def _check_not_input(source: Any, destination: str | Path) -> None:
+    if str(destination) == "-" or not isinstance(source, str | Path) or str(source) == "-":
+        return
+    if Path(source).resolve() == Path(destination).resolve():
+        raise UsageError(
+            f"the output {destination} is the input file; MaskMe never overwrites its input, "
+            "so choose another output path"
+        )
+
+
+def _measure_output(
+    output: Path | pl.DataFrame,
+    plan: AnonymizationPlan,
+    *,
+    format: str | None = None,
+    dialect: Any = None,
+) -> Measurement:
+    """Measure the written output afresh, from the file (or frame) itself."""
+    delimiter = getattr(dialect, "delimiter", None)
+    try:
+        return measure(
+            output,
+            quasi_identifiers=list(plan.quasi_identifiers),
+            sensitive_attributes=list(plan.sensitive_attributes),
+            format=format,
+            delimiter=delimiter,
+            k=plan.targets.k,
+        )
+    except FormatError as error:
+        raise MaskMeError(f"cannot measure the written output: {error}") from None
+
+
+def _verify(
+    plan: AnonymizationPlan, measurement: Measurement, best: NodeEvaluation
+) -> list[TargetOutcome]:
+    """Check the measured output against the targets; raise when one is missed."""
+    outcomes = measure_targets(
+        measurement, plan.targets, sensitive_attributes=plan.sensitive_attributes
+    )
+    # The output holds only kept records, so the suppression share comes from
+    # the plan's count of removed records.
+    records = plan.table.records
+    share = best.suppressed_records / records if records else 0.0
+    limit = plan.targets.suppression_limit
+    outcomes = [outcome for outcome in outcomes if outcome.target != "suppression_limit"]
+    outcomes.append(
+        TargetOutcome(
+            target="suppression_limit",
+            attribute=None,
+            required=limit,
+            achieved=share,
+            met=share <= limit + 1e-12,
+            message=(
+                f"suppressed share = {share:.4g} ({best.suppressed_records:,} of {records:,} "
+                f"records), limit {limit:g}"
+            ),
+        )
+    )
+    misses = [outcome for outcome in outcomes if not outcome.met]
+    if misses:
+        details = "; ".join(outcome.message for outcome in misses)
+        raise PrivacyTargetError(
+            f"the written output misses a privacy target when measured afresh ({details}); "
+            "nothing was written. This is a bug in the anonymization search: please report it"
+        )
+    return outcomes

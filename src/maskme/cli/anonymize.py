@@ -1,0 +1,85 @@
+"""``maskme anonymize``: meet the policy's privacy targets with the least information loss."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from maskme.anonymize import anonymize
+from maskme.cli.app import app
+from maskme.cli.common import configure_logging, fail_on_errors, stderr
+from maskme.errors import FormatError
+
+
+@app.command("anonymize")
+def anonymize_command(
+    input: Annotated[str, typer.Argument(help="Input file, or - for standard input.")],
+    policy: Annotated[
+        Path,
+        typer.Option(
+            "--policy", "-p", help="Policy file with quasi_identifiers and privacy targets.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="Output file, or - for standard output.")
+    ] = "-",
+    format: Annotated[
+        Optional[str],
+        typer.Option("--format", "-f", help="Input format: csv, json or jsonl (default: from the extension)."),
+    ] = None,
+    delimiter: Annotated[
+        Optional[str], typer.Option("--delimiter", help="CSV delimiter of the input (default: detected).")
+    ] = None,
+    encoding: Annotated[
+        Optional[str], typer.Option("--encoding", help="Text encoding of the input (default: utf-8).")
+    ] = None,
+    batch_size: Annotated[
+        Optional[int], typer.Option("--batch-size", min=1, help="Records per batch (default: 65536; bounds memory).")
+    ] = None,
+    report: Annotated[
+        Optional[Path],
+        typer.Option("--report", help="Write the JSON report (levels, suppression, targets, loss) to this file."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log search details to stderr.")] = False,
+) -> None:
+    """Generalize and suppress INPUT until it meets the policy's privacy targets, and write OUTPUT.
+
+    Exits with status 3, writing nothing, when no generalization meets the
+    targets within the suppression limit.
+    """
+    configure_logging(verbose)
+    with fail_on_errors():
+        result = anonymize(
+            input,
+            policy,
+            output,
+            format=format,
+            delimiter=delimiter,
+            encoding=encoding,
+            batch_size=batch_size,
+        )
+        if report is not None:
+            try:
+                report.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+            except OSError as error:
+                raise FormatError(
+                    f"cannot write the report {report}: {error.strerror}; the output was written"
+                ) from None
+    if quiet:
+        return
+    levels = ", ".join(f"{name}={level}" for name, level in result.levels.items())
+    stderr.print(
+        f"anonymized {result.records:,} records -> {output}: levels {levels}; "
+        f"suppressed {result.suppressed_records:,}; "
+        f"{result.metric} {result.utility:.6g}; "
+        f"searched {result.nodes_evaluated:,} of {result.lattice_size:,} nodes "
+        f"({result.elapsed_seconds:.2f} s)",
+        markup=False,
+    )
+    for outcome in result.targets:
+        stderr.print(f"  {outcome.message}", markup=False)
