@@ -8,7 +8,7 @@ what was expected, and how to fix it. They never contain a data value or a key.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 __all__ = [
@@ -55,6 +55,8 @@ class PolicyError(MaskMeError):
 
     def __init__(self, problems: Sequence[PolicyProblem]) -> None:
         self.problems = list(problems)
+        self.document: object = None
+        self.line_of: Callable[..., int | None] | None = None
         count = len(self.problems)
         header = "invalid policy: 1 problem" if count == 1 else f"invalid policy: {count} problems"
         super().__init__("\n  ".join([header, *map(str, self.problems)]))

@@ -14,6 +14,8 @@ from typing import Any
 
 from maskme.engine import ProgressCallback, RunResult
 from maskme.engine import mask as run_mask
+from maskme.engine.local import add_input_problems
+from maskme.errors import PolicyError
 from maskme.formats import atomic_output
 from maskme.formats.frame import is_dataframe
 from maskme.policy.model import Policy, load_policy
@@ -67,7 +69,12 @@ def mask_file(
     **options: Any,
 ) -> RunResult:
     """Run the engine, measuring and checking privacy targets when the policy or caller asks."""
-    resolved = load_policy(policy)
+    try:
+        resolved = load_policy(policy)
+    except PolicyError as error:
+        raise add_input_problems(
+            error, source, options.get("format"), options.get("delimiter"), options.get("encoding")
+        ) from None
     observers: list[Any] = []
     measurement = _measurement_for(resolved, report is not None or resolved.privacy is not None, compare)
     if measurement is not None:
@@ -78,7 +85,7 @@ def mask_file(
             return
         result.measurement = measurement.result()
         if resolved.privacy is not None:
-            _check_targets(result, resolved)
+            _check_targets(result, resolved, measurement)
         if report is not None:
             _write_report(Path(report), result)
 
@@ -141,18 +148,21 @@ def _measurement_for(policy: Policy, wanted: bool, compare: bool) -> _Measuremen
     return _MeasurementObserver(policy, compare)
 
 
-def _check_targets(result: RunResult, policy: Policy) -> None:
-    try:
-        from maskme.anonymize import check_targets  # type: ignore[attr-defined]
-    except ImportError:  # NOTE: target checks land with the anonymization search
-        return
+def _check_targets(
+    result: RunResult, policy: Policy, measurement: _MeasurementObserver
+) -> None:
+    from maskme.anonymize.targets import check_targets
     from maskme.errors import PrivacyTargetError
 
-    misses = check_targets(result.measurement, policy.privacy)
+    misses = check_targets(
+        result.measurement.output,
+        policy.privacy,
+        sensitive_attributes=measurement.measurement.specs,
+    )
     result.target_misses = list(misses)
     if misses:
-        lines = "\n  ".join(str(miss) for miss in misses)
-        raise PrivacyTargetError(f"privacy targets not met; nothing was written:\n  {lines}")
+        lines = "\n  ".join(miss.message for miss in misses)
+        raise PrivacyTargetError(f"privacy targets not met, so nothing was written:\n  {lines}")
 
 
 def _write_report(path: Path, result: RunResult) -> None:

@@ -99,3 +99,26 @@ def test_version():
     done = run_cli("version")
     assert done.returncode == 0
     assert done.stdout.strip() == b"0.1.0"
+
+
+def test_mask_reports_policy_and_input_problems_together(tmp_path, adult_csv):
+    policy = tmp_path / "bad.yaml"
+    policy.write_text(
+        "version: 1\n"
+        "default: keep\n"
+        "keys:\n"
+        "  main: {env: MASKME_TEST_UNSET_KEY}\n"
+        "fields:\n"
+        "  sexx: {strategy: drop}\n"
+        "  age: {strategy: generalise, interval: 5}\n"
+        "  race: {strategy: hash, key: main, lenght: 8}\n"
+    )
+    done = run_cli("mask", str(adult_csv), "-p", str(policy), "-o", str(tmp_path / "out.csv"))
+    assert done.returncode == 2
+    text = done.stderr.decode()
+    assert "invalid policy: 4 problems" in text
+    assert "bad.yaml:4 (keys.main): key 'main' is missing" in text
+    assert "bad.yaml:6 (fields.sexx): field 'sexx' matches nothing" in text
+    assert "did you mean 'generalize'" in text
+    assert "did you mean 'length'" in text
+    assert not (tmp_path / "out.csv").exists()

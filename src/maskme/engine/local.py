@@ -26,7 +26,7 @@ import numpy as np
 import polars as pl
 
 from maskme.engine.plan import Plan, PlannedField, build_plan
-from maskme.errors import FormatError, MaskMeError, PolicyError, PolicyProblem, UsageError
+from maskme.errors import FormatError, MaskMeError, PolicyError, PolicyProblem, UsageError, suggest
 from maskme.formats import (
     Input,
     atomic_output,
@@ -312,7 +312,10 @@ def mask(
     into place; raising there leaves no output.
     """
     started = time.perf_counter()
-    resolved_policy = load_policy(policy)
+    try:
+        resolved_policy = load_policy(policy)
+    except PolicyError as error:
+        raise add_input_problems(error, source, format, delimiter, encoding) from None
     size = batch_size or default_batch_size()
     if size < 1:
         raise FormatError(f"batch size must be a positive integer, got {size}")
@@ -387,6 +390,68 @@ def _encoded(stream: BinaryIO, encoding: str) -> BinaryIO:
     if codecs.lookup(encoding).name in ("utf-8", "utf-8-sig"):
         return stream
     return _TranscodingStream(stream, encoding)  # type: ignore[return-value]
+
+
+def add_input_problems(
+    error: PolicyError, source: Any, format: str | None, delimiter: str | None, encoding: str | None
+) -> PolicyError:
+    """Add the field paths that match no input column to an invalid policy's problems.
+
+    An invalid policy stops the run before anything is read, but the user
+    should see every problem at once, so the input's header is read here.
+    """
+    document = error.document
+    if not isinstance(document, dict) or not isinstance(document.get("fields"), dict):
+        return error
+    try:
+        with open_input(source, format=format, delimiter=delimiter, encoding=encoding) as opened:
+            columns = opened.reader.top_level_fields()
+    except MaskMeError:
+        return error
+    if columns is None:
+        return error
+    reported = {problem.path for problem in error.problems}
+    extra = []
+    for path in document["fields"]:
+        path = str(path)
+        if path in columns or f"fields.{path}" in reported:
+            continue
+        line = error.line_of("fields", path) if error.line_of else None
+        source_name = error.problems[0].source if error.problems else None
+        extra.append(
+            PolicyProblem(
+                message=f"field '{path}' matches nothing in the input{suggest(path, columns)}",
+                path=f"fields.{path}",
+                line=line,
+                source=source_name,
+            )
+        )
+    extra.extend(_key_problems(error, document))
+    if not extra:
+        return error
+    problems = sorted([*error.problems, *extra], key=lambda problem: problem.line or 0)
+    combined = PolicyError(problems)
+    combined.document = error.document
+    combined.line_of = error.line_of
+    return combined
+
+
+def _key_problems(error: PolicyError, document: dict[str, Any]) -> list[PolicyProblem]:
+    """Return problems for keys the invalid policy defines but that are not available."""
+    from maskme.policy.keys import load_keys
+    from maskme.policy.model import _build_keys
+
+    sources = _build_keys(document.get("keys"), lambda *args: None)
+    reported = {problem.path for problem in error.problems}
+    wanted = [name for name in sources if f"keys.{name}" not in reported]
+    policy_source = error.problems[0].source if error.problems else None
+    base_dir = Path(policy_source).resolve().parent if policy_source else Path.cwd()
+    lines = {name: error.line_of("keys", name) if error.line_of else None for name in wanted}
+    try:
+        load_keys(sources, wanted, base_dir=base_dir, policy_source=policy_source, lines=lines)
+    except PolicyError as missing:
+        return list(missing.problems)
+    return []
 
 
 def _output_dialect(opened: Input, target_format: str, delimiter: str | None) -> CsvDialect | None:

@@ -230,7 +230,11 @@ class Policy:
         self._document = _plain(document)
 
         if problems:
-            raise PolicyError(problems)
+            error = PolicyError(problems)
+            # Kept so a run can add the problems it finds against the input to the same report.
+            error.document = document
+            error.line_of = lines.of
+            raise error
 
     # -- conveniences -------------------------------------------------------
 
