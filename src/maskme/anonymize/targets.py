@@ -260,9 +260,10 @@ def _t_outcome(
 ) -> TargetOutcome:
     label = f"t-closeness of `{name}`"
     if not distribution.class_count:
+        # With every value missing, no class discloses anything about the attribute.
         return TargetOutcome(
-            target="t", attribute=name, required=threshold, achieved=None, met=False,
-            message=f"{label} needs at most {threshold:g}, but no class has a value of `{name}`",
+            target="t", attribute=name, required=threshold, achieved=None, met=True,
+            message=f"{label}: no class has a value of `{name}`, so nothing is disclosed: met",
         )
     if kind == "hierarchical" and hierarchy is None:
         return TargetOutcome(

@@ -1,0 +1,104 @@
+"""``maskme anonymize`` through a real process: output, report, and exit status 3."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from tests.anonymize.conftest import HOSPITAL, write_policy
+from tests.conftest import run_cli
+
+
+def copy_hospital(folder: Path) -> None:
+    for path in HOSPITAL.glob("*.csv"):
+        shutil.copy(path, folder / path.name)
+
+
+def policy_for(folder: Path, privacy: dict) -> Path:
+    return write_policy(
+        folder,
+        {
+            "fields": {"name": {"strategy": "drop"}},
+            "quasi_identifiers": {
+                "age": {"hierarchy": "hierarchy_age.csv"},
+                "gender": {"hierarchy": "hierarchy_gender.csv"},
+                "city": {"hierarchy": "hierarchy_city.csv"},
+            },
+            "sensitive_attributes": ["disease"],
+            "privacy": privacy,
+        },
+    )
+
+
+def test_cli_writes_output_and_report(tmp_path: Path) -> None:
+    copy_hospital(tmp_path)
+    policy = policy_for(tmp_path, {"k": 3, "l": 2, "suppression_limit": 0.3})
+    output = tmp_path / "out.csv"
+    report = tmp_path / "report.json"
+
+    completed = run_cli(
+        "anonymize", str(tmp_path / "input.csv"), "-p", str(policy), "-o", str(output),
+        "--report", str(report),
+    )
+
+    assert completed.returncode == 0, completed.stderr.decode()
+    stderr = completed.stderr.decode()
+    assert "anonymized 13 records" in stderr
+    assert "k = " in stderr
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert set(data["levels"]) == {"age", "gender", "city"}
+    assert data["records"] == 13
+    assert data["nodes_evaluated"] >= 1
+    assert data["lattice_size"] == 3 * 2 * 2
+    assert data["measurement"]["records"] == 13 - data["suppressed_records"]
+    met = {outcome["target"]: outcome["met"] for outcome in data["targets"]}
+    assert met == {"k": True, "l": True, "suppression_limit": True}
+    lines = output.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "age,gender,city,religion,disease"
+    assert len(lines) == 1 + 13 - data["suppressed_records"]
+    # The dropped direct identifier is gone, and no input name appears.
+    assert "Ramsha" not in output.read_text(encoding="utf-8")
+
+
+def test_cli_exits_3_and_writes_nothing(tmp_path: Path) -> None:
+    copy_hospital(tmp_path)
+    policy = policy_for(tmp_path, {"k": 5, "l": 4})
+    output = tmp_path / "out.csv"
+
+    completed = run_cli(
+        "anonymize", str(tmp_path / "input.csv"), "-p", str(policy), "-o", str(output),
+    )
+
+    assert completed.returncode == 3
+    stderr = completed.stderr.decode()
+    assert "no generalization meets the privacy targets" in stderr
+    assert "nothing was written" in stderr
+    assert not output.exists()
+    assert completed.stdout == b""
+
+
+def test_cli_rejects_policy_without_targets(tmp_path: Path) -> None:
+    copy_hospital(tmp_path)
+    policy = write_policy(tmp_path, {"quasi_identifiers": ["age", "gender"]})
+
+    completed = run_cli(
+        "anonymize", str(tmp_path / "input.csv"), "-p", str(policy), "-o", str(tmp_path / "o.csv"),
+    )
+
+    assert completed.returncode == 2
+    assert "anonymize needs privacy targets" in completed.stderr.decode()
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_cli_writes_standard_output(tmp_path: Path) -> None:
+    copy_hospital(tmp_path)
+    policy = policy_for(tmp_path, {"k": 2})
+
+    completed = run_cli("anonymize", str(tmp_path / "input.csv"), "-p", str(policy), "-o", "-", "-q")
+
+    assert completed.returncode == 0, completed.stderr.decode()
+    lines = completed.stdout.decode().splitlines()
+    assert lines[0] == "age,gender,city,religion,disease"
+    assert len(lines) == 14
+    assert completed.stderr == b""

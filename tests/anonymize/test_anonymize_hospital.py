@@ -1,0 +1,96 @@
+"""The anjana hospital example: k = 2, and k = 2 with l = 2, without suppression.
+
+anjana's expected outputs use age level 2 (10-year bins) with gender and city
+raw for k = 2, and age level 2 with city at ``*`` for k = 2, l = 2. The search
+may choose another node when it is valid and loses less information.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from maskme.anonymize import anonymize, plan_anonymization
+from maskme.metrics import measure
+from tests.anonymize.conftest import HOSPITAL, write_policy
+
+QUASI_IDENTIFIERS = ["age", "gender", "city"]
+
+
+@pytest.fixture
+def hospital(tmp_path: Path) -> Path:
+    for path in HOSPITAL.glob("*.csv"):
+        shutil.copy(path, tmp_path / path.name)
+    return tmp_path
+
+
+def hospital_policy(folder: Path, privacy: dict) -> Path:
+    return write_policy(
+        folder,
+        {
+            "fields": {"name": {"strategy": "drop"}},
+            "quasi_identifiers": {
+                name: {"hierarchy": f"hierarchy_{name}.csv"} for name in QUASI_IDENTIFIERS
+            },
+            "sensitive_attributes": ["disease"],
+            "privacy": privacy,
+        },
+    )
+
+
+def read(path: Path) -> pl.DataFrame:
+    return pl.read_csv(path, infer_schema=False)
+
+
+def test_hospital_k2_matches_anjana(hospital: Path) -> None:
+    policy = hospital_policy(hospital, {"k": 2})
+    output = hospital / "out.csv"
+    result = anonymize(hospital / "input.csv", policy, output)
+
+    expected = read(hospital / "expected_k2_supp0.csv").drop("name")
+    written = read(output)
+    assert result.levels == {"age": 2, "gender": 0, "city": 0}
+    assert result.suppressed_records == 0
+    assert written.columns == expected.columns
+    assert written.equals(expected)
+
+
+def test_hospital_k2_l2_valid_and_better(hospital: Path) -> None:
+    policy = hospital_policy(hospital, {"k": 2, "l": 2})
+    output = hospital / "out.csv"
+    result = anonymize(hospital / "input.csv", policy, output)
+
+    expected = read(hospital / "expected_k2_l2_supp0.csv").drop("name")
+    written = read(output)
+    assert result.suppressed_records == 0
+    assert written.height == expected.height
+    # Columns outside the quasi-identifiers leave unchanged, in the same order.
+    assert written.select("religion", "disease").equals(expected.select("religion", "disease"))
+
+    for table in (written, expected):
+        fresh = measure(table, quasi_identifiers=QUASI_IDENTIFIERS, sensitive_attributes=["disease"])
+        assert fresh.k is not None
+        assert fresh.k >= 2
+        assert fresh.sensitive("disease").distinct_l >= 2
+
+    # anjana's node (age 2, gender 0, city 1) meets the targets too, with at least the loss.
+    plan = plan_anonymization(hospital / "input.csv", policy)
+    anjana = plan.evaluator.evaluate((2, 0, 1))
+    assert anjana.meets_targets
+    assert result.information_loss <= anjana.utility
+    assert result.levels == {"age": 1, "gender": 0, "city": 1}
+    assert written["city"].unique().to_list() == ["*"]
+
+
+def test_hospital_strict_targets_write_nothing(hospital: Path) -> None:
+    from maskme.errors import PrivacyTargetError
+
+    policy = hospital_policy(hospital, {"k": 2, "l": 4})
+    output = hospital / "out.csv"
+    with pytest.raises(PrivacyTargetError, match="no generalization meets the privacy targets"):
+        anonymize(hospital / "input.csv", policy, output)
+    assert not output.exists()
+    assert [path.name for path in hospital.iterdir() if path.name.startswith(".out")] == []
