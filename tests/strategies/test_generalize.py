@@ -278,7 +278,7 @@ def test_hierarchy_fallback():
 
 
 def test_hierarchy_level_beyond_file():
-    with pytest.raises(PolicyError, match=r"level 3 does not exist in hierarchy .*expected 0 \(raw\) to 2"):
+    with pytest.raises(PolicyError, match=r"test2_hierarchy_Age.csv: level 3 does not exist; expected 0 \(raw\) to 2"):
         Generalize(GeneralizeParams(hierarchy="tcloseness_paper/test2_hierarchy_Age.csv", level=3),
                    StrategyContext(field_path="age", base_dir=DATA))
 

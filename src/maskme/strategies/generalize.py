@@ -17,7 +17,6 @@ import numpy as np
 import polars as pl
 from pydantic import Field, field_validator, model_validator
 
-from maskme.errors import PolicyError, PolicyProblem
 from maskme.strategies.base import BatchView, Strategy, StrategyContext, StrategyParams
 from maskme.strategies.hierarchy import Hierarchy, HierarchyError, load_hierarchy
 from maskme.strategies.parsing import (
@@ -214,11 +213,11 @@ class Generalize(Strategy):
             level = self.params.level
             assert level is not None  # the params validator requires it
             if level >= self.hierarchy.level_count:
-                raise PolicyError([PolicyProblem(
-                    message=f"level {level} does not exist in hierarchy {self.hierarchy.source}; "
-                    f"expected 0 (raw) to {self.hierarchy.level_count - 1}",
-                    path=context.field_path,
-                )])
+                raise HierarchyError(
+                    f"level {level} does not exist; expected 0 (raw) to "
+                    f"{self.hierarchy.level_count - 1}",
+                    source=self.hierarchy.source,
+                )
 
     def output_keeps_type(self) -> bool:
         params = self.params

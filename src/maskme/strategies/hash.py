@@ -12,7 +12,7 @@ import polars as pl
 import polars_hash as plh
 from pydantic import Field, field_validator, model_validator
 
-from maskme.errors import KeyMissingError, PolicyError, PolicyProblem
+from maskme.errors import KeyMissingError, PolicyProblem
 from maskme.strategies.base import BatchView, Strategy, StrategyContext, StrategyParams
 from maskme.strategies.registry import register_strategy
 
@@ -21,6 +21,7 @@ __all__ = [
     "ENCODED_LENGTH",
     "Hash",
     "HashParams",
+    "StrategyKeyError",
     "digest_hex_python",
     "digest_hex_vectorized",
     "encode_hex_digests",
@@ -44,6 +45,20 @@ SHORT_KEY_SIZE = 16
 CONTEXT_SEPARATOR = "\x00"
 
 _BASE32_ALPHABET = np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", dtype=np.uint8)
+
+
+class StrategyKeyError(KeyMissingError):
+    """The key a strategy's params name was not loaded, or cannot be used by it.
+
+    Its text is the one problem's message alone, without the ``invalid
+    policy`` header, so a plan can nest it under the field's policy line.
+    """
+
+    def __init__(self, message: str, *, field_path: str) -> None:
+        super().__init__([PolicyProblem(message=message, path=field_path)])
+
+    def __str__(self) -> str:
+        return self.problems[0].message
 
 
 class HashParams(StrategyParams):
@@ -116,17 +131,17 @@ class Hash(Strategy):
         super().__init__(params, context)
         key = context.key
         if key is None or len(key) == 0:
-            raise KeyMissingError([PolicyProblem(
-                message=f"hash needs the key '{self.params.key}', but no key was loaded; "
+            raise StrategyKeyError(
+                f"hash needs the key '{self.params.key}', but no key was loaded; "
                 "define it under keys: and provide its environment variable or file",
-                path=context.field_path,
-            )])
+                field_path=context.field_path,
+            )
         if self.params.algorithm == "blake2b" and len(key) > BLAKE2B_MAX_KEY_SIZE:
-            raise PolicyError([PolicyProblem(
-                message=f"key '{self.params.key}' is longer than the {BLAKE2B_MAX_KEY_SIZE} "
+            raise StrategyKeyError(
+                f"key '{self.params.key}' is longer than the {BLAKE2B_MAX_KEY_SIZE} "
                 "bytes blake2b accepts; use a shorter key or algorithm: hmac-sha256",
-                path=context.field_path,
-            )])
+                field_path=context.field_path,
+            )
         if len(key) < SHORT_KEY_SIZE:
             logger.warning(
                 "field %s: key '%s' is shorter than %d bytes, which makes guessing it easier; "

@@ -29,10 +29,18 @@ CANDIDATE_DELIMITERS = (";", ",")
 
 
 class HierarchyError(PolicyError):
-    """A hierarchy file or mapping is invalid; the message names the file and line."""
+    """A hierarchy file or mapping is invalid; the message names the file and line.
+
+    Its text is the one problem alone (``file:line: message``), without the
+    ``invalid policy`` header, so a plan can nest it under the policy line
+    that names the hierarchy.
+    """
 
     def __init__(self, message: str, *, source: str, line: int | None = None) -> None:
         super().__init__([PolicyProblem(message=message, source=source, line=line)])
+
+    def __str__(self) -> str:
+        return str(self.problems[0])
 
 
 @dataclass(frozen=True, eq=False)

@@ -22,8 +22,8 @@ import polars as pl
 import polars_hash as plh
 from pydantic import Field, field_validator, model_validator
 
-from maskme.errors import KeyMissingError, PolicyProblem
 from maskme.strategies.base import BatchView, Strategy, StrategyContext, StrategyParams
+from maskme.strategies.hash import StrategyKeyError
 from maskme.strategies.parsing import (
     OnInvalid,
     on_invalid_from_yaml,
@@ -345,8 +345,8 @@ class Noise(Strategy):
 
 
 def _raise_missing_key(key_name: str, field_path: str) -> NoReturn:
-    raise KeyMissingError([PolicyProblem(
-        message=f"noise needs the key '{key_name}', but no key was loaded; define it under "
+    raise StrategyKeyError(
+        f"noise needs the key '{key_name}', but no key was loaded; define it under "
         "keys: and provide its environment variable or file",
-        path=field_path,
-    )])
+        field_path=field_path,
+    )
