@@ -127,6 +127,10 @@ def _star_column(values: pl.Series) -> pl.Series:
     )
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
+
+
 def _problem(name: str, message: str, policy_source: str | None) -> PolicyError:
     return PolicyError(
         [PolicyProblem(message=message, path=f"quasi_identifiers.{name}", source=policy_source)]
@@ -141,8 +145,8 @@ def _parse_numbers(
     if invalid:
         raise _problem(
             name,
-            f"{rule_name} needs numbers, but {invalid:,} distinct values of field `{name}` are "
-            "not numbers; give the field a hierarchy instead",
+            f"{rule_name} needs numbers, but field `{name}` has {_count(invalid, 'distinct value')} "
+            "that cannot be read as a number; give the field a hierarchy instead",
             policy_source,
         )
     array = numbers.to_numpy().astype(np.float64)
@@ -186,7 +190,7 @@ def _hierarchy_columns(
     if missing:
         raise _problem(
             name,
-            f"{missing:,} distinct values of field `{name}` are not in the hierarchy "
+            f"field `{name}` has {_count(missing, 'distinct value')} missing from the hierarchy "
             f"{resolved}; add a row for each value",
             policy_source,
         )

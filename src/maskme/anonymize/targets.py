@@ -144,6 +144,10 @@ def _first_number(value: float | dict[str, float]) -> float:
     return float(value)
 
 
+def _are(count: int) -> str:
+    return "is" if count == 1 else "are"
+
+
 def _plural(count: int, word: str) -> str:
     plural = word + "es" if word.endswith("s") else word + "s"
     return f"{count:,} {word}" if count == 1 else f"{count:,} {plural}"
@@ -158,9 +162,10 @@ def _k_outcome(sizes: np.ndarray, k: int) -> TargetOutcome:
     elif achieved is None:
         message = f"k needs {k}, but the table has no equivalence class (no records kept)"
     else:
+        records = int(sizes[below].sum())
         message = (
-            f"k = {achieved}, needs {k}: {_plural(int(sizes[below].sum()), 'record')} in "
-            f"{_plural(int(below.sum()), 'class')} are below"
+            f"k = {achieved}, needs {k}: {_plural(records, 'record')} in "
+            f"{_plural(int(below.sum()), 'class')} {_are(records)} below"
         )
     return TargetOutcome(target="k", attribute=None, required=k, achieved=achieved, met=met,
                          message=message)
@@ -176,10 +181,11 @@ def _risk_outcome(sizes: np.ndarray, max_risk: float) -> TargetOutcome:
     elif achieved is None:
         message = f"max_risk needs at most {max_risk:g}, but the table has no equivalence class"
     else:
+        records = int(sizes[above].sum())
         message = (
             f"highest prosecutor risk = {achieved:.4g}, needs at most {max_risk:g}: "
-            f"{_plural(int(sizes[above].sum()), 'record')} in "
-            f"{_plural(int(above.sum()), 'class')} are above"
+            f"{_plural(records, 'record')} in "
+            f"{_plural(int(above.sum()), 'class')} {_are(records)} above"
         )
     return TargetOutcome(target="max_risk", attribute=None, required=max_risk, achieved=achieved,
                          met=met, message=message)
@@ -190,46 +196,44 @@ def _l_outcome(
 ) -> TargetOutcome:
     required = float(targets.l or 1)
     variant = targets.l_variant
-    label = f"{variant} l-diversity of `{name}`"
     if not distribution.class_count:
         return TargetOutcome(
             target="l", attribute=name, required=required, achieved=None, met=False,
-            message=f"{label} needs {required:g}, but no class has a value of `{name}`",
+            message=f"{variant} l-diversity of `{name}` needs {required:g}, but no class has "
+            f"a value of `{name}`",
         )
-    class_sizes = distribution.class_totals
     if variant == "distinct":
         per_class = np.bincount(distribution.class_index, minlength=distribution.class_count)
-        below = per_class < required
-        achieved: float = float(per_class.min())
-        shown = f"{achieved:g}"
+        failing = per_class < required
+        achieved = float(per_class.min())
+        head = f"distinct l-diversity of `{name}` = {achieved:g}, needs {required:g}"
+        direction = "below"
     elif variant == "entropy":
         entropies = distribution.entropies()
         achieved = float(np.exp(entropies.min()))
-        below = np.array([not meets_entropy_l(float(np.exp(h)), required) for h in entropies])
-        shown = f"{achieved:.6g}"
+        failing = np.array([not meets_entropy_l(float(np.exp(h)), required) for h in entropies])
+        head = f"entropy l-diversity of `{name}` = {achieved:.6g}, needs {required:g}"
+        direction = "below"
     else:
+        # Recursive (c, l): the measured value is the largest r1 / (r_l + ... + r_m).
         constant = float(targets.c or 0)
         ratios = _recursive_ratios(distribution, int(required))
+        failing = ratios >= constant
         achieved = float(ratios.max())
-        below = ratios >= constant
-        label = f"recursive (c={constant:g}, l={required:g}) diversity of `{name}`: r1 / tail"
-        shown = f"{achieved:.6g}"
-        met = not bool(below.any())
-        message = (
-            f"{label} = {shown}, needs below {constant:g}: met" if met else
-            f"{label} = {shown}, needs below {constant:g}: "
-            f"{_plural(int(below.sum()), 'class')} ({_plural(int(class_sizes[below].sum()), 'record')}"
-            " with a value) miss it"
+        head = (
+            f"recursive (c, l)-diversity of `{name}` with l = {required:g}: r1 / tail = "
+            f"{achieved:.6g}, needs below c = {constant:g}"
         )
-        return TargetOutcome(target="l", attribute=name, required=required, achieved=achieved,
-                             met=met, message=message)
-    met = not bool(below.any())
+        direction = "above"
+    met = not bool(failing.any())
     if met:
-        message = f"{label} = {shown}, needs {required:g}: met"
+        message = f"{head}: met"
     else:
+        classes = int(failing.sum())
+        records = int(distribution.class_totals[failing].sum())
         message = (
-            f"{label} = {shown}, needs {required:g}: {_plural(int(below.sum()), 'class')} "
-            f"({_plural(int(class_sizes[below].sum()), 'record')} with a value) are below"
+            f"{head}: {_plural(classes, 'class')} ({_plural(records, 'record')} with a value) "
+            f"{_are(classes)} {direction}"
         )
     return TargetOutcome(target="l", attribute=name, required=required, achieved=achieved,
                          met=met, message=message)
@@ -281,7 +285,7 @@ def _t_outcome(
         message = (
             f"{label} = {achieved:.6g}, needs at most {threshold:g}: "
             f"{_plural(int(above.sum()), 'class')} ({_plural(records, 'record')} with a value) "
-            "are above"
+            f"{_are(int(above.sum()))} above"
         )
     return TargetOutcome(target="t", attribute=name, required=threshold, achieved=achieved,
                          met=met, message=message)
