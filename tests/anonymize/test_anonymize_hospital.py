@@ -94,3 +94,22 @@ def test_hospital_strict_targets_write_nothing(hospital: Path) -> None:
         anonymize(hospital / "input.csv", policy, output)
     assert not output.exists()
     assert [path.name for path in hospital.iterdir() if path.name.startswith(".out")] == []
+
+
+def test_hospital_jsonl_matches_csv(hospital: Path) -> None:
+    import json
+
+    frame = read(hospital / "input.csv")
+    source = hospital / "input.jsonl"
+    source.write_text(
+        "".join(json.dumps({**row, "age": int(row["age"])}) + "\n" for row in frame.to_dicts()),
+        encoding="utf-8",
+    )
+    policy = hospital_policy(hospital, {"k": 2, "l": 2})
+    result = anonymize(source, policy, hospital / "out.jsonl")
+    csv_result = anonymize(hospital / "input.csv", policy, hospital / "out.csv")
+
+    records = [json.loads(line) for line in (hospital / "out.jsonl").read_text().splitlines()]
+    assert result.levels == csv_result.levels
+    assert [set(record) for record in records] == [{"age", "gender", "city", "religion", "disease"}] * 13
+    assert pl.DataFrame(records).equals(read(hospital / "out.csv"))

@@ -12,9 +12,9 @@ checks follow the textbook definitions that the measurement layer reports:
 - recursive (c, l): with the counts sorted from most to least frequent,
   ``r1 < c * (r_l + ... + r_m)``.
 - t: the Earth Mover's Distance between the group's distribution and the
-  whole released table's is at most ``t``: equal distance for categorical
-  attributes, ordered distance (values spaced by rank) for ordered ones, and
-  hierarchical distance for attributes with a hierarchy.
+  whole released table's is at most ``t``. The distance is equal for
+  categorical attributes, ordered (values spaced by rank) for ordered ones,
+  and hierarchical for attributes with a hierarchy.
 
 A group whose sensitive values are all missing fails every l target and has
 no t-closeness distance (it passes t).

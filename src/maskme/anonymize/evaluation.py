@@ -1,10 +1,10 @@
 """Evaluate one lattice node: its classes, suppressed records, targets and utility.
 
 Evaluating a node maps each quasi-identifier column of the statistics table
-through its level, groups the rows into classes, marks the classes that miss a
-target (and those whose quasi-identifiers are all ``*``) as suppressed, and
-computes the utility metric of what remains. When quasi-identifiers use
-Mondrian, the kept classes are then split further into intervals.
+through its level and groups the rows into classes. Classes that miss a
+target, and those whose quasi-identifiers are all ``*``, are suppressed. The
+utility metric is computed on what remains. When quasi-identifiers use
+Mondrian, the kept classes are first split further into intervals.
 """
 
 from __future__ import annotations

@@ -44,11 +44,11 @@ class AttributeLevels:
     star
         Per level, whether each label is a fully suppressed value (``*``).
     loss
-        Per level, the normalized certainty penalty of each value code: for a
-        numeric field the span of the input values that share its label over
-        the span of all input values, else (number of distinct input values
-        that share its label - 1) / (number of distinct input values - 1).
-        Null has no loss.
+        Per level, the normalized certainty penalty of each value code. For a
+        numeric field it is the span of the input values that share its label
+        over the span of all input values. For any other field it is (number
+        of distinct input values that share its label - 1) / (number of
+        distinct input values - 1). Null has no loss.
     mondrian
         Whether Mondrian partitioning recodes this attribute per class instead
         of the lattice. Then there is one level, which maps every non-null
@@ -100,9 +100,9 @@ def build_levels(
     """
     non_null = values.drop_nulls()
     if rule.mondrian:
-        # In the lattice a Mondrian attribute has one level that only tells null
-        # from non-null, because missing values stay missing and form classes
-        # of their own. The intervals come from Mondrian partitioning.
+        # In the lattice a Mondrian attribute has one level that only separates
+        # null from non-null, because missing values stay missing and form
+        # classes of their own. The intervals come from Mondrian partitioning.
         numbers = _parse_numbers(name, values, "mondrian", policy_source)
         presence = pl.Series(name, ["value"] * values.len(), dtype=pl.String).zip_with(
             values.is_not_null(), pl.Series(name, [None] * values.len(), dtype=pl.String)
@@ -280,7 +280,7 @@ class _CertaintyPenalty:
 
 
 def _nests(lower: np.ndarray, upper: np.ndarray) -> bool:
-    """Whether every label code of ``lower`` maps to exactly one label code of ``upper``."""
+    """Check that every label code of ``lower`` maps to exactly one label code of ``upper``."""
     if lower.size == 0:
         return True
     pairs = np.unique(np.stack([lower, upper], axis=1), axis=0)

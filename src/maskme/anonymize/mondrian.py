@@ -6,11 +6,11 @@ partition at the median of one attribute, as long as both halves still meet
 the privacy targets. Each final partition is an equivalence class, and each
 numeric attribute is released as the interval of values in its partition.
 
-Here the partitions start from the classes of a lattice node (the attributes
-with hierarchies already generalized, and null kept apart from numbers), and
-every round splits all open partitions at once with numpy, so the number of
-Python steps grows with the number of rounds (about log2 of records / k), not
-with the number of partitions. A partition is split on the attribute with the
+Here the partitions start from the classes of a lattice node, with the
+attributes that have hierarchies already generalized and null kept apart from
+numbers. Every round splits all open partitions at once with numpy. So the
+number of Python steps grows with the number of rounds (about log2 of
+records / k), not with the number of partitions. A partition is split on the attribute with the
 widest range relative to that attribute's whole range, among the attributes
 whose median split leaves two halves that meet the targets ("strict"
 partitioning: the halves do not share a value).
@@ -92,7 +92,7 @@ def partition(
         moving = (row_partition >= 0) & splitting[np.maximum(row_partition, 0)] & best_right
         row_partition = np.where(moving, new_ids[np.maximum(row_partition, 0)], row_partition)
         partition_count += int(splitting.sum())
-        # A partition that could not be split is final; both halves of a split stay open.
+        # A partition that could not be split is final, while both halves of a split stay open.
         open_partitions = np.concatenate([splitting, np.ones(int(splitting.sum()), dtype=bool)])
 
     return _describe(table, levels, attributes, numbers, row_partition, partition_count)
@@ -123,9 +123,10 @@ def _median_split(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Split each open partition at its weighted median on one attribute.
 
-    Returns the score of each partition (its range divided by the attribute's
-    whole range; -inf when it cannot be split) and, per row, whether the row
-    goes to the right half (values above the median).
+    Returns the score of each partition and, per row, whether the row goes to
+    the right half (values above the median). The score is the partition's
+    range divided by the attribute's whole range, or -inf when it cannot be
+    split.
     """
     score = np.full(partition_count, -np.inf)
     right = np.zeros(table.rows, dtype=bool)

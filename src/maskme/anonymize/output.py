@@ -176,7 +176,7 @@ def transform_batch(batch: Batch, plan: Plan, recode: RecodeTable, matched: set[
 
 @contextmanager
 def staged_output(destination: str | Path) -> Iterator[Path]:
-    """Yield a temporary path; move it to ``destination`` (or copy it to stdout) only on success."""
+    """Yield a temporary path, and move it to ``destination`` (or copy it to stdout) only on success."""
     if str(destination) == "-":
         handle, name = tempfile.mkstemp(prefix="maskme-anonymize-")
         directory = None
@@ -235,7 +235,7 @@ def write_output(
 def transform_to_frame(
     opened: Input, plan: Plan, recode: RecodeTable, batch_size: int
 ) -> tuple[pl.DataFrame, int]:
-    """Transform a DataFrame source; return the output frame and the records removed."""
+    """Transform a DataFrame source, and return the output frame and the number of records removed."""
     _observe(plan, opened, batch_size)
     matched: set[str] = set()
     parts: list[pl.DataFrame] = []

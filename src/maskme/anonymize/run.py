@@ -58,7 +58,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True, kw_only=True)
 class AnonymizationResult:
-    """What ``anonymize`` chose, what it wrote and what the output reaches.
+    """Outcome of ``anonymize``: the chosen generalization, the output and the values it reaches.
 
     Attributes
     ----------
@@ -330,6 +330,7 @@ def anonymize(
         engine_plan = build_plan(plan.policy, opened.reader.top_level_fields(), seed=seed)
         if opened.format == "dataframe":
             frame, removed = transform_to_frame(opened, engine_plan, recode, size)
+            _check_removed(removed, best)
             measurement = _measure_output(frame, plan)
             outcomes = _verify(plan, measurement, best)
             output_frame: Any = frame.to_pandas() if opened.frame_kind == "pandas" else frame
@@ -340,6 +341,7 @@ def anonymize(
             _check_not_input(source, destination)
             with staged_output(destination) as staged:
                 _, removed = write_output(opened, engine_plan, recode, staged, size)
+                _check_removed(removed, best)
                 measurement = _measure_output(staged, plan, format=str(opened.format), dialect=opened.dialect)
                 outcomes = _verify(plan, measurement, best)
             output_frame = None
@@ -390,6 +392,15 @@ def _check_not_input(source: Any, destination: str | Path) -> None:
         )
 
 
+def _check_removed(removed: int, best: NodeEvaluation) -> None:
+    if removed != best.suppressed_records:
+        raise MaskMeError(
+            f"pass two removed {removed:,} records where the search planned "
+            f"{best.suppressed_records:,}: the input changed between the two passes; "
+            "run again on an input that does not change"
+        )
+
+
 def _measure_output(
     output: Path | pl.DataFrame,
     plan: AnonymizationPlan,
@@ -415,10 +426,11 @@ def _measure_output(
 def _verify(
     plan: AnonymizationPlan, measurement: Measurement, best: NodeEvaluation
 ) -> list[TargetOutcome]:
-    """Check the measured output against the targets; raise when one is missed."""
+    """Check the measured output against the targets, and raise when one is missed."""
     outcomes = measure_targets(
         measurement, plan.targets, sensitive_attributes=plan.sensitive_attributes
     )
+
     # The output holds only kept records, so the suppression share comes from
     # the plan's count of removed records.
     records = plan.table.records
@@ -438,6 +450,7 @@ def _verify(
             ),
         )
     )
+
     misses = [outcome for outcome in outcomes if not outcome.met]
     if misses:
         details = "; ".join(outcome.message for outcome in misses)

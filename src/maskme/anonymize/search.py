@@ -2,10 +2,11 @@
 
 A lattice node gives one generalization level per quasi-identifier (those
 recoded by Mondrian excepted). Node A is a generalization of node B when every
-level of A is at least that of B. The search returns the node that meets every
-privacy target within the suppression limit with the lowest utility metric,
-ties broken by fewer suppressed records, then the lower sum of levels, then
-the levels themselves, so the result does not depend on the visiting order.
+level of A is at least that of B. The search returns the node with the lowest
+utility metric among those that meet every privacy target within the
+suppression limit. Ties go to fewer suppressed records, then the lower sum of
+levels, then the levels themselves, so the result does not depend on the
+visiting order.
 
 Pruning, without losing the optimum:
 
@@ -139,6 +140,6 @@ def search(evaluator: Evaluator, *, exhaustive: bool = False) -> SearchOutcome:
 def _bounded_out(
     node: np.ndarray, bound_nodes: list[np.ndarray], bound_values: list[float], best: float
 ) -> bool:
-    """Whether an evaluated node below ``node`` already has a lower bound above ``best``."""
+    """Check whether an evaluated node below ``node`` already has a lower bound above ``best``."""
     below = np.all(np.stack(bound_nodes) <= node, axis=1)
     return bool(np.any(below & (np.asarray(bound_values) > best + 1e-9)))

@@ -2,7 +2,7 @@
 
 :func:`check_targets` is what ``maskme mask`` and ``maskme anonymize`` call
 after writing an output: each missed target becomes a :class:`TargetMiss`
-whose message says by how much it missed, for example
+whose message states by how much it missed, for example
 ``k = 2, needs 5: 143 records in 61 classes are below``. Messages contain
 counts and target values only, never a data value.
 """
@@ -59,7 +59,7 @@ class TargetOutcome:
 
 @dataclass(frozen=True, kw_only=True)
 class TargetMiss(TargetOutcome):
-    """A privacy target the table does not meet; ``message`` says by how much."""
+    """A privacy target the table does not meet, with a message that states by how much."""
 
 
 def check_targets(

@@ -3,8 +3,8 @@
 ``privacy:`` names the privacy targets a run must meet (k, l, t, a maximum
 prosecutor risk), the share of records that may be removed to meet them, and
 the utility metric the anonymization search minimizes. ``quasi_identifiers:``
-lists the quasi-identifiers, either as plain names or with the rule that says
-how the search may generalize each one.
+lists the quasi-identifiers, either as plain names or each with the rule by
+which the search may generalize it.
 
 Both are pydantic models, frozen and with unknown keys rejected, so a policy is
 checked when it loads, not when the first record arrives.
@@ -51,12 +51,16 @@ class PrivacyTargets(BaseModel):
       1 / (size of the smallest class), may not exceed this value.
     - ``suppression_limit``: the largest share of records (0 to 1) that the
       anonymization search may remove. ``maskme mask`` removes none.
-    - ``metric``: what the search minimizes. ``loss`` is the average, over
-      records and quasi-identifiers, of the share of the attribute's distinct
-      values that a record's generalized value covers (a removed record
-      counts 1); ``discernibility`` is the sum of squared class sizes plus,
-      for each removed record, the number of records; ``average_class_size``
-      is the number of kept records divided by the number of classes.
+    - ``metric``: the utility metric the search minimizes.
+      ``loss`` is the mean, over quasi-identifiers, of the mean normalized
+      certainty penalty of the records (a removed record counts 1). For a
+      numeric field a label's penalty is the span of the input values under
+      it over the span of all input values. For any other field it is
+      (distinct values under it - 1) / (distinct values - 1).
+      ``discernibility`` is the sum of squared class sizes plus, for each
+      removed record, the number of records.
+      ``average_class_size`` is the number of kept records divided by the
+      number of classes.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
