@@ -122,6 +122,17 @@ def test_mixed_column_ascii_and_fallback_rows():
     assert redact(values, keep_last=2) == ["******42", "******42", None, "****01", "**-👍🏽"]
 
 
+def test_sliced_and_chunked_column():
+    # The separator path reads Arrow buffers, so offsets and chunks must be honoured.
+    first = pl.Series("field", ["xx-123", "a-bcd", None, "555-0142"])
+    column = pl.concat([first, pl.Series("field", ["99-99", "é-éé"])], rechunk=False)
+    strategy = Redact(RedactParams(keep_last=2, keep_separators="-"),
+                      StrategyContext(field_path="field"))
+    batch = BatchView(record_numbers=pl.Series([1, 2, 3, 4, 5]), column=lambda path: column)
+    result = strategy.apply(column.slice(1, 5), batch).to_list()
+    assert result == ["*-*cd", None, "***-**42", "**-99", "*-éé"]
+
+
 def test_null_stays_null_everywhere():
     assert redact([None, None], keep_last=2, keep_separators=True) == [None, None]
     assert redact([None], email=True) == [None]

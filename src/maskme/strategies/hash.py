@@ -10,6 +10,7 @@ from typing import Literal
 import numpy as np
 import polars as pl
 import polars_hash as plh
+import pyarrow as pa
 from pydantic import Field, field_validator, model_validator
 
 from maskme.errors import KeyMissingError, PolicyProblem
@@ -230,20 +231,28 @@ def encode_hex_digests(digests: pl.Series, encoding: Encoding) -> pl.Series:
     if len(digests) == 0:
         return digests
 
-    # Base32 writes 5 bits per character: 256 bits give 52 characters (the
-    # last one padded with zero bits), then "====" pads to a multiple of 8.
+    count = len(digests)
     present = digests.is_not_null()
     filled = digests.fill_null("00" * DIGEST_SIZE).to_list()
-    raw = np.frombuffer(bytes.fromhex("".join(filled)), dtype=np.uint8)
-    bits = np.unpackbits(raw.reshape(-1, DIGEST_SIZE), axis=1)
-    bits = np.pad(bits, ((0, 0), (0, 4)))
-    groups = bits.reshape(len(filled), -1, 5) @ np.array([16, 8, 4, 2, 1], dtype=np.uint8)
-    characters = _BASE32_ALPHABET[groups]
-    padding = np.full((len(filled), 4), ord("="), dtype=np.uint8)
+    raw = np.frombuffer(bytes.fromhex("".join(filled)), dtype=np.uint8).reshape(count, DIGEST_SIZE)
+
+    # Base32 writes 5 bits per character: 256 bits give 52 characters, the
+    # last one padded with zero bits, then "====" pads to 56. Character i is
+    # bits 5i to 5i+4, read from the 16-bit window of bytes 5i//8 and the next.
+    padded = np.zeros((count, DIGEST_SIZE + 1), dtype=np.uint16)
+    padded[:, :DIGEST_SIZE] = raw
+    first_bit = 5 * np.arange(52)
+    byte_index = first_bit // 8
+    shift = (11 - first_bit % 8).astype(np.uint16)
+    window = (padded[:, byte_index] << np.uint16(8)) | padded[:, byte_index + 1]
+    characters = _BASE32_ALPHABET[(window >> shift) & np.uint16(31)]
+    padding = np.full((count, 4), ord("="), dtype=np.uint8)
     text = np.ascontiguousarray(np.hstack([characters, padding]))
+
     width = ENCODED_LENGTH["base32"]
-    encoded = pl.Series(digests.name, np.frombuffer(text.tobytes(), dtype=f"S{width}"))
-    encoded = encoded.cast(pl.String)
+    offsets = np.arange(0, width * (count + 1), width, dtype=np.int64)
+    array = pa.LargeStringArray.from_buffers(count, pa.py_buffer(offsets), pa.py_buffer(text))
+    encoded = pl.Series(digests.name, array)
     return pl.select(pl.when(pl.lit(present)).then(pl.lit(encoded)).otherwise(None)
                      ).to_series().alias(digests.name)
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import string
 from collections.abc import Callable
 from typing import ClassVar
 
+import numpy as np
 import polars as pl
+import pyarrow as pa
 import regex
 from pydantic import Field, field_validator, model_validator
 
@@ -127,6 +130,8 @@ class Redact(Strategy):
         fallback = needs_grapheme_fallback(local)
         if params.keep_separators is False:
             masked = self._mask_plain(local)
+        elif params.mask_char.isascii():
+            masked = self._mask_bytes_keeping_separators(local)
         else:
             masked = self._mask_keeping_separators(local)
         if fallback.any():
@@ -209,6 +214,56 @@ class Redact(Strategy):
         text = pl.when(pl.col("original").is_null()).then(None).otherwise(
             pl.col("text").fill_null(""))
         return result.select(text.alias("text")).to_series().alias(local.name)
+
+    def _mask_bytes_keeping_separators(self, local: pl.Series) -> pl.Series:
+        """Redact byte by byte on the Arrow buffers, keeping separators; exact for ASCII values.
+
+        Replacing an ASCII byte by an ASCII mask keeps every value's byte
+        length, so the offsets stay and only the data buffer changes. Bytes
+        of non-ASCII characters count as separators here, so they stay
+        valid UTF-8; those values are redone by the grapheme fallback.
+        """
+        params = self.params
+        count = len(local)
+        array = local.fill_null("").to_arrow(compat_level=pl.CompatLevel.oldest())
+        offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)[
+            array.offset: array.offset + count + 1]
+        data = np.frombuffer(array.buffers()[2], dtype=np.uint8)[offsets[0]: offsets[-1]]
+        offsets = offsets - offsets[0]
+
+        counted = ~self._separator_table()[data]
+        running = np.concatenate([[0], np.cumsum(counted, dtype=np.int64)])
+        before_value = running[offsets[:-1]]
+        totals = running[offsets[1:]] - before_value
+        value_of_byte = np.repeat(np.arange(count), np.diff(offsets))
+        from_start = running[1:] - before_value[value_of_byte]
+        total = totals[value_of_byte]
+        from_end = total - from_start + 1
+        kept = params.keep_first + params.keep_last
+        keep = ~counted | (
+            (total > kept) & ((from_start <= params.keep_first) | (from_end <= params.keep_last))
+        )
+        masked = np.where(keep, data, np.uint8(ord(params.mask_char)))
+
+        result = pa.LargeStringArray.from_buffers(
+            count, pa.py_buffer(offsets.astype(np.int64)), pa.py_buffer(masked.astype(np.uint8))
+        )
+        text = pl.Series(local.name, result)
+        return pl.select(pl.when(pl.lit(local).is_null()).then(None).otherwise(pl.lit(text))
+                         ).to_series().alias(local.name)
+
+    def _separator_table(self) -> np.ndarray:
+        """Return a lookup table over byte values: True for separators and non-ASCII bytes."""
+        table = np.ones(256, dtype=bool)
+        separators = self.params.keep_separators
+        if separators is True:
+            letters_and_digits = string.ascii_letters + string.digits
+            table[[ord(char) for char in letters_and_digits]] = False
+        else:
+            assert isinstance(separators, str)
+            table[:128] = False
+            table[[ord(char) for char in separators if char.isascii()]] = True
+        return table
 
     def _separator_expression(self, char: pl.Expr) -> pl.Expr:
         separators = self.params.keep_separators
