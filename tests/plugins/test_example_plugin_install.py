@@ -1,8 +1,9 @@
 """The example plugin package, pip-installed into a fresh virtualenv and used through the CLI.
 
-The virtualenv is created without pip and sees the project's own
-site-packages through a ``.pth`` file, so MaskMe, pip, setuptools and wheel
-come from the environment running the tests and nothing is downloaded. The
+The virtualenv is created without pip, and a ``.pth`` file adds the
+project's own site-packages to its path. MaskMe, pip, setuptools and wheel
+therefore come from the environment running the tests, and nothing is
+downloaded. The
 plugin is copied to the temporary folder first, because building it writes
 ``build/`` and ``*.egg-info`` next to its sources.
 """
@@ -99,9 +100,9 @@ def plugin_env(tmp_path_factory) -> tuple[Path, Path]:
 
 def test_plugin_installed_into_venv(plugin_env):
     python, work = plugin_env
-    shown = run([str(python), "-m", "pip", "show", "maskme-example-strategies"], cwd=work)
-    assert shown.returncode == 0, shown.stderr
-    assert "Version: 0.1.0" in shown.stdout
+    pip_show = run([str(python), "-m", "pip", "show", "maskme-example-strategies"], cwd=work)
+    assert pip_show.returncode == 0, pip_show.stderr
+    assert "Version: 0.1.0" in pip_show.stdout
     # The plugin is not importable from the environment running the tests.
     assert run([sys.executable, "-c", "import maskme_example_strategies"], cwd=work).returncode == 1
 
@@ -130,7 +131,7 @@ def test_strategies_table_shows_plugin(plugin_env):
     assert "two-pass" in completed.stdout
 
 
-@pytest.mark.parametrize("batch_size", ["1", "2", "65536"])
+@pytest.mark.parametrize("batch_size", ["1", "65536"])
 def test_mask_with_plugin_strategies(plugin_env, batch_size):
     python, work = plugin_env
     output = work / f"masked_{batch_size}.csv"
@@ -150,7 +151,11 @@ def test_mask_with_plugin_strategies(plugin_env, batch_size):
 def test_mask_to_stdout(plugin_env):
     python, work = plugin_env
     completed = run(
-        [str(python), "-m", "maskme", "mask", "patients.csv", "-p", "policy.yaml", "-q"], cwd=work
+        [
+            str(python), "-m", "maskme", "mask", "patients.csv", "-p", "policy.yaml",
+            "--batch-size", "2", "-q",
+        ],
+        cwd=work,
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout == EXPECTED_CSV
