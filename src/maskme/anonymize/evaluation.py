@@ -68,6 +68,7 @@ class Evaluator:
         self.lattice_attributes = [i for i, level in enumerate(levels) if not level.mondrian]
         self.mondrian_attributes = [i for i, level in enumerate(levels) if level.mondrian]
         self.records = table.records
+        self.required_k = targets.required_k
         self.allowed_suppressed = targets.suppression_limit * self.records + 1e-9
         # The loss is the mean over attributes of each attribute's mean penalty
         # over the records that have a value, so each attribute gets the weight
@@ -86,11 +87,54 @@ class Evaluator:
         ]
         # Weighted cost of suppressing each row: 1 per attribute that has a value.
         self._suppression_cost = self._valued_rows.astype(np.float64) @ self._weights
+        self._small_group_records = self._count_small_group_records()
 
     @property
     def heights(self) -> list[int]:
         """Number of levels of each lattice attribute, in policy order."""
         return [self.levels[i].level_count for i in self.lattice_attributes]
+
+    def _count_small_group_records(self) -> list[list[int]]:
+        """Count, per lattice attribute and level, the records in groups that miss k or distinct l alone.
+
+        Every class of a node lies inside one group of each attribute's level,
+        so a group with fewer than ``required_k`` records, or fewer than ``l``
+        distinct sensitive values, leaves all its records in classes that miss
+        the targets.
+        """
+        table = self.table
+        l_value = self.targets.l if self.targets.l_variant == "distinct" else None
+        counts: list[list[int]] = []
+        for attribute in self.lattice_attributes:
+            level = self.levels[attribute]
+            per_level = []
+            for height in range(level.level_count):
+                groups = level.codes[height][table.codes[:, attribute]]
+                group_count = int(groups.max()) + 1 if groups.size else 0
+                sizes = np.bincount(groups, weights=table.counts, minlength=group_count)
+                failing = sizes < self.required_k
+                if l_value is not None:
+                    for counts_of in table.sensitive:
+                        pairs = np.unique(groups[counts_of.row] * max(counts_of.value_count, 1)
+                                          + counts_of.value)
+                        distinct = np.bincount(pairs // max(counts_of.value_count, 1),
+                                               minlength=group_count)
+                        failing |= distinct < l_value
+                per_level.append(int(round(sizes[failing].sum())))
+            counts.append(per_level)
+        return counts
+
+    def must_miss(self, node: tuple[int, ...]) -> bool:
+        """Check, without grouping, whether ``node`` must suppress more records than allowed.
+
+        Uses the groups of each attribute alone (see ``_count_small_group_records``),
+        which is valid for the k, max_risk and distinct l targets, whatever the other targets.
+        """
+        suppressed = self.table.input_suppressed + max(
+            (self._small_group_records[position][level] for position, level in enumerate(node)),
+            default=0,
+        )
+        return suppressed > self.allowed_suppressed
 
     def loss_lower_bound(self, node: tuple[int, ...]) -> float:
         """Return the loss of ``node`` with nothing suppressed, a lower bound for it and its generalizations.

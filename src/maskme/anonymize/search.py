@@ -19,6 +19,11 @@ Pruning, without losing the optimum:
 - Lower bound (metric ``discernibility``): after evaluating a node, the sum of
   its squared class sizes counting every class is a lower bound for its
   generalizations, which are skipped once that bound exceeds the best value.
+- Single-attribute check: each class lies inside one group of every
+  attribute's level, so the records of a group that alone has fewer than k
+  records (or fewer than l distinct sensitive values) are suppressed. When
+  one attribute's small groups already exceed the suppression limit, the
+  node is skipped without grouping.
 - Predictive tagging: with only k, ``max_risk`` and distinct l as targets, a
   node that misses the targets makes every specialization of it miss them too
   (a class that passes stays passing when merged), unless the node has
@@ -112,6 +117,8 @@ def search(evaluator: Evaluator, *, exhaustive: bool = False) -> SearchOutcome:
             if metric == "loss" and best is not None and bounds[index] > best.utility + 1e-12:
                 break
             if ruled_out[index]:
+                continue
+            if evaluator.must_miss(tuple(int(level) for level in nodes[index])):
                 continue
             if best is not None and bound_nodes and _bounded_out(
                 nodes[index], bound_nodes, bound_values, best.utility
