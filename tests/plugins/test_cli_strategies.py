@@ -105,3 +105,38 @@ def test_strategies_table(tmp_path):
     assert 'case: "upper" | "lower" = "upper"' in completed.stdout
     assert "drop" in completed.stdout
     assert "removes field" in completed.stdout
+
+
+def broken_plugin(folder):
+    dist_info = folder / "broken_plugin-0.1.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-plugin\nVersion: 0.1\n")
+    (dist_info / "entry_points.txt").write_text(
+        "[maskme.strategies]\nbroken = broken_plugin_missing:Broken\n"
+    )
+    return str(folder)
+
+
+def test_strategies_warns_about_broken_plugin(tmp_path):
+    completed = run_maskme("strategies", "--json", pythonpath=broken_plugin(tmp_path))
+    assert completed.returncode == 0, completed.stderr
+    names = [entry["name"] for entry in json.loads(completed.stdout)]
+    assert "broken" not in names
+    assert "drop" in names
+    assert "strategy 'broken' from broken-plugin 0.1 failed to load" in completed.stderr
+
+
+def test_mask_names_broken_plugin(tmp_path):
+    pythonpath = broken_plugin(tmp_path)
+    (tmp_path / "in.csv").write_text("id,name\n1,Ana\n")
+    (tmp_path / "policy.yaml").write_text(
+        "version: 1\ndefault: keep\nfields:\n  name: {strategy: broken}\n"
+    )
+    completed = run_maskme(
+        "mask", str(tmp_path / "in.csv"), "-p", str(tmp_path / "policy.yaml"), "-q",
+        pythonpath=pythonpath,
+    )
+    assert completed.returncode == 1
+    assert "broken-plugin 0.1 failed to load" in completed.stderr
+    assert "reinstall or fix that package" in completed.stderr
+    assert completed.stdout == ""

@@ -289,3 +289,13 @@ def test_name_from_two_packages_raises(plugin_folder):
     refresh_plugins()
     with pytest.raises(StrategyPluginError, match="more than one installed package"):
         get_strategy("fake_shout")
+
+
+def test_broken_plugin_error_repeats(plugin_folder):
+    install_fake_distribution(
+        plugin_folder, "fake-plugin-broken", {"fake_gone": "fake_plugin_missing:Gone"}, {}
+    )
+    refresh_plugins()
+    for _ in range(2):  # the second lookup reports the same failure, not an unknown name
+        with pytest.raises(StrategyPluginError, match="failed to load"):
+            get_strategy("fake_gone")

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from maskme.cli.app import app
+from maskme.cli.common import configure_logging, fail_on_errors
 from maskme.strategies.registry import (
     ParameterDescription,
     StrategyDescription,
@@ -32,7 +33,9 @@ def strategies_command(
     ] = False,
 ) -> None:
     """List every strategy with its source package, parameters and properties."""
-    descriptions = [entry.describe() for entry in available_strategies()]
+    configure_logging(False)  # a plugin that fails to load is reported as a warning
+    with fail_on_errors():
+        descriptions = [entry.describe() for entry in available_strategies()]
     if as_json:
         typer.echo(json.dumps([description.to_dict() for description in descriptions], indent=2))
         return

@@ -151,6 +151,8 @@ _registry: dict[str, RegisteredStrategy] = {}
 _plugin_entry_points: dict[str, list[metadata.EntryPoint]] | None = None
 # Plugin names whose entry point has been imported (or failed to import).
 _plugins_tried: set[str] = set()
+# The error of each plugin that failed, raised again on every later lookup.
+_plugin_failures: dict[str, StrategyPluginError] = {}
 _lock = threading.RLock()
 
 
@@ -303,6 +305,7 @@ def refresh_plugins() -> None:
     with _lock:
         _plugin_entry_points = None
         _plugins_tried.clear()
+        _plugin_failures.clear()
 
 
 def _distribution_label(entry_point: metadata.EntryPoint) -> str:
@@ -319,51 +322,65 @@ def _load_plugin(name: str) -> None:
     plugin is left alone.
     """
     with _lock:
+        if name in _plugin_failures:
+            raise _plugin_failures[name]
         if name in _plugins_tried or name in _registry:
             return
         candidates = _entry_points().get(name)
         if not candidates:
             return
         _plugins_tried.add(name)
-        if len(candidates) > 1:
-            packages = " and ".join(sorted(_distribution_label(ep) for ep in candidates))
+        try:
+            _register_plugin(name, candidates)
+        except StrategyPluginError as error:
+            _plugin_failures[name] = error
+            raise
+
+
+def _register_plugin(name: str, candidates: list[metadata.EntryPoint]) -> None:
+    """Import the single entry point offering ``name`` and register what it names.
+
+    The caller holds the registry lock.
+    """
+    if len(candidates) > 1:
+        packages = " and ".join(sorted(_distribution_label(ep) for ep in candidates))
+        raise StrategyPluginError(
+            f"strategy '{name}' is provided by more than one installed package ({packages}); "
+            "uninstall all but one of them"
+        )
+    entry_point = candidates[0]
+    source = _distribution_label(entry_point)
+    try:
+        loaded = entry_point.load()
+    except Exception as error:  # any import failure of third-party code
+        raise StrategyPluginError(
+            f"strategy '{name}' from {source} failed to load "
+            f"({type(error).__name__}: {error}); reinstall or fix that package"
+        ) from error
+    if isinstance(loaded, ModuleType):
+        # The module registered its strategy with the decorator on import.
+        entry = _registry.get(name)
+        if entry is None:
             raise StrategyPluginError(
-                f"strategy '{name}' is provided by more than one installed package ({packages}); "
-                "uninstall all but one of them"
+                f"entry point '{name}' of {source} names module {loaded.__name__}, "
+                f"which registers no strategy called '{name}'; point the entry point "
+                "at the strategy class"
             )
-        entry_point = candidates[0]
-        source = _distribution_label(entry_point)
-        try:
-            loaded = entry_point.load()
-        except Exception as error:  # any import failure of third-party code
-            raise StrategyPluginError(
-                f"strategy '{name}' from {source} failed to load "
-                f"({type(error).__name__}: {error}); reinstall or fix that package"
-            ) from error
-        if isinstance(loaded, ModuleType):
-            # The module registered its strategy with the decorator on import.
-            entry = _registry.get(name)
-            if entry is None:
-                raise StrategyPluginError(
-                    f"entry point '{name}' of {source} names module {loaded.__name__}, "
-                    f"which registers no strategy called '{name}'; point the entry point "
-                    "at the strategy class"
-                )
-            _add(entry.strategy, source=source, builtin=entry.builtin, replace=False)
-            return
-        try:
-            _check_complete(loaded)
-        except StrategyRegistrationError as error:
-            raise StrategyPluginError(f"entry point '{name}' of {source}: {error}") from error
-        if loaded.name != name:
-            raise StrategyPluginError(
-                f"entry point '{name}' of {source} names a strategy called '{loaded.name}'; "
-                "the entry point name must equal the strategy name"
-            )
-        try:
-            _add(loaded, source=source, builtin=False, replace=False)
-        except StrategyRegistrationError as error:
-            raise StrategyPluginError(f"plugin {source}: {error}") from error
+        _add(entry.strategy, source=source, builtin=entry.builtin, replace=False)
+        return
+    try:
+        _check_complete(loaded)
+    except StrategyRegistrationError as error:
+        raise StrategyPluginError(f"entry point '{name}' of {source}: {error}") from error
+    if loaded.name != name:
+        raise StrategyPluginError(
+            f"entry point '{name}' of {source} names a strategy called '{loaded.name}'; "
+            "the entry point name must equal the strategy name"
+        )
+    try:
+        _add(loaded, source=source, builtin=False, replace=False)
+    except StrategyRegistrationError as error:
+        raise StrategyPluginError(f"plugin {source}: {error}") from error
 
 
 # --- lookup -------------------------------------------------------------------------
