@@ -8,6 +8,7 @@ from maskme.errors import (
     PrivacyTargetError,
     RecordError,
 )
+from maskme.metrics import Measurement, measure
 from maskme.policy import Policy, load_policy
 from maskme.run import mask
 from maskme.strategies import Strategy, StrategyParams, register_strategy
@@ -18,6 +19,7 @@ __all__ = [
     "FormatError",
     "KeyMissingError",
     "MaskMeError",
+    "Measurement",
     "Policy",
     "PolicyError",
     "PrivacyTargetError",
@@ -27,5 +29,6 @@ __all__ = [
     "register_strategy",
     "load_policy",
     "mask",
+    "measure",
     "__version__",
 ]

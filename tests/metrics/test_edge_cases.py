@@ -215,3 +215,11 @@ def test_all_records_suppressed():
     assert result.sensitive("diagnosis").t_closeness is None
     assert result.utility.discernibility == 4
     assert result.utility.suppressed_share == 1.0
+
+
+def test_measure_is_public_api():
+    import maskme
+
+    result = maskme.measure(table([("30", "1", "flu")]), quasi_identifiers="age,zip")
+    assert isinstance(result, maskme.Measurement)
+    assert result.sensitive_attributes == ()

@@ -151,3 +151,34 @@ def test_run_measurement_output_only():
     assert report.fields == {}
     assert report.output.k == 2
     assert report.output.sensitive("diagnosis").distinct_l == 2
+
+
+def test_run_measurement_dropped_fields():
+    run = RunMeasurement(["age", "zip"], ["diagnosis"], {"zip": "drop", "diagnosis": "drop"})
+    before = pl.DataFrame({"age": ["1", "2"], "zip": ["a", "b"], "diagnosis": ["x", "y"]})
+    run.update(before, pl.DataFrame({"age": ["1", "2"]}))
+    report = run.result()
+
+    # A dropped quasi-identifier counts as `*`: the classes are (1, *) and (2, *).
+    assert report.output.anonymity.classes == 2
+    assert report.output.suppressed_records == 0
+    diagnosis = report.output.sensitive("diagnosis")
+    assert diagnosis.records_with_missing_values == 2
+    assert diagnosis.classes_without_values == 2
+    assert report.fields["zip"]["distinct_values_kept_share"] == 0.0
+
+
+def test_run_measurement_resolves_hierarchy_against_base_dir():
+    from .conftest import PAPER
+
+    run = RunMeasurement(
+        ["ZIPCode"],
+        {"Disease": {"kind": "categorical", "hierarchy": "test2_hierarchy_Disease.csv"}},
+        base_dir=PAPER,
+    )
+    run.update(None, pl.DataFrame({"ZIPCode": ["1", "2"], "Disease": ["flu", "gastritis"]}))
+    disease = run.result().output.sensitive("Disease")
+
+    # flu and gastritis meet only at the root (distance 1): each class moves 1/2 across it.
+    assert disease.kind == "hierarchical"
+    assert math.isclose(disease.t_closeness, 0.5)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -79,6 +80,9 @@ class RunMeasurement:
     field_hierarchies
         ``{field path: hierarchy}`` of generalized fields, to report the
         level each record was generalized to.
+    base_dir
+        Folder that relative hierarchy paths are resolved against: the
+        policy's ``base_dir``.
     k, l, risk_threshold
         As for :func:`maskme.measure`.
 
@@ -91,7 +95,9 @@ class RunMeasurement:
       quasi-identifiers and sensitive attributes (with ``compare``) and the
       fields of ``field_strategies`` (for field measures).
     - ``after``: the same records after the strategies, with the same
-      column names; a dropped field is absent.
+      column names; a dropped field is absent. A dropped quasi-identifier
+      counts as ``*`` (suppressed) in every record, a dropped sensitive
+      attribute as missing.
     - ``kept``: when the run removed records, a Boolean series over
       ``before``'s rows that is true for the records present in ``after``, in
       order. Removed records count as suppressed in the output.
@@ -109,12 +115,14 @@ class RunMeasurement:
         compare: bool = False,
         *,
         field_hierarchies: Mapping[str, HierarchySource] | None = None,
+        base_dir: str | Path | None = None,
         k: int | None = None,
         l: int | None = None,
         risk_threshold: float = DEFAULT_RISK_THRESHOLD,
     ) -> None:
         self.quasi_identifiers = list(quasi_identifiers)
-        self.specs = sensitive_attribute_specs(sensitive_attributes)
+        base = Path(base_dir) if base_dir is not None else None
+        self.specs = sensitive_attribute_specs(sensitive_attributes, base_dir=base)
         self.field_strategies = dict(field_strategies or {})
         self.compare = compare
         self.k = k
@@ -123,7 +131,11 @@ class RunMeasurement:
         names = [spec.name for spec in self.specs]
         self._output = ClassStatistics(self.quasi_identifiers, names)
         self._input = ClassStatistics(self.quasi_identifiers, names) if compare else None
-        hierarchies = dict(field_hierarchies or {})
+        hierarchies: dict[str, HierarchySource] = {}
+        for path, hierarchy in (field_hierarchies or {}).items():
+            if isinstance(hierarchy, str | Path) and base is not None:
+                hierarchy = base / hierarchy
+            hierarchies[path] = hierarchy
         self._fields: dict[str, FieldAccumulator] = {
             path: field_accumulator(strategy, hierarchies.get(path))
             for path, strategy in self.field_strategies.items()
@@ -133,6 +145,8 @@ class RunMeasurement:
     def update(self, before: Any | None, after: Any, *, kept: pl.Series | None = None) -> None:
         """Add one batch; see the class Notes for the arguments."""
         after_frame = to_polars(after)
+        written = set(after_frame.columns)
+        after_frame = self._with_dropped_fields(after_frame)
         before_frame = to_polars(before) if before is not None else None
         if before_frame is not None:
             before_frame = self._align(before_frame, after_frame, kept)
@@ -148,7 +162,7 @@ class RunMeasurement:
         for path, accumulator in self._fields.items():
             old = string_columns(before_frame, [path]).to_series()
             new = None
-            if path in after_frame.columns:
+            if path in written:
                 new = string_columns(after_frame, [path]).to_series()
             accumulator.update(old, new)
 
@@ -177,6 +191,20 @@ class RunMeasurement:
             fields={path: accumulator.result() for path, accumulator in self._fields.items()},
             removed_records=self._removed,
         )
+
+    def _with_dropped_fields(self, after: pl.DataFrame) -> pl.DataFrame:
+        """Add the quasi-identifiers (as ``*``) and sensitive attributes (as null) a run dropped."""
+        missing = [
+            pl.lit("*", dtype=pl.String).alias(name)
+            for name in self.quasi_identifiers
+            if name not in after.columns
+        ]
+        missing += [
+            pl.lit(None, dtype=pl.String).alias(spec.name)
+            for spec in self.specs
+            if spec.name not in after.columns
+        ]
+        return after.with_columns(missing) if missing else after
 
     def _align(
         self, before: pl.DataFrame, after: pl.DataFrame, kept: pl.Series | None
