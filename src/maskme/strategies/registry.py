@@ -532,6 +532,12 @@ def _type_label(schema: Mapping[str, Any], definitions: Mapping[str, Any]) -> st
         if isinstance(values, Mapping):
             return f"dict[string, {_type_label(values, definitions)}]"
         return str(schema.get("title", "object"))
+    return _scalar_label(schema)
+
+
+def _scalar_label(schema: Mapping[str, Any]) -> str:
+    """Render a scalar schema as its type with format and bounds: ``number > 0``."""
+    kind = schema.get("type")
     label = str(kind) if kind else "any"
     if "format" in schema:
         label = f"{label} ({schema['format']})"
