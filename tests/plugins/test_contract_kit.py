@@ -169,7 +169,7 @@ def test_logged_value_caught():
         return values
 
     message = failure(strategy_class("logging_leak", apply), "no_value_in_errors")
-    assert "appears in an error, log record or warning" in message
+    assert "appears in an error, log record, warning or printed output" in message
 
 
 def test_value_in_masking_error_caught():
@@ -453,3 +453,12 @@ def test_invalid_sample_values_reported():
 
     message = failure(strategy_class("strict_numbers", apply), "same_length", values=["1", "x"])
     assert "rejected sample values as not a number" in message
+
+
+def test_printed_value_caught():
+    def apply(self, values, batch):
+        print(values.to_list())  # noqa: T201  (the leak under test)
+        return values
+
+    message = failure(strategy_class("printing_leak", apply), "no_value_in_errors")
+    assert "printed output" in message

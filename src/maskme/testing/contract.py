@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import io
 import json
 import logging
 import re
@@ -31,6 +32,7 @@ from maskme.strategies.base import (
     StrategyParams,
     record_error_from,
 )
+from maskme.strategies.registry import StrategyParamsError
 from maskme.testing.harness import batch_view, make_strategy, run_strategy, string_column
 
 __all__ = [
@@ -217,16 +219,22 @@ class _RecordingHandler(logging.Handler):
 
 
 @contextlib.contextmanager
-def _capture_logs_and_warnings() -> Iterator[list[str]]:
-    """Collect every log record (any logger, any level) and warning emitted in the block."""
+def _capture_reports() -> Iterator[list[str]]:
+    """Collect every log record (any logger, any level), warning and print of the block."""
     texts: list[str] = []
     handler = _RecordingHandler()
     root = logging.getLogger()
     previous_level = root.level
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
+    printed_out, printed_err = io.StringIO(), io.StringIO()
+    caught: list[warnings.WarningMessage] = []
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        with (
+            warnings.catch_warnings(record=True) as caught,
+            contextlib.redirect_stdout(printed_out),
+            contextlib.redirect_stderr(printed_err),
+        ):
             warnings.simplefilter("always")
             yield texts
     finally:
@@ -234,6 +242,7 @@ def _capture_logs_and_warnings() -> Iterator[list[str]]:
         root.setLevel(previous_level)
         texts.extend(handler.texts)
         texts.extend(str(warning.message) for warning in caught)
+        texts.extend([printed_out.getvalue(), printed_err.getvalue()])
 
 
 def _exception_texts(error: BaseException) -> list[str]:
@@ -429,7 +438,7 @@ def check_keeps_type(case: StrategyCase) -> str | None:
 
 
 def check_no_value_in_errors(case: StrategyCase) -> str | None:
-    """Check that invalid values never show up in an exception, a log record or a warning.
+    """Check that invalid values never show up in an exception, a log, a warning or a print.
 
     Each invalid value carries a unique marker. The strategy must reject it with
     :class:`InvalidValues` (positions of the bad values) or a MaskMeError, or
@@ -465,12 +474,14 @@ def _on_invalid_variants(case: StrategyCase) -> list[Mapping[str, Any]]:
 def _run_for_leaks(
     case: StrategyCase, params: Mapping[str, Any], values: list[str], marker: str
 ) -> None:
+    try:
+        strategy = case.build(params)
+    except StrategyParamsError:
+        return  # this on_invalid choice does not combine with the case's other params
     texts: list[str] = []
-    with _capture_logs_and_warnings() as captured:
+    with _capture_reports() as captured:
         try:
-            outputs = run_strategy(
-                case.build(params), values, other_columns=case.others(len(values))
-            )
+            outputs = run_strategy(strategy, values, other_columns=case.others(len(values)))
         except InvalidValues as error:
             texts.extend(_exception_texts(error))
             if not error.positions or not all(0 <= p < len(values) for p in error.positions):
@@ -495,7 +506,8 @@ def _run_for_leaks(
     for text in texts:
         if marker in text:
             raise ContractViolation(
-                f"an input value appears in an error, log record or warning (params {dict(params)})"
+                "an input value appears in an error, log record, warning or printed output "
+                f"(params {dict(params)})"
             )
 
 

@@ -100,5 +100,5 @@ class StrategyContract:
         self._run(contract.check_keeps_type)
 
     def test_no_value_in_errors(self) -> None:
-        """Invalid values never appear in errors, log records or warnings."""
+        """Invalid values never appear in errors, log records, warnings or printed output."""
         self._run(contract.check_no_value_in_errors)
