@@ -166,3 +166,14 @@ def test_merge_equals_single_pass():
     assert merged.classes.equals(expected.classes)
     assert merged.histograms["d"].equals(expected.histograms["d"])
     assert merged.suppressed_records == expected.suppressed_records == 1
+
+
+def test_field_names_like_internal_columns():
+    frame = pl.DataFrame({"q0": ["1", "1"], "value": ["a", "b"], "count": ["x", "x"]})
+    statistics = ClassStatistics(["q0"], ["value", "count"])
+    statistics.update(frame)
+    result = statistics.result()
+
+    assert result.classes["count"].to_list() == [2]
+    assert result.histograms["value"]["value"].to_list() == ["a", "b"]
+    assert result.histograms["count"]["count"].to_list() == [2]

@@ -116,6 +116,7 @@ class ClassStatistics:
     ) -> None:
         self.quasi_identifiers = tuple(quasi_identifiers)
         self.sensitive_attributes = tuple(dict.fromkeys(sensitive_attributes))
+
         if not self.quasi_identifiers:
             raise MaskMeError(
                 "no quasi-identifiers given: name at least one field whose values, "
@@ -136,8 +137,8 @@ class ClassStatistics:
                 f"field `{name}` is both a quasi-identifier and a sensitive attribute: "
                 "a field can be only one of the two"
             )
-        # Quasi-identifiers are renamed to positional names inside the
-        # accumulator, so no field name can collide with `value` or `count`.
+
+        # Inside the accumulator, quasi-identifiers have positional names.
         self._keys = [f"q{index}" for index in range(len(self.quasi_identifiers))]
         self._targets: list[str | None] = list(self.sensitive_attributes) or [None]
         self._pending: dict[str | None, list[pl.DataFrame]] = {
@@ -159,22 +160,29 @@ class ClassStatistics:
         frame = string_columns(
             to_polars(batch), [*self.quasi_identifiers, *self.sensitive_attributes]
         )
-        renames = dict(zip(self.quasi_identifiers, self._keys, strict=True))
-        frame = frame.rename(renames)
-        suppressed = pl.all_horizontal(
-            pl.col(key).str.contains(SUPPRESSED_PATTERN).fill_null(False) for key in self._keys
-        )
-        flagged = frame.with_columns(suppressed.alias("_suppressed"))
-        self._suppressed += int(flagged["_suppressed"].sum())
-        kept = flagged.filter(~pl.col("_suppressed")).drop("_suppressed")
+        suppressed = frame.select(
+            pl.all_horizontal(
+                pl.col(name).str.contains(SUPPRESSED_PATTERN).fill_null(False)
+                for name in self.quasi_identifiers
+            )
+        ).to_series()
+        self._suppressed += int(suppressed.sum())
+        kept = frame.filter(~suppressed)
         if kept.height == 0:
             return
+
+        # Columns are selected under internal names, so a sensitive attribute
+        # named like an internal column (`q0`, `value`) cannot collide.
+        keys = [
+            pl.col(name).alias(key)
+            for name, key in zip(self.quasi_identifiers, self._keys, strict=True)
+        ]
         for target in self._targets:
             if target is None:
-                partial = kept.group_by(self._keys).len(name="count")
+                partial = kept.select(keys).group_by(self._keys).len(name="count")
             else:
                 partial = (
-                    kept.rename({target: "value"})
+                    kept.select(*keys, pl.col(target).alias("value"))
                     .group_by([*self._keys, "value"])
                     .len(name="count")
                 )

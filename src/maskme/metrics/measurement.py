@@ -51,7 +51,7 @@ class SensitiveAttributeSpec:
     hierarchy: HierarchySource | None = None
 
 
-#: What ``sensitive_attributes`` accepts: a name, a list of names (categorical),
+#: Accepted forms of ``sensitive_attributes``: a name, a list of names (categorical),
 #: or a mapping of name to a kind (``"ordered"``), to ``{"kind": ..., "hierarchy": ...}``,
 #: or to a policy's ``SensitiveAttribute``.
 SensitiveAttributesArgument = (

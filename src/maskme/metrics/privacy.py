@@ -66,7 +66,7 @@ __all__ = [
     "meets_entropy_l",
 ]
 
-#: How distances between a sensitive attribute's values are measured.
+#: Kind of a sensitive attribute, which picks the ground distance of its t-closeness.
 AttributeKind = Literal["categorical", "ordered", "hierarchical"]
 
 _ENTROPY_RELATIVE_TOLERANCE = 1e-9

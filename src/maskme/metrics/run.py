@@ -28,7 +28,7 @@ __all__ = ["RunMeasurement", "RunReport"]
 
 @dataclass(frozen=True, kw_only=True)
 class RunReport:
-    """What a run bought and what it cost.
+    """Measures of a masking run: what it bought in privacy and what it cost in utility.
 
     Attributes
     ----------
