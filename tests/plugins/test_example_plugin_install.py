@@ -50,12 +50,21 @@ id,nhs_no,ethnicity
 """
 
 
-def run(command: list[str], cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+def run(
+    command: list[str], cwd: Path, timeout: float = 120, stdin: str | None = None
+) -> subprocess.CompletedProcess:
     environment = {key: value for key, value in os.environ.items() if not key.startswith("PYTHON")}
     environment["PIP_NO_CACHE_DIR"] = "1"
     environment["PIP_NO_INPUT"] = "1"
     return subprocess.run(
-        command, cwd=cwd, capture_output=True, text=True, env=environment, timeout=timeout, check=False
+        command,
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -156,6 +165,18 @@ def test_mask_to_stdout(plugin_env):
             "--batch-size", "2", "-q",
         ],
         cwd=work,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout == EXPECTED_CSV
+
+
+def test_mask_two_pass_from_stdin(plugin_env):
+    # Standard input can be read only once, yet rare_category needs two passes.
+    python, work = plugin_env
+    completed = run(
+        [str(python), "-m", "maskme", "mask", "-", "-p", "policy.yaml", "-f", "csv", "-q"],
+        cwd=work,
+        stdin=INPUT_CSV,
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout == EXPECTED_CSV
