@@ -182,3 +182,21 @@ def test_run_measurement_resolves_hierarchy_against_base_dir():
     # flu and gastritis meet only at the root (distance 1): each class moves 1/2 across it.
     assert disease.kind == "hierarchical"
     assert math.isclose(disease.t_closeness, 0.5)
+
+
+def test_noise_ignores_nan_and_infinity():
+    accumulator = NoiseDistortion()
+    accumulator.update(strings("1", "nan", "inf"), strings("1", "2", "-inf"))
+    result = accumulator.result()
+
+    assert result["values_not_numeric"] == 3
+    assert result["before"]["values"] == 1
+    assert result["after"]["values"] == 2
+    assert result["mean_change"] == 0.5
+
+
+def test_truncated_dates_are_not_intervals():
+    accumulator = GeneralizationLoss()
+    accumulator.update(strings("2024-01-05", "2024-02-01"), strings("2024-01", "2024-02"))
+
+    assert accumulator.result()["mean_interval_width"] is None

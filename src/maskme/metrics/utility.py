@@ -293,7 +293,13 @@ def _mean_interval_width(pairs: pl.DataFrame) -> float | None:
         pl.col("after").str.extract(_INTERVAL_PATTERN, 2).cast(pl.Float64).alias("high"),
         "count",
     )
-    intervals = bounds.filter(pl.col("low").is_not_null() & pl.col("high").is_not_null())
+    # A label such as `2024-01` (a truncated date) matches the pattern with high < low:
+    # it is not an interval.
+    intervals = bounds.filter(
+        pl.col("low").is_not_null()
+        & pl.col("high").is_not_null()
+        & (pl.col("high") >= pl.col("low"))
+    )
     total = int(intervals["count"].sum())
     if total == 0:
         return None
@@ -381,6 +387,8 @@ class NoiseDistortion(FieldAccumulator):
 
 def _parse_numbers(values: pl.Series) -> pl.Series:
     numbers = values.cast(pl.Float64, strict=False)
+    # `nan` and `inf` parse as floats but are not measurable values.
+    numbers = pl.select(pl.when(numbers.is_finite()).then(numbers)).to_series()
     dates = values.str.to_date("%Y-%m-%d", strict=False).cast(pl.Int32).cast(pl.Float64)
     return numbers.fill_null(dates).alias("value")
 
