@@ -200,3 +200,15 @@ def test_truncated_dates_are_not_intervals():
     accumulator.update(strings("2024-01-05", "2024-02-01"), strings("2024-01", "2024-02"))
 
     assert accumulator.result()["mean_interval_width"] is None
+
+
+def test_generalized_dates_use_numeric_penalty():
+    accumulator = GeneralizationLoss()
+    accumulator.update(
+        strings("2024-01-01", "2024-01-11", "2024-01-21"), strings("2024-01", "2024-01", "2024-01")
+    )
+    result = accumulator.result()
+
+    # One label covers the whole 20-day span: every record costs 1.
+    assert result["information_loss_kind"] == "numeric_ncp"
+    assert result["information_loss"] == 1.0

@@ -194,7 +194,7 @@ class GeneralizationLoss(FieldAccumulator):
     The normalized certainty penalty (NCP) of a record is measured against the
     values observed before the run, because the strategy's own domain is not
     known here. For a numeric field (every value before the run parses as a
-    number) it is the span ``max - min`` of the original values that share
+    number, or as an ISO date counted in days) it is the span ``max - min`` of the original values that share
     the record's generalized value, divided by the span of all original
     values. For any other field it is ``(d_g - 1) / (d - 1)`` with d_g the
     distinct original values sharing the generalized value and d all distinct
@@ -251,7 +251,7 @@ class GeneralizationLoss(FieldAccumulator):
 def _certainty_penalty(pairs: pl.DataFrame, counted: int) -> dict[str, Any]:
     if counted == 0:
         return {"information_loss": None, "information_loss_kind": None}
-    numbers = pairs.with_columns(number=pl.col("before").cast(pl.Float64, strict=False))
+    numbers = pairs.with_columns(number=_parse_numbers(pairs["before"]))
     if numbers["number"].null_count() == 0:
         span = float(numbers["number"].max()) - float(numbers["number"].min())  # type: ignore[arg-type]
         groups = numbers.group_by("after").agg(
