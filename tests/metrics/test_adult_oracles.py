@@ -1,11 +1,12 @@
 """Privacy models on the Adult data against the textbook reference values.
 
-The expected values were computed with the textbook definitions (entropy l as
-the real number min e^H, recursive c with the most frequent count against the
-tail, equal-distance t) on the ARX edition of Adult (30,162 records), with
-each quasi-identifier generalized full-domain by its hierarchy file. Where the
-peer library pycanon 1.3.5 differs (entropy l truncated to an integer,
-recursive c from the least frequent count), these tests follow the textbook.
+The data is the ARX edition of Adult (30,162 records), with each
+quasi-identifier generalized full-domain by its hierarchy file. The expected
+values follow the textbook definitions: entropy l is the real number min e^H,
+recursive c compares the most frequent count with the tail, and t uses the
+equal distance. Where the peer library pycanon 1.3.5 differs (entropy l
+truncated to an integer, recursive c from the least frequent count), these
+tests follow the textbook.
 """
 
 from __future__ import annotations
