@@ -212,3 +212,25 @@ def test_generalized_dates_use_numeric_penalty():
     # One label covers the whole 20-day span: every record costs 1.
     assert result["information_loss_kind"] == "numeric_ncp"
     assert result["information_loss"] == 1.0
+
+
+def test_run_measurement_same_for_one_record_batches():
+    ages = [str(20 + index % 50) for index in range(600)]
+    before = pl.DataFrame(
+        {"age": ages, "income": [str(index * 0.37 % 101) for index in range(600)], "email": ages}
+    )
+    after = pl.DataFrame(
+        {
+            "age": [f"{int(age) // 10 * 10}-{int(age) // 10 * 10 + 9}" for age in ages],
+            "income": [str(index * 0.41 % 103) for index in range(600)],
+            "email": ["x"] * 600,
+        }
+    )
+    strategies = {"age": "generalize", "income": "noise", "email": "redact"}
+    whole = RunMeasurement(["age"], field_strategies=strategies, compare=True)
+    whole.update(before, after)
+    batched = RunMeasurement(["age"], field_strategies=strategies, compare=True)
+    for index in range(600):
+        batched.update(before.slice(index, 1), after.slice(index, 1))
+
+    assert batched.result().to_dict() == whole.result().to_dict()

@@ -31,6 +31,8 @@ SUPPRESSED_PATTERN = r"^\*+$"
 # Pending partial tables are merged once they hold this many more rows than the
 # merged table, so memory stays proportional to the number of classes.
 _COMPACT_SLACK_ROWS = 200_000
+# ... or once this many partial tables wait, so tiny batches do not pile up objects.
+_COMPACT_PIECES = 256
 
 _RESERVED_NAMES = ("class_id", "count")
 
@@ -243,7 +245,8 @@ class ClassStatistics:
 
     def _compact_if_large(self) -> None:
         merged_rows = sum(frame.height for frame in self._merged.values() if frame is not None)
-        if self._pending_rows > merged_rows + _COMPACT_SLACK_ROWS:
+        pieces = max(len(pending) for pending in self._pending.values())
+        if self._pending_rows > merged_rows + _COMPACT_SLACK_ROWS or pieces > _COMPACT_PIECES:
             self._compact()
 
     def _compact(self) -> None:

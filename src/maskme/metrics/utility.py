@@ -44,8 +44,10 @@ __all__ = [
 ]
 
 _QUANTILES = (0.0, 0.25, 0.5, 0.75, 1.0)
-# Partial value-count tables are merged once they exceed this many rows.
+# Partial value-count tables are merged once they hold this many more rows than
+# the merged table, or once this many of them wait.
 _COMPACT_ROWS = 500_000
+_COMPACT_PIECES = 256
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,27 +110,32 @@ class _CountTable:
     def __init__(self, keys: list[str]) -> None:
         self.keys = keys
         self._pieces: list[pl.DataFrame] = []
-        self._rows = 0
+        self._merged_rows = 0
+        self._pending_rows = 0
 
     def add(self, frame: pl.DataFrame) -> None:
         counted = frame.group_by(self.keys).len(name="count")
-        self._pieces.append(counted.with_columns(pl.col("count").cast(pl.UInt64)))
-        self._rows += counted.height
-        if self._rows > _COMPACT_ROWS and len(self._pieces) > 1:
-            self.table()
+        self._append(counted.with_columns(pl.col("count").cast(pl.UInt64)))
 
     def extend(self, other: _CountTable) -> None:
         for piece in other._pieces:
-            self._pieces.append(piece)
-            self._rows += piece.height
+            self._append(piece)
 
     def table(self) -> pl.DataFrame:
         if not self._pieces:
             return pl.DataFrame(schema={key: pl.String for key in self.keys} | {"count": pl.UInt64})
         merged = pl.concat(self._pieces).group_by(self.keys).agg(pl.col("count").sum())
         self._pieces = [merged]
-        self._rows = merged.height
+        self._merged_rows = merged.height
+        self._pending_rows = 0
         return merged
+
+    def _append(self, piece: pl.DataFrame) -> None:
+        self._pieces.append(piece)
+        self._pending_rows += piece.height
+        too_many_rows = self._pending_rows > self._merged_rows + _COMPACT_ROWS
+        if too_many_rows or len(self._pieces) > _COMPACT_PIECES:
+            self.table()
 
 
 class DistinctValuesKept(FieldAccumulator):
@@ -341,8 +348,9 @@ class NoiseDistortion(FieldAccumulator):
         self._after = _CountTable(["value"])
         self._records = 0
         self._not_numeric = 0
-        self._absolute_change = 0.0
-        self._paired = 0
+        # Absolute changes are kept as value counts, not as a running float sum,
+        # so the mean does not depend on the batching.
+        self._changes = _CountTable(["value"])
 
     def update(self, before: pl.Series, after: pl.Series | None) -> None:
         self._records += before.len()
@@ -355,8 +363,7 @@ class NoiseDistortion(FieldAccumulator):
         self._not_numeric += int((after.is_not_null() & new.is_null()).sum())
         self._after.add(pl.DataFrame({"value": new.drop_nulls()}))
         both = pl.DataFrame({"old": old, "new": new}).drop_nulls()
-        self._absolute_change += float((both["new"] - both["old"]).abs().sum())
-        self._paired += both.height
+        self._changes.add(pl.DataFrame({"value": (both["new"] - both["old"]).abs()}))
 
     def merge(self, other: FieldAccumulator) -> None:
         assert isinstance(other, NoiseDistortion)
@@ -364,8 +371,7 @@ class NoiseDistortion(FieldAccumulator):
         self._after.extend(other._after)
         self._records += other._records
         self._not_numeric += other._not_numeric
-        self._absolute_change += other._absolute_change
-        self._paired += other._paired
+        self._changes.extend(other._changes)
 
     def result(self) -> dict[str, Any]:
         before = _Distribution(self._before.table())
@@ -375,7 +381,7 @@ class NoiseDistortion(FieldAccumulator):
             "measure": "noise",
             "records": self._records,
             "values_not_numeric": self._not_numeric,
-            "mean_absolute_change": self._absolute_change / self._paired if self._paired else None,
+            "mean_absolute_change": _Distribution(self._changes.table()).mean(),
             "before": before.summary(),
             "after": after.summary(),
             "mean_change": _difference(after.mean(), before.mean()),
