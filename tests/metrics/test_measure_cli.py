@@ -130,3 +130,19 @@ def test_malformed_hierarchy_option_is_usage_error():
 
     assert done.returncode == 2
     assert b"FIELD=FILE" in done.stderr
+
+
+def test_named_attribute_keeps_policy_kind(tmp_path):  # type: ignore[no-untyped-def]
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "version: 1\ndefault: keep\nfields: {}\n"
+        "quasi_identifiers: [ZIPCode]\n"
+        "sensitive_attributes:\n  Salary: {kind: ordered}\n"
+    )
+    report = run_json(str(PAPER / "test2.csv"), "-p", str(policy), "-s", "Salary,Disease")
+    by_name = {entry["name"]: entry for entry in report["sensitive_attributes"]}
+
+    # Salary is named on the command line without --ordered: the policy's kind stays.
+    assert by_name["Salary"]["kind"] == "ordered"
+    # Disease is not in the policy: categorical.
+    assert by_name["Disease"]["kind"] == "categorical"

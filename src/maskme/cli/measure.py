@@ -139,7 +139,7 @@ def measure_command(
 
 def _sensitive_attributes(
     sensitive: str | None, ordered: str | None, hierarchies: list[str]
-) -> dict[str, dict[str, Any]] | None:
+) -> dict[str, dict[str, Any] | None] | None:
     """Combine --sensitive, --ordered and --hierarchy into the library's mapping."""
     names = _split(sensitive)
     ordered_names = _split(ordered)
@@ -163,10 +163,16 @@ def _sensitive_attributes(
             raise typer.BadParameter(
                 f"`{name}` is not among the --sensitive attributes", param_hint="--sensitive"
             )
-    mapping: dict[str, dict[str, Any]] = {}
+    # An attribute without --ordered or --hierarchy maps to None, so it keeps the
+    # kind the policy declares (categorical when the policy does not list it).
+    mapping: dict[str, dict[str, Any] | None] = {}
     for name in names:
-        kind = "ordered" if name in ordered_names else "categorical"
-        mapping[name] = {"kind": kind, "hierarchy": by_field.get(name)}
+        if name in ordered_names:
+            mapping[name] = {"kind": "ordered", "hierarchy": by_field.get(name)}
+        elif name in by_field:
+            mapping[name] = {"kind": "categorical", "hierarchy": by_field[name]}
+        else:
+            mapping[name] = None
     return mapping
 
 

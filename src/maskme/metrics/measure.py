@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from os import PathLike
 from pathlib import Path
 from typing import Any
@@ -121,7 +121,9 @@ def resolve_fields(
 ) -> tuple[list[str], list[SensitiveAttributeSpec], int | None]:
     """Return the quasi-identifiers, sensitive attributes and target k to measure.
 
-    Arguments win over the policy. Raises when no quasi-identifier is known.
+    Arguments win over the policy. A sensitive attribute named without a kind
+    (a plain name, or mapped to None) takes its kind and hierarchy from the
+    policy when the policy lists it. Raises when no quasi-identifier is known.
     """
     loaded = None
     if policy is not None:
@@ -137,20 +139,42 @@ def resolve_fields(
             "no quasi-identifiers to measure: name them (for example "
             "--quasi-identifiers age,sex,zip) or give a policy that lists them"
         )
-    base_dir = None
-    if sensitive_attributes is None and loaded is not None:
-        sensitive_attributes = dict(loaded.sensitive_attributes)
-        base_dir = Path(loaded.base_dir)
+    from_policy: dict[str, SensitiveAttributeSpec] = {}
+    if loaded is not None:
+        listed = sensitive_attribute_specs(
+            dict(loaded.sensitive_attributes), base_dir=Path(loaded.base_dir)
+        )
+        from_policy = {spec.name: spec for spec in listed}
     if isinstance(sensitive_attributes, str):
         sensitive_attributes = [
             name.strip() for name in sensitive_attributes.split(",") if name.strip()
         ]
-    specs = sensitive_attribute_specs(sensitive_attributes, base_dir=base_dir)
+    if sensitive_attributes is None:
+        specs = list(from_policy.values())
+    else:
+        specs = [
+            from_policy.get(spec.name, spec) if undeclared else spec
+            for spec, undeclared in _with_declaration(sensitive_attributes)
+        ]
     target_k = None
     if loaded is not None and loaded.privacy is not None:
         privacy = loaded.privacy
         target_k = privacy.get("k") if isinstance(privacy, dict) else getattr(privacy, "k", None)
     return list(quasi_identifiers), specs, target_k
+
+
+def _with_declaration(
+    argument: SensitiveAttributesArgument,
+) -> list[tuple[SensitiveAttributeSpec, bool]]:
+    """Pair each spec with whether the caller left its kind undeclared."""
+    if isinstance(argument, Mapping):
+        return [
+            (sensitive_attribute_specs({name: value})[0], value is None)
+            for name, value in argument.items()
+        ]
+    specs = sensitive_attribute_specs(argument)
+    undeclared = [not isinstance(item, SensitiveAttributeSpec) for item in argument or []]
+    return list(zip(specs, undeclared, strict=True))
 
 
 def _batches(
