@@ -15,7 +15,7 @@ from typing import Literal
 
 import numpy as np
 import polars as pl
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from maskme.strategies.base import BatchView, Strategy, StrategyContext, StrategyParams
 from maskme.strategies.hierarchy import Hierarchy, HierarchyError, load_hierarchy
@@ -51,35 +51,38 @@ _MODE_OF_PARAMETER = {
 class GeneralizeParams(StrategyParams):
     """Parameters of ``generalize``."""
 
-    #: Width of equal numeric intervals, e.g. 10 for ``[20, 30)``.
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
     interval: float | None = Field(default=None, gt=0)
-    #: A boundary every interval is aligned to (default 0).
+    """Width of equal numeric intervals, e.g. 10 for ``[20, 30)``."""
     origin: float | None = None
-    #: Increasing interval boundaries; values below the first or at/above the last get ``<b0``
-    #: and ``>=bn``.
+    """A boundary every interval is aligned to (default 0)."""
     breaks: tuple[float, ...] | None = None
-    #: Values above ``top`` become ``top`` (alone) or the label ``>=top`` (with intervals).
+    """Increasing interval boundaries; values below the first or at/above the last get ``<b0``
+    and ``>=bn``."""
     top: float | None = None
-    #: Values below ``bottom`` become ``bottom`` (alone) or the label ``<bottom`` (with intervals).
+    """Values above ``top`` become ``top`` (alone) or the label ``>=top`` (with intervals)."""
     bottom: float | None = None
-    #: Period a date or timestamp is truncated to.
+    """Values below ``bottom`` become ``bottom`` (alone) or the label ``<bottom`` (with
+    intervals)."""
     truncate: TruncateUnit | None = None
-    #: ``label`` writes ``1990-Q2`` style labels, ``date`` the first day of the period.
+    """Period a date or timestamp is truncated to."""
     output: Literal["label", "date"] | None = None
-    #: strftime format of the input dates, when they are not ISO 8601.
+    """``label`` writes ``1990-Q2`` style labels, ``date`` the first day of the period."""
     format: str | None = None
-    #: Number of leading characters kept; the others are replaced by ``mask_char``.
+    """strftime format of the input dates, when they are not ISO 8601."""
     prefix: int | None = Field(default=None, ge=0)
-    #: The character that replaces the characters after the prefix.
+    """Number of leading characters kept; the others are replaced by ``mask_char``."""
     mask_char: str | None = None
-    #: A hierarchy CSV file (relative to the policy's folder) or ``{value: [level1, ...]}``.
+    """The character that replaces the characters after the prefix."""
     hierarchy: str | dict[str, list[str]] | None = None
-    #: Hierarchy level to generalize to, 1-based; 0 keeps the raw value.
+    """A hierarchy CSV file (relative to the policy's folder) or ``{value: [level1, ...]}``."""
     level: int | None = Field(default=None, ge=0)
-    #: Label for values the hierarchy does not list (without it they are invalid).
+    """Hierarchy level to generalize to, 1-based; 0 keeps the raw value."""
     fallback: str | None = None
-    #: What to do with a value that cannot be parsed or is missing from the hierarchy.
+    """Label for values the hierarchy does not list (without it they are invalid)."""
     on_invalid: OnInvalid = "error"
+    """What to do with a value that cannot be parsed or is missing from the hierarchy."""
 
     _on_invalid_null = field_validator("on_invalid", mode="before")(on_invalid_from_yaml)
 

@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 import polars_hash as plh
 import pyarrow as pa
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from maskme.errors import KeyMissingError, PolicyProblem
 from maskme.strategies.base import BatchView, Strategy, StrategyContext, StrategyParams
@@ -65,18 +65,21 @@ class StrategyKeyError(KeyMissingError):
 class HashParams(StrategyParams):
     """Parameters of ``hash``."""
 
-    #: Name of the policy key (under ``keys:``) the digest is keyed with.
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
     key: str
-    #: ``hmac-sha256`` (HMAC with SHA-256) or ``blake2b`` (keyed BLAKE2b, 32-byte digest).
+    """Name of the policy key (under ``keys:``) the digest is keyed with."""
     algorithm: Algorithm = "hmac-sha256"
-    #: How the 32-byte digest is written: ``hex`` (64 characters), ``base64`` (44), ``base32`` (56).
+    """``hmac-sha256`` (HMAC with SHA-256) or ``blake2b`` (keyed BLAKE2b, 32-byte digest)."""
     encoding: Encoding = "hex"
-    #: Keep only the first ``length`` characters of the encoded digest.
+    """How the 32-byte digest is written: ``hex`` (64 characters), ``base64`` (44), ``base32``
+    (56)."""
     length: int | None = Field(default=None, ge=1)
-    #: Steps applied, in order, before hashing, so that variants of a value link.
+    """Keep only the first ``length`` characters of the encoded digest."""
     normalize: tuple[Normalization, ...] = ()
-    #: Domain separator hashed before the value, so that two releases do not link.
+    """Steps applied, in order, before hashing, so that variants of a value link."""
     context: str | None = None
+    """Domain separator hashed before the value, so that two releases do not link."""
 
     @field_validator("context")
     @classmethod

@@ -20,7 +20,7 @@ from typing import Literal, NoReturn
 import numpy as np
 import polars as pl
 import polars_hash as plh
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from maskme.strategies.base import BatchView, Strategy, StrategyContext, StrategyParams
 from maskme.strategies.hash import StrategyKeyError
@@ -74,32 +74,34 @@ def unit_uniform(bits: np.ndarray) -> np.ndarray:
 class NoiseParams(StrategyParams):
     """Parameters of ``noise``."""
 
-    #: Shape of the number noise; ``scale`` is the Laplace scale b, the Gaussian standard
-    #: deviation, or the uniform half-width.
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
     distribution: Distribution = "laplace"
-    #: Noise scale for numbers (absolute, or a fraction of |value| with ``relative: true``).
+    """Shape of the number noise; ``scale`` is the Laplace scale b, the Gaussian standard
+    deviation, or the uniform half-width."""
     scale: float | None = Field(default=None, gt=0)
-    #: ``true`` multiplies ``scale`` by each value's magnitude. A number is that fraction
-    #: itself, in place of ``scale``: ``relative: 0.05`` is 5% of |value|.
+    """Noise scale for numbers (absolute, or a fraction of |value| with ``relative: true``)."""
     relative: bool | float = False
-    #: Lower bound the noisy number is clipped to.
+    """``true`` multiplies ``scale`` by each value's magnitude. A number is that fraction
+    itself, in place of ``scale``: ``relative: 0.05`` is 5% of |value|."""
     min: float | None = None
-    #: Upper bound the noisy number is clipped to.
+    """Lower bound the noisy number is clipped to."""
     max: float | None = None
-    #: Decimal places kept (negative rounds to tens, hundreds, ...). Integers stay integers.
+    """Upper bound the noisy number is clipped to."""
     round: int | None = Field(default=None, ge=-15, le=15)
-    #: Dates: shift each date by a whole number of days drawn uniformly from [-days, days].
+    """Decimal places kept (negative rounds to tens, hundreds, ...). Integers stay integers."""
     days: int | None = Field(default=None, ge=1, le=3_650_000)
-    #: strftime format of the input dates, when they are not ISO 8601.
+    """Dates: shift each date by a whole number of days drawn uniformly from [-days, days]."""
     format: str | None = None
-    #: Seed that makes the draws reproducible.
+    """strftime format of the input dates, when they are not ISO 8601."""
     seed: int | None = None
-    #: Name of a policy key that makes the draws reproducible and unguessable without it.
+    """Seed that makes the draws reproducible."""
     key: str | None = None
-    #: Field path of the subject (e.g. a patient id): one draw per subject.
+    """Name of a policy key that makes the draws reproducible and unguessable without it."""
     consistent_by: str | None = None
-    #: What to do with a value that cannot be parsed.
+    """Field path of the subject (e.g. a patient id): one draw per subject."""
     on_invalid: OnInvalid = "error"
+    """What to do with a value that cannot be parsed."""
 
     _on_invalid_null = field_validator("on_invalid", mode="before")(on_invalid_from_yaml)
 

@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 import regex
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from maskme.strategies.base import BatchView, Strategy, StrategyParams
 from maskme.strategies.registry import register_strategy
@@ -39,19 +39,21 @@ def needs_grapheme_fallback(values: pl.Series) -> pl.Series:
 class RedactParams(StrategyParams):
     """Parameters of ``redact``."""
 
-    #: User-visible characters kept at the start.
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
     keep_first: int = Field(default=0, ge=0)
-    #: User-visible characters kept at the end.
+    """User-visible characters kept at the start."""
     keep_last: int = Field(default=0, ge=0)
-    #: The character written in place of each masked one; exactly one user-visible character.
+    """User-visible characters kept at the end."""
     mask_char: str = "*"
-    #: Keep separators in place and do not count them. True means every character that is
-    #: not a letter or digit, and a string lists the separator characters.
+    """The character written in place of each masked one; exactly one user-visible character."""
     keep_separators: bool | str = False
-    #: Keep ``@domain`` of an e-mail address and redact only the local part.
+    """Keep separators in place and do not count them. True means every character that is not a
+    letter or digit, and a string lists the separator characters."""
     email: bool = False
-    #: Write exactly this many mask characters in place of the masked part, hiding its length.
+    """Keep ``@domain`` of an e-mail address and redact only the local part."""
     length: int | None = Field(default=None, ge=1)
+    """Write exactly this many mask characters in place of the masked part, hiding its length."""
 
     @field_validator("mask_char")
     @classmethod
