@@ -82,7 +82,7 @@ class GeneralizeParams(StrategyParams):
     fallback: str | None = None
     """Label for values the hierarchy does not list (without it they are invalid)."""
     on_invalid: OnInvalid = "error"
-    """What to do with a value that cannot be parsed or is missing from the hierarchy."""
+    """Handling of a value that cannot be parsed or is missing from the hierarchy."""
 
     _on_invalid_null = field_validator("on_invalid", mode="before")(on_invalid_from_yaml)
 

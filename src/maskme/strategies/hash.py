@@ -72,8 +72,8 @@ class HashParams(StrategyParams):
     algorithm: Algorithm = "hmac-sha256"
     """``hmac-sha256`` (HMAC with SHA-256) or ``blake2b`` (keyed BLAKE2b, 32-byte digest)."""
     encoding: Encoding = "hex"
-    """How the 32-byte digest is written: ``hex`` (64 characters), ``base64`` (44), ``base32``
-    (56)."""
+    """Text encoding of the 32-byte digest: ``hex`` (64 characters), ``base64`` (44) or
+    ``base32`` (56)."""
     length: int | None = Field(default=None, ge=1)
     """Keep only the first ``length`` characters of the encoded digest."""
     normalize: tuple[Normalization, ...] = ()

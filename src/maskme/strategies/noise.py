@@ -101,7 +101,7 @@ class NoiseParams(StrategyParams):
     consistent_by: str | None = None
     """Field path of the subject (e.g. a patient id): one draw per subject."""
     on_invalid: OnInvalid = "error"
-    """What to do with a value that cannot be parsed."""
+    """Handling of a value that cannot be parsed."""
 
     _on_invalid_null = field_validator("on_invalid", mode="before")(on_invalid_from_yaml)
 

@@ -38,7 +38,7 @@ ISO_DATE_PATTERN = rf"^(\d{{4}}-\d{{2}}-\d{{2}})((?:[T ]{_TIME}{_OFFSET}?)?)$"
 
 _INTEGER_PATTERN = r"^\s*[+-]?\d+\s*$"
 
-#: What a strategy does with a value it cannot parse.
+#: Choices for a value a strategy cannot parse.
 OnInvalid = Literal["error", "null", "keep"]
 
 
