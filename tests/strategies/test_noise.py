@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from maskme.errors import KeyMissingError
 from maskme.strategies import InvalidValues, get_strategy
-from maskme.strategies.base import BatchView, StrategyContext
+from maskme.strategies.base import BatchView, StrategyContext, record_error_from
 from maskme.strategies.noise import Noise, NoiseParams, splitmix64, unit_uniform
 
 KEY = b"noise-test-key-0123456789abcdef"
@@ -305,6 +305,17 @@ def test_invalid_numbers_error_positions():
         run(make(scale=1, seed=1), ["1", "one", None, "nan", "inf", "2"])
     assert caught.value.positions == [1, 3, 4]
     assert caught.value.expected == "a finite number"
+
+
+def test_invalid_number_record_error_message():
+    strategy = make(scale=1, seed=1)
+    with pytest.raises(InvalidValues) as caught:
+        run(strategy, ["1", "12-34-5678", "2", "n/a"], records=[1001, 1002, 1003, 1004])
+    error = record_error_from(caught.value, pl.Series([1001, 1002, 1003, 1004]), "income")
+    message = str(error)
+    assert message.startswith("record 1,002, field `income`: not a finite number (1 more in this batch)")
+    assert "12-34-5678" not in message
+    assert error.record == 1002
 
 
 def test_invalid_numbers_null_or_keep():
