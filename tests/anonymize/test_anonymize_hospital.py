@@ -67,7 +67,7 @@ def test_hospital_k2_l2_valid_and_better(hospital: Path) -> None:
     written = read(output)
     assert result.suppressed_records == 0
     assert written.height == expected.height
-    # Columns outside the quasi-identifiers leave unchanged, in the same order.
+    # Columns outside the quasi-identifiers stay unchanged, in the same order.
     assert written.select("religion", "disease").equals(expected.select("religion", "disease"))
 
     for table in (written, expected):
