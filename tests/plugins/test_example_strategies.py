@@ -64,10 +64,14 @@ batch_sizes = st.lists(st.integers(min_value=1, max_value=7), max_size=10)
 @given(values=categories, sizes=batch_sizes, min_count=st.integers(min_value=1, max_value=5))
 def test_rare_category_matches_reference(example, values, sizes, min_count):
     counts = Counter(value for value in values if value is not None)
-    expected = [
-        None if value is None else value if counts[value] >= min_count else "other"
-        for value in values
-    ]
+    expected: list[str | None] = []
+    for value in values:
+        if value is None:
+            expected.append(None)
+        elif counts[value] >= min_count:
+            expected.append(value)
+        else:
+            expected.append("other")
     strategy = make_strategy(example.RareCategory, {"min_count": min_count})
     outputs = run_strategy(strategy, values, batch_sizes=cut(len(values), sizes))
     assert flatten(outputs) == expected
