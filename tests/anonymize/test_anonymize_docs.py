@@ -75,7 +75,7 @@ def test_page_command_output(workspace: Path, command: str, shown: list[str]) ->
     bin_folder = str(Path(sys.executable).parent)
     environment = {**os.environ, "PATH": bin_folder + os.pathsep + os.environ.get("PATH", "")}
     completed = subprocess.run(
-        ["bash", "-c", command], cwd=workspace, capture_output=True, env=environment, timeout=120,
+        ["bash", "-c", command], check=False, cwd=workspace, capture_output=True, env=environment, timeout=120,
     )
     output = (completed.stdout + completed.stderr).decode().rstrip("\n").splitlines()
 

@@ -120,7 +120,7 @@ class Evaluator:
                         distinct = np.bincount(pairs // max(counts_of.value_count, 1),
                                                minlength=group_count)
                         failing |= distinct < l_value
-                per_level.append(int(round(sizes[failing].sum())))
+                per_level.append(round(float(sizes[failing].sum())))
             counts.append(per_level)
         return counts
 
@@ -170,7 +170,7 @@ class Evaluator:
         if self.checker.uses_t:
             kept, distributions = self._suppress_for_t(row_class, class_count, kept)
 
-        suppressed = int(round(sizes[~kept].sum())) + table.input_suppressed
+        suppressed = round(float(sizes[~kept].sum())) + table.input_suppressed
         meets = bool(kept.any()) and suppressed <= self.allowed_suppressed
         bound = None
         if self.targets.metric == "discernibility" and not self.mondrian_attributes:

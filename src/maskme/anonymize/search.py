@@ -42,7 +42,7 @@ import numpy as np
 from maskme.anonymize.evaluation import Evaluator, NodeEvaluation
 from maskme.errors import MaskMeError
 
-__all__ = ["SearchOutcome", "search", "MAX_LATTICE_NODES"]
+__all__ = ["MAX_LATTICE_NODES", "SearchOutcome", "search"]
 
 logger = logging.getLogger(__name__)
 

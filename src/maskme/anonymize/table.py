@@ -12,6 +12,7 @@ arrays, so its memory is bounded by the number of distinct combinations.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import numpy as np
 import polars as pl
 

@@ -20,7 +20,7 @@ from maskme.metrics.measurement import Measurement, SensitiveAttributeSpec
 from maskme.metrics.privacy import SensitiveDistribution, meets_entropy_l
 from maskme.policy.privacy import PrivacyTargets
 
-__all__ = ["TargetOutcome", "TargetMiss", "check_targets", "measure_targets"]
+__all__ = ["TargetMiss", "TargetOutcome", "check_targets", "measure_targets"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,7 +45,7 @@ class TargetOutcome:
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form (infinity as the string ``"inf"``)."""
         achieved: float | str | None = self.achieved
-        if achieved is not None and math.isinf(achieved):
+        if self.achieved is not None and math.isinf(self.achieved):
             achieved = "inf"
         return {
             "target": self.target,
@@ -114,8 +114,9 @@ def measure_targets(
                 )
     for measures in measurement.sensitive_attributes:
         histogram = histograms[measures.name]
-        order = "ordered" if measures.kind == "ordered" else "lexicographic"
-        distribution = SensitiveDistribution.from_histogram(histogram, order=order)
+        distribution = SensitiveDistribution.from_histogram(
+            histogram, order="ordered" if measures.kind == "ordered" else "lexicographic"
+        )
         if targets.l is not None:
             outcomes.append(_l_outcome(measures.name, distribution, targets))
         threshold = targets.t_for(measures.name)

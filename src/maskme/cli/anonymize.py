@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -28,20 +28,20 @@ def anonymize_command(
         str, typer.Option("--output", "-o", help="Output file, or - for standard output.")
     ] = "-",
     format: Annotated[
-        Optional[str],
+        str | None,
         typer.Option("--format", "-f", help="Input format: csv, json or jsonl (default: from the extension)."),
     ] = None,
     delimiter: Annotated[
-        Optional[str], typer.Option("--delimiter", help="CSV delimiter of the input (default: detected).")
+        str | None, typer.Option("--delimiter", help="CSV delimiter of the input (default: detected).")
     ] = None,
     encoding: Annotated[
-        Optional[str], typer.Option("--encoding", help="Text encoding of the input (default: utf-8).")
+        str | None, typer.Option("--encoding", help="Text encoding of the input (default: utf-8).")
     ] = None,
     batch_size: Annotated[
-        Optional[int], typer.Option("--batch-size", min=1, help="Records per batch (default: 65536; bounds memory).")
+        int | None, typer.Option("--batch-size", min=1, help="Records per batch (default: 65536; bounds memory).")
     ] = None,
     report: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option("--report", help="Write the JSON report (levels, suppression, targets, loss) to this file."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,

@@ -12,6 +12,7 @@ checked when it loads, not when the first record arrives.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -21,10 +22,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "LVariant",
-    "UtilityMetric",
     "PrivacyTargets",
     "QuasiIdentifierRule",
     "QuasiIdentifiersSpec",
+    "UtilityMetric",
     "quasi_identifier_rules",
 ]
 
@@ -66,7 +67,7 @@ class PrivacyTargets(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     k: int | None = Field(default=None, ge=1)
-    l: float | None = Field(default=None, ge=1)  # noqa: E741 - the model's standard name
+    l: float | None = Field(default=None, ge=1)
     l_variant: LVariant = "distinct"
     c: float | None = Field(default=None, gt=0)
     t: float | dict[str, float] | None = None
@@ -76,12 +77,12 @@ class PrivacyTargets(BaseModel):
 
     @model_validator(mode="after")
     def _check_combinations(self) -> Self:
-        if self.l is not None and self.l_variant in ("distinct", "recursive"):
-            if not float(self.l).is_integer():
-                raise ValueError(
-                    f"l must be a whole number for l_variant {self.l_variant}; "
-                    "only entropy l-diversity takes a real number"
-                )
+        whole_l_needed = self.l_variant in ("distinct", "recursive")
+        if self.l is not None and whole_l_needed and not float(self.l).is_integer():
+            raise ValueError(
+                f"l must be a whole number for l_variant {self.l_variant}; "
+                "only entropy l-diversity takes a real number"
+            )
         if self.l_variant == "recursive" and self.l is not None and self.c is None:
             raise ValueError("l_variant recursive needs c, the recursive (c, l)-diversity constant")
         if self.c is not None and self.l_variant != "recursive":
@@ -165,7 +166,7 @@ def _check_interval_widths(widths: Sequence[float]) -> None:
     for width in widths:
         if not width > 0 or not math.isfinite(width):
             raise ValueError("each interval width must be a positive number")
-    for narrower, wider in zip(widths, widths[1:], strict=False):
+    for narrower, wider in itertools.pairwise(widths):
         ratio = wider / narrower
         if ratio < 1.5 or abs(ratio - round(ratio)) > 1e-9:
             raise ValueError(
