@@ -1,6 +1,8 @@
 """The noise strategy: distributions, reproducibility, batch independence and date shifts."""
 
 import datetime as dt
+import hashlib
+import hmac
 import re
 
 import numpy as np
@@ -172,6 +174,17 @@ def test_key_reproducible_and_key_dependent():
     first = run(make(scale=10, key="main"), values)
     assert run(make(scale=10, key="main"), values) == first
     assert run(make(scale=10, key="main", secret=KEY[::-1]), values) != first
+
+
+def test_key_derived_seed_not_a_hash_digest():
+    # hash hashes UTF-8 text, and the noise labels start with the byte 0xFF, so no
+    # context and value given to hash reproduce the seed of a field's draws.
+    strategy = make(scale=10, key="main")
+    # What hash writes for the value "field" with context "maskme.noise.stream".
+    hashed = hmac.new(KEY, b"maskme.noise.stream\x00field", hashlib.sha256).digest()
+    assert int.from_bytes(hashed[:8], "big") != int(strategy._stream)
+    expected = hmac.new(KEY, b"\xffmaskme.noise.stream\x00field", hashlib.sha256).digest()
+    assert int.from_bytes(expected[:8], "big") == int(strategy._stream)
 
 
 def test_fresh_without_seed_or_key():

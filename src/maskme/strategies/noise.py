@@ -42,9 +42,11 @@ Distribution = Literal["laplace", "gaussian", "uniform"]
 _GOLDEN_GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _MIX_1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX_2 = np.uint64(0x94D049BB133111EB)
-#: Domain separators, so noise draws never coincide with digests computed for ``hash``.
-_STREAM_LABEL = b"maskme.noise.stream\x00"
-_SUBJECT_LABEL = "maskme.noise.subject\x00"
+#: Labels of the values derived from a key. Each starts with the byte 0xFF, which no
+#: UTF-8 text contains, so ``hash`` (which hashes UTF-8 text with the same key) can
+#: never publish a digest equal to a noise seed.
+_STREAM_LABEL = b"\xffmaskme.noise.stream\x00"
+_SUBJECT_KEY_LABEL = b"\xffmaskme.noise.subject"
 #: Numbers whose integer output would not fit in 64 bits are reported invalid.
 _INTEGER_LIMIT = 2.0**63
 
@@ -237,7 +239,9 @@ class Noise(Strategy):
         return np.where(has_subject, subject_states, states)
 
     def _subject_states(self, subjects: pl.Series) -> tuple[np.ndarray, np.ndarray]:
-        """Derive a 64-bit state per subject value from HMAC(key or seed, subject).
+        """Derive a 64-bit state per subject value from HMAC(subject key, subject).
+
+        The subject key is derived from the policy key, or is the seed's text.
 
         The field path is not part of the message, so two fields with the same
         ``consistent_by``, ``days`` and key or seed shift a subject's dates by
@@ -246,23 +250,13 @@ class Noise(Strategy):
         params = self.params
         if params.key is not None:
             assert self.context.key is not None
-            secret = self.context.key
+            # A key derived from the policy key, written as hex text for the plugin.
+            subject_key = hmac.new(self.context.key, _SUBJECT_KEY_LABEL, hashlib.sha256).hexdigest()
         else:
-            seed = params.seed
-            secret = f"maskme.noise.seed\x00{seed}".encode("ascii")
-        message = pl.select(pl.lit(_SUBJECT_LABEL) + pl.lit(subjects)).to_series()
-        try:
-            text_key = secret.decode("utf-8")
-        except UnicodeDecodeError:
-            digests = pl.Series([
-                None if subject is None
-                else hmac.new(secret, subject.encode("utf-8"), hashlib.sha256).hexdigest()
-                for subject in message.to_list()
-            ], dtype=pl.String)
-        else:
-            digests = pl.DataFrame({"message": message}).select(
-                plh.col("message").chash.hmac_sha256(key=text_key)
-            ).to_series()
+            subject_key = f"maskme.noise.seed\x00{params.seed}"
+        digests = pl.DataFrame({"subject": subjects}).select(
+            plh.col("subject").chash.hmac_sha256(key=subject_key)
+        ).to_series()
         high = digests.str.slice(0, 8).str.to_integer(base=16, strict=False)
         low = digests.str.slice(8, 8).str.to_integer(base=16, strict=False)
         has_subject = digests.is_not_null().to_numpy()
