@@ -18,7 +18,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from maskme.errors import PolicyError, PolicyProblem, suggest
+from maskme.errors import MaskMeError, PolicyError, PolicyProblem, suggest
 from maskme.policy.paths import parse_field_path
 from maskme.strategies import StrategyParams, get_strategy
 from maskme.strategies.base import Strategy
@@ -399,6 +399,9 @@ def _build_fields(
             strategy_cls = get_strategy(name)
         except KeyError as error:
             problem(str(error.args[0]), "fields", path, "strategy")
+            continue
+        except MaskMeError as error:  # a plugin that provides the name failed to load
+            problem(str(error), "fields", path, "strategy")
             continue
         params_input = {k: v for k, v in spec.items() if k != "strategy"}
         params = _validate_params(strategy_cls, params_input, problem, path)
