@@ -1,6 +1,7 @@
 """The generalize strategy: intervals, top/bottom coding, dates, prefixes and hierarchies."""
 
 import math
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -170,6 +171,22 @@ def test_interval_decimal_contains_value(numbers):
         low, high = (float(part) for part in label[1:-1].split(", "))
         assert low <= number < high
         assert math.isclose(high - low, 0.25)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.decimals(min_value=-10**5, max_value=10**5, places=3, allow_nan=False,
+                         allow_infinity=False), min_size=1, max_size=30),
+    st.sampled_from(["0.1", "0.25", "0.5", "2.5", "0.01"]),
+)
+def test_interval_decimal_text_in_label(numbers, width):
+    """The number as written (not its float) lies in its label, for decimal widths."""
+    texts = [str(number) for number in numbers]
+    labels = generalize(texts, interval=float(width))
+    for text, label in zip(texts, labels):
+        low, high = (Decimal(part) for part in label[1:-1].split(", "))
+        assert low <= Decimal(text) < high, (text, label)
+        assert high - low == Decimal(width)
 
 
 @pytest.mark.parametrize(
