@@ -411,6 +411,8 @@ class Generalize(Strategy):
             pl.when(text.is_null()).then(None).otherwise(text.str.head(keep) + run).alias("text")
         ).to_series().alias(values.name)
 
+        # Polars counts code points, so values with multi-code-point characters
+        # are redone one by one in Python, counting grapheme clusters.
         fallback = needs_grapheme_fallback(values)
         if fallback.any():
             positions = fallback.arg_true()
