@@ -6,6 +6,8 @@ import json
 import shutil
 from pathlib import Path
 
+import polars as pl
+
 from tests.anonymize.conftest import HOSPITAL, write_policy
 from tests.conftest import run_cli
 
@@ -102,3 +104,35 @@ def test_cli_writes_standard_output(tmp_path: Path) -> None:
     assert lines[0] == "age,gender,city,religion,disease"
     assert len(lines) == 14
     assert completed.stderr == b""
+
+
+def test_cli_reads_standard_input(tmp_path: Path) -> None:
+    copy_hospital(tmp_path)
+    policy = policy_for(tmp_path, {"k": 2})
+    data = (tmp_path / "input.csv").read_bytes()
+
+    completed = run_cli("anonymize", "-", "-p", str(policy), "-o", str(tmp_path / "out.csv"), input=data)
+
+    assert completed.returncode == 0, completed.stderr.decode()
+    written = pl.read_csv(tmp_path / "out.csv", infer_schema=False)
+    expected = pl.read_csv(tmp_path / "expected_k2_supp0.csv", infer_schema=False).drop("name")
+    assert written.equals(expected)
+
+
+def test_cli_rejects_empty_input_and_overwrite(tmp_path: Path) -> None:
+    copy_hospital(tmp_path)
+    policy = policy_for(tmp_path, {"k": 2})
+    empty = tmp_path / "empty.csv"
+    empty.write_text("name,age,gender,city,religion,disease\n", encoding="utf-8")
+
+    no_records = run_cli("anonymize", str(empty), "-p", str(policy), "-o", str(tmp_path / "e.csv"))
+    same_file = run_cli(
+        "anonymize", str(tmp_path / "input.csv"), "-p", str(policy), "-o", str(tmp_path / "input.csv")
+    )
+
+    assert no_records.returncode == 1
+    assert "the input has no records" in no_records.stderr.decode()
+    assert not (tmp_path / "e.csv").exists()
+    assert same_file.returncode == 2
+    assert "is the input file" in same_file.stderr.decode()
+    assert (tmp_path / "input.csv").read_bytes() == (HOSPITAL / "input.csv").read_bytes()

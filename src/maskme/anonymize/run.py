@@ -13,7 +13,13 @@ from __future__ import annotations
 
 import logging
 import math
+import os
+import shutil
+import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -317,9 +323,48 @@ def anonymize(
     """
     started = time.perf_counter()
     size = batch_size or default_batch_size()
+    if destination is not None:
+        _check_not_input(source, destination)
+    with _readable_twice(source) as readable:
+        return _anonymize(
+            readable, policy, destination, started=started, format=format, delimiter=delimiter,
+            encoding=encoding, batch_size=size, seed=seed,
+        )
+
+
+@contextmanager
+def _readable_twice(source: str | Path | Any) -> Iterator[str | Path | Any]:
+    """Yield the source, with standard input first copied to a temporary file for pass two."""
+    if not isinstance(source, str | Path) or str(source) != "-":
+        yield source
+        return
+    handle, name = tempfile.mkstemp(prefix="maskme-stdin-")
+    try:
+        with os.fdopen(handle, "wb") as spool:
+            shutil.copyfileobj(sys.stdin.buffer, spool, 1 << 20)
+        yield Path(name)
+    finally:
+        Path(name).unlink(missing_ok=True)
+
+
+def _anonymize(
+    source: str | Path | Any,
+    policy: str | Path | Policy | dict[str, Any],
+    destination: str | Path | None,
+    *,
+    started: float,
+    format: str | None,
+    delimiter: str | None,
+    encoding: str | None,
+    batch_size: int,
+    seed: int | None,
+) -> AnonymizationResult:
+    size = batch_size
     plan = plan_anonymization(
         source, policy, format=format, delimiter=delimiter, encoding=encoding, batch_size=size
     )
+    if plan.table.records == 0:
+        raise MaskMeError("the input has no records, so there is nothing to anonymize; nothing was written")
     best = plan.outcome.best
     if best is None:
         raise PrivacyTargetError(_no_node_message(plan))
@@ -338,7 +383,6 @@ def anonymize(
         else:
             if destination is None:
                 raise UsageError("a destination is required when the source is a file; pass a path or '-'")
-            _check_not_input(source, destination)
             with staged_output(destination) as staged:
                 _, removed = write_output(opened, engine_plan, recode, staged, size)
                 _check_removed(removed, best)
