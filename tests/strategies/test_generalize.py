@@ -300,6 +300,15 @@ def test_hierarchy_level_beyond_file():
                    StrategyContext(field_path="age", base_dir=DATA))
 
 
+def test_hierarchy_file_with_tab_delimiter(tmp_path):
+    (tmp_path / "sex.tsv").write_text("F\tperson\nM\tperson\n", encoding="utf-8")
+    result = generalize(["F", "M"], base_dir=tmp_path, hierarchy="sex.tsv", level=1,
+                        delimiter="\t")
+    assert result == ["person", "person"]
+    with pytest.raises(PolicyError, match="cannot detect the delimiter"):
+        generalize(["F"], base_dir=tmp_path, hierarchy="sex.tsv", level=1)
+
+
 def test_hierarchy_file_missing():
     with pytest.raises(PolicyError, match="hierarchy file not found"):
         Generalize(GeneralizeParams(hierarchy="nowhere.csv", level=1),
@@ -323,6 +332,9 @@ def test_hierarchy_file_missing():
         ({"hierarchy": {"a": ["x"]}, "level": 2}, "level 2 does not exist"),
         ({"hierarchy": {"a": ["x"], "b": ["x", "y"]}, "level": 1}, "expected 2 columns"),
         ({"truncate": "decade"}, "truncate"),
+        ({"interval": 10, "delimiter": ";"}, "delimiter applies only with hierarchy"),
+        ({"hierarchy": {"a": ["x"]}, "level": 1, "delimiter": ";"}, "only to a hierarchy file"),
+        ({"hierarchy": "h.csv", "level": 1, "delimiter": ";;"}, "at most 1 character"),
         ({"interval": 10, "widht": 3}, "widht"),
     ],
 )

@@ -45,6 +45,7 @@ _MODE_OF_PARAMETER = {
     "mask_char": "prefix",
     "level": "hierarchy",
     "fallback": "hierarchy",
+    "delimiter": "hierarchy",
 }
 
 
@@ -81,6 +82,8 @@ class GeneralizeParams(StrategyParams):
     """Hierarchy level to generalize to, 1-based; 0 keeps the raw value."""
     fallback: str | None = None
     """Label for values the hierarchy does not list (without it they are invalid)."""
+    delimiter: str | None = Field(default=None, min_length=1, max_length=1)
+    """Cell separator of the hierarchy file (default: ``;`` or ``,``, detected)."""
     on_invalid: OnInvalid = "error"
     """Handling of a value that cannot be parsed or is missing from the hierarchy."""
 
@@ -151,6 +154,8 @@ class GeneralizeParams(StrategyParams):
         if self.hierarchy is not None:
             if self.level is None:
                 raise ValueError("hierarchy needs level (1 for the first generalization level)")
+            if isinstance(self.hierarchy, dict) and self.delimiter is not None:
+                raise ValueError("delimiter applies only to a hierarchy file")
             if isinstance(self.hierarchy, dict):
                 levels = len(next(iter(self.hierarchy.values()))) + 1
                 if self.level >= levels:
@@ -211,7 +216,7 @@ class Generalize(Strategy):
             path = Path(hierarchy)
             if not path.is_absolute():
                 path = context.base_dir / path
-            self.hierarchy = load_hierarchy(path)
+            self.hierarchy = load_hierarchy(path, delimiter=self.params.delimiter)
         if self.hierarchy is not None:
             level = self.params.level
             assert level is not None  # the params validator requires it

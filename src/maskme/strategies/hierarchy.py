@@ -228,7 +228,8 @@ def load_hierarchy(path: str | Path, delimiter: str | None = None) -> Hierarchy:
             return Hierarchy.from_rows(rows, source=source, line_numbers=lines)
     raise HierarchyError(
         "cannot detect the delimiter: neither ';' nor ',' splits every row into the same "
-        "number of cells (at least 2); fix the file or name the delimiter",
+        "number of cells (at least 2); fix the file or name the delimiter (the generalize "
+        "parameter delimiter)",
         source=source,
     )
 
