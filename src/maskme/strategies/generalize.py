@@ -255,7 +255,8 @@ class Generalize(Strategy):
         x = numbers.to_numpy().astype(np.float64, copy=False)
         present = ~np.isnan(x)
         if params.interval is not None:
-            # An interval index beyond 2**53 has no exact bounds, so such values are invalid.
+            # Interval indexes of 2**52 and more are not exact in a float, so the
+            # values that need them are reported invalid.
             with np.errstate(invalid="ignore", over="ignore"):
                 too_far = present & ~(np.abs((x - (params.origin or 0.0)) / params.interval) < 2**52)
             if too_far.any():
