@@ -304,7 +304,8 @@ class Noise(Strategy):
         out_of_range = present & integer & ~fits
         if places is not None and places <= 0:
             out_of_range |= present & ~fits
-        bad = invalid | pl.Series(out_of_range | (present & decimal_text.is_null().to_numpy()))
+        unwritable = present & ~integer & decimal_text.is_null().to_numpy()
+        bad = invalid | pl.Series(out_of_range | unwritable)
         result = pl.select(
             pl.when(~pl.lit(present) | pl.lit(bad)).then(None)
             .when(pl.lit(integer)).then(pl.lit(integer_text))
