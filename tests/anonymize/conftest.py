@@ -29,7 +29,7 @@ def adult_policy(
     folder: Path,
     privacy: dict[str, Any],
     quasi_identifiers: tuple[str, ...] = ADULT_QUASI_IDENTIFIERS,
-    sensitive: list[str] | None = None,
+    sensitive: list[str] | dict[str, Any] | None = None,
 ) -> Path:
     """Write a policy for the Adult data with each quasi-identifier's bundled hierarchy."""
     rules = {

@@ -136,10 +136,16 @@ def test_adult_beats_anjana_greedy(
          {"k": 5, "l": 1.5, "l_variant": "entropy", "suppression_limit": 0.2}, ["salary-class"]),
         (("age", "sex", "native-country"), {"k": 3, "t": 0.2, "suppression_limit": 0.1},
          ["salary-class"]),
+        # t with the hierarchical distance over the occupation hierarchy.
+        (("age", "sex", "race"), {"k": 5, "t": 0.15, "suppression_limit": 0.1},
+         {"occupation": {"hierarchy": str(ADULT / "adult_hierarchy_occupation.csv")}}),
     ],
 )
 def test_search_matches_exhaustive(
-    tmp_path: Path, quasi_identifiers: tuple[str, ...], privacy: dict, sensitive: list[str] | None
+    tmp_path: Path,
+    quasi_identifiers: tuple[str, ...],
+    privacy: dict,
+    sensitive: list[str] | dict | None,
 ) -> None:
     policy = adult_policy(tmp_path, privacy, quasi_identifiers, sensitive)
     pruned = plan_anonymization(ADULT / "adult.csv", policy)
@@ -159,3 +165,27 @@ def test_search_prunes_most_nodes(tmp_path: Path) -> None:
 
     assert plan.outcome.lattice_size == 5 * 4 * 3 * 3 * 2 * 3
     assert plan.outcome.nodes_evaluated < plan.outcome.lattice_size // 4
+
+
+def test_hierarchical_t_met_afresh(tmp_path: Path) -> None:
+    hierarchy = str(ADULT / "adult_hierarchy_occupation.csv")
+    policy = adult_policy(
+        tmp_path,
+        {"k": 5, "t": 0.15, "suppression_limit": 0.1},
+        ("age", "sex", "race"),
+        {"occupation": {"hierarchy": hierarchy}},
+    )
+    output = tmp_path / "out.csv"
+    result = anonymize(ADULT / "adult.csv", policy, output)
+
+    fresh = measure(
+        output,
+        quasi_identifiers=["age", "sex", "race"],
+        sensitive_attributes={"occupation": {"kind": "hierarchical", "hierarchy": hierarchy}},
+    )
+    t_value = fresh.sensitive("occupation").t_closeness
+    assert t_value is not None
+    assert t_value <= 0.15
+    assert result.suppressed_records <= 0.1 * 30_162
+    achieved = {outcome.target: outcome.achieved for outcome in result.targets}
+    assert achieved["t"] == pytest.approx(t_value)
