@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from maskme.errors import MaskMeError
 from maskme.metrics import (
@@ -15,6 +18,7 @@ from maskme.metrics import (
     measure_sensitive_attribute,
     meets_entropy_l,
 )
+from maskme.metrics.closeness import ordered_distance_emd
 
 
 def histogram(rows: list[tuple[int, str | None, int]]) -> pl.DataFrame:
@@ -177,3 +181,29 @@ def test_field_names_like_internal_columns():
     assert result.classes["count"].to_list() == [2]
     assert result.histograms["value"]["value"].to_list() == ["a", "b"]
     assert result.histograms["count"]["count"].to_list() == [2]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 5), st.integers(0, 9), st.integers(1, 20)),
+        min_size=1,
+        max_size=40,
+        unique_by=lambda entry: (entry[0], entry[1]),
+    )
+)
+def test_ordered_distance_sparse_equals_dense(entries):  # type: ignore[no-untyped-def]
+    frame = histogram([(class_id, str(value), count) for class_id, value, count in entries])
+    distribution = SensitiveDistribution.from_histogram(frame, order="ordered")
+    arguments = (
+        distribution.class_index,
+        distribution.value_index,
+        distribution.shares,
+        distribution.table_shares,
+        distribution.class_count,
+    )
+
+    dense = ordered_distance_emd(*arguments)
+    sparse = ordered_distance_emd(*arguments, counts=distribution.counts)
+
+    assert np.allclose(sparse, dense, rtol=1e-12, atol=1e-15)

@@ -28,10 +28,12 @@ __all__ = ["SUPPRESSED_PATTERN", "ClassStatistics", "EquivalenceClasses", "count
 #: (hierarchies write full suppression as ``*`` or as ``*****``).
 SUPPRESSED_PATTERN = r"^\*+$"
 
-# Pending partial tables are merged once they hold this many more rows than the
-# merged table, so memory stays proportional to the number of classes.
+# Pending partial tables are merged once they hold more rows than the merged
+# table and at least this many, so memory stays within about twice the merged
+# table and each row is merged a bounded number of times on average.
 _COMPACT_SLACK_ROWS = 200_000
-# ... or once this many partial tables wait, so tiny batches do not pile up objects.
+# A merge also happens once this many partial tables wait, so tiny batches do not
+# pile up objects.
 _COMPACT_PIECES = 256
 
 _RESERVED_NAMES = ("class_id", "count")
@@ -246,7 +248,8 @@ class ClassStatistics:
     def _compact_if_large(self) -> None:
         merged_rows = sum(frame.height for frame in self._merged.values() if frame is not None)
         pieces = max(len(pending) for pending in self._pending.values())
-        if self._pending_rows > merged_rows + _COMPACT_SLACK_ROWS or pieces > _COMPACT_PIECES:
+        too_many_rows = self._pending_rows > max(merged_rows, _COMPACT_SLACK_ROWS)
+        if too_many_rows or pieces > _COMPACT_PIECES:
             self._compact()
 
     def _compact(self) -> None:

@@ -63,15 +63,27 @@ def ordered_distance_emd(
     shares: FloatArray,
     table_shares: FloatArray,
     class_count: int,
+    *,
+    counts: npt.NDArray[np.integer] | npt.NDArray[np.float64] | None = None,
 ) -> FloatArray:
     """Return each class's EMD under the ordered distance (values spaced by rank).
 
-    ``value_index`` must number the values in ascending order. With a single
-    value every distance is 0.
+    ``value_index`` must number the values in ascending order, and the entries
+    must be sorted by class, then by value. With a single value every distance
+    is 0.
+
+    With ``counts`` (each entry's count, a whole number), the distance is computed
+    without a dense class-by-value table, in time proportional to the number of
+    entries: between two values of a class, its cumulative share Q is
+    constant, and the sum of |Q - P_i| over that range of ranks follows from
+    prefix sums of the table's cumulative shares P. Without ``counts``, dense
+    blocks of classes are used.
     """
     value_count = table_shares.shape[0]
-    if value_count <= 1:
+    if value_count <= 1 or class_count == 0:
         return np.zeros(class_count)
+    if counts is not None:
+        return _ordered_distance_sparse(class_index, value_index, counts, table_shares, class_count)
     distances = np.empty(class_count)
     for start, stop, block in _dense_blocks(
         class_index, value_index, shares, value_count, class_count
@@ -79,6 +91,44 @@ def ordered_distance_emd(
         cumulative = np.cumsum(block - table_shares, axis=1)
         distances[start:stop] = np.abs(cumulative[:, :-1]).sum(axis=1) / (value_count - 1)
     return distances
+
+
+def _ordered_distance_sparse(
+    class_index: IndexArray,
+    value_index: IndexArray,
+    counts: npt.NDArray[np.integer] | npt.NDArray[np.float64],
+    table_shares: FloatArray,
+    class_count: int,
+) -> FloatArray:
+    value_count = table_shares.shape[0]
+    last = value_count - 1  # ranks 0..m-2 are summed; at rank m-1 both sides are 1
+    table_cumulative = np.cumsum(table_shares)
+    prefix = np.concatenate(([0.0], np.cumsum(table_cumulative)))
+
+    # Cumulative class counts are exact integers, so Q has one rounding only.
+    whole = np.asarray(counts, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, class_index[1:] != class_index[:-1]])
+    sizes = np.diff(np.r_[starts, class_index.size])
+    running = np.cumsum(whole)
+    within = running - np.repeat(running[starts] - whole[starts], sizes)
+    totals = np.repeat(within[starts + sizes - 1], sizes)
+    level = within / totals
+
+    # Entry j holds Q constant from its own rank up to the next value of its class.
+    ends = np.r_[value_index[1:], last]
+    ends[starts + sizes - 1] = last
+    begins = np.minimum(value_index, last)
+    ends = np.maximum(ends, begins)
+    split = np.clip(np.searchsorted(table_cumulative, level, side="left"), begins, ends)
+    below = level * (split - begins) - (prefix[split] - prefix[begins])
+    above = (prefix[ends] - prefix[split]) - level * (ends - split)
+    sums = np.bincount(class_index, weights=below + above, minlength=class_count)
+
+    # Before a class's first value, Q is 0 and |Q - P_i| is P_i.
+    sums += np.bincount(
+        class_index[starts], weights=prefix[value_index[starts]], minlength=class_count
+    )
+    return np.clip(sums / (value_count - 1), 0.0, None)
 
 
 def hierarchical_distance_emd(
@@ -102,7 +152,7 @@ def hierarchical_distance_emd(
     value_count = table_shares.shape[0]
     if height == 0 or value_count <= 1:
         return np.zeros(class_count)
-    # parent[j] maps level-j nodes to level-(j+1) nodes, as an indicator matrix.
+    # One indicator matrix per level maps its nodes to their parents one level up.
     indicators = []
     previous = np.arange(value_count)
     for level_nodes in ancestors:

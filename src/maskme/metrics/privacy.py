@@ -233,38 +233,34 @@ class SensitiveDistribution:
             pl.col("count").cast(pl.Int64),
         ).filter(pl.col("count") > 0)
         present = histogram.filter(pl.col("value").is_not_null())
-        missing = histogram.filter(pl.col("value").is_null())
+        missing = (
+            histogram.filter(pl.col("value").is_null())
+            .group_by("class_id")
+            .agg(pl.col("count").sum())
+        )
         without_values = missing.join(
             present.select("class_id").unique(), on="class_id", how="anti"
         )
 
-        distinct = present.select(pl.col("value").unique()).to_series()
-        values_frame = pl.DataFrame({"value": distinct})
-        if order == "ordered":
-            numbers = distinct.cast(pl.Float64, strict=False)
-            if numbers.null_count() == 0:
-                values_frame = values_frame.with_columns(number=numbers).sort(["number", "value"])
-            else:
-                values_frame = values_frame.sort("value")
-        else:
-            values_frame = values_frame.sort("value")
-        values_frame = values_frame.select("value").with_row_index("value_index")
+        values = _ordered_values(present["value"].unique(), order)
+        # An Enum with the values in distance order turns each value into its rank.
+        codes = present["value"].cast(pl.Enum(values)).to_physical().to_numpy().astype(np.int64)
+        classes = present["class_id"].to_numpy()
+        counts = present["count"].to_numpy()
 
-        entries = (
-            present.group_by(["class_id", "value"])
-            .agg(pl.col("count").sum())
-            .join(values_frame, on="value")
-            .sort(["class_id", "value_index"])
-        )
-        class_ids = entries["class_id"].unique(maintain_order=True).to_numpy().astype(np.int64)
-        class_index = (entries["class_id"].rank("dense") - 1).to_numpy().astype(np.int64)
+        # Entries are keyed by (class, rank), sorted, and repeated keys are added up.
+        keys = classes * max(len(values), 1) + codes
+        unique_keys, positions = np.unique(keys, return_inverse=True)
+        summed = np.bincount(positions, weights=counts, minlength=unique_keys.size)
+        entry_classes = unique_keys // max(len(values), 1)
+        class_ids, class_index = np.unique(entry_classes, return_inverse=True)
         return cls(
-            values=values_frame["value"].to_list(),
-            class_ids=class_ids,
-            class_index=class_index,
-            value_index=entries["value_index"].to_numpy().astype(np.int64),
-            counts=entries["count"].to_numpy().astype(np.float64),
-            missing_records=int(missing["count"].sum()),
+            values=values,
+            class_ids=class_ids.astype(np.int64),
+            class_index=class_index.astype(np.int64),
+            value_index=(unique_keys % max(len(values), 1)).astype(np.int64),
+            counts=summed.astype(np.float64),
+            missing_records=int(histogram.filter(pl.col("value").is_null())["count"].sum()),
             classes_without_values=int(without_values.height),
             records_in_classes_without_values=int(without_values["count"].sum()),
         )
@@ -325,7 +321,7 @@ class SensitiveDistribution:
         if kind == "categorical":
             return equal_distance_emd(*arguments, self.class_count)
         if kind == "ordered":
-            return ordered_distance_emd(*arguments, self.class_count)
+            return ordered_distance_emd(*arguments, self.class_count, counts=self.counts)
         if kind == "hierarchical":
             if hierarchy is None:
                 raise MaskMeError(
@@ -391,6 +387,16 @@ class SensitiveDistribution:
                 "a single root shared by every value"
             )
         return ancestors
+
+
+def _ordered_values(distinct: pl.Series, order: str) -> list[str]:
+    """Sort the distinct values: numerically when ordered and all are numbers, else as text."""
+    frame = pl.DataFrame({"value": distinct})
+    if order == "ordered":
+        numbers = distinct.cast(pl.Float64, strict=False)
+        if numbers.null_count() == 0:
+            return frame.with_columns(number=numbers).sort(["number", "value"])["value"].to_list()
+    return frame.sort("value")["value"].to_list()
 
 
 @dataclass(frozen=True, kw_only=True)

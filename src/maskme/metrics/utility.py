@@ -44,8 +44,8 @@ __all__ = [
 ]
 
 _QUANTILES = (0.0, 0.25, 0.5, 0.75, 1.0)
-# Partial value-count tables are merged once they hold this many more rows than
-# the merged table, or once this many of them wait.
+# Partial value-count tables are merged once they hold more rows than the merged
+# table and at least this many, or once this many of them wait.
 _COMPACT_ROWS = 500_000
 _COMPACT_PIECES = 256
 
@@ -133,7 +133,7 @@ class _CountTable:
     def _append(self, piece: pl.DataFrame) -> None:
         self._pieces.append(piece)
         self._pending_rows += piece.height
-        too_many_rows = self._pending_rows > self._merged_rows + _COMPACT_ROWS
+        too_many_rows = self._pending_rows > max(self._merged_rows, _COMPACT_ROWS)
         if too_many_rows or len(self._pieces) > _COMPACT_PIECES:
             self.table()
 
