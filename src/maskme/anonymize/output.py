@@ -103,32 +103,33 @@ def build_recode_table(
         columns[recode.keys[index]] = table.raw.get_column(name).alias(recode.keys[index])
     lattice = [i for i, level in enumerate(levels) if not level.mondrian]
     for index, level in enumerate(levels):
-        target = recode.labels[index]
         if level.mondrian:
-            assert best.mondrian is not None
-            partition = best.mondrian.row_partition
-            per_partition = pl.Series(
-                _mondrian_labels(best.mondrian.low[index], best.mondrian.high[index]),
-                dtype=pl.String,
-            )
-            positions = pl.Series(np.maximum(partition, 0))
-            labels = per_partition.gather(positions) if per_partition.len() else pl.Series(
-                [None] * table.rows, dtype=pl.String
-            )
-            labels = labels.zip_with(
-                pl.Series(partition >= 0), pl.Series([None] * table.rows, dtype=pl.String)
-            )
-            # Missing values stay missing.
-            is_value = level.values.is_not_null().to_numpy()[table.codes[:, index]]
-            labels = labels.zip_with(pl.Series(is_value), pl.Series([None] * table.rows, dtype=pl.String))
+            labels = _mondrian_row_labels(table, level, index, best)
         else:
             height = best.node[lattice.index(index)]
             generalized = level.codes[height][table.codes[:, index]]
             labels = level.labels[height].gather(pl.Series(generalized))
-        columns[target] = labels.alias(target)
+        columns[recode.labels[index]] = labels.alias(recode.labels[index])
     columns[_KEPT] = pl.Series(_KEPT, best.kept_rows)
     recode.frame = pl.DataFrame(columns)
     return recode
+
+
+def _mondrian_row_labels(
+    table: StatisticsTable, level: AttributeLevels, index: int, best: NodeEvaluation
+) -> pl.Series:
+    """Label each statistics-table row with its partition's interval; null when suppressed or missing."""
+    assert best.mondrian is not None
+    partition = best.mondrian.row_partition
+    per_partition = _mondrian_labels(best.mondrian.low[index], best.mondrian.high[index])
+    is_value = level.values.is_not_null().to_numpy()[table.codes[:, index]]
+    labeled = (partition >= 0) & is_value
+    if not per_partition:
+        return pl.Series([None] * table.rows, dtype=pl.String)
+    gathered = pl.Series(per_partition, dtype=pl.String).gather(pl.Series(np.maximum(partition, 0)))
+    return pl.select(
+        pl.when(pl.lit(pl.Series(labeled))).then(pl.lit(gathered)).otherwise(None)
+    ).to_series()
 
 
 def _keep_records(batch: Batch, keep: np.ndarray) -> Batch:
