@@ -285,6 +285,16 @@ def test_dataframe_keeps_its_kind(walkthrough: Walkthrough) -> None:
     assert lines[-1] == "<class 'pandas.DataFrame'> (10000, 9)"
 
 
+def test_key_file_gives_other_digests(walkthrough: Walkthrough) -> None:
+    with_file = read_records(walkthrough.folder / "out" / "with-key-file.csv")
+    with_walkthrough_key = read_records(walkthrough.folder / "out" / "patients.csv")
+    assert len(with_file) == len(with_walkthrough_key) == 10_000
+    for first, second in zip(with_file, with_walkthrough_key, strict=True):
+        assert first["zip"] == second["zip"]
+        if second["email"]:
+            assert first["email"] != second["email"]
+
+
 def test_failed_run_writes_nothing(walkthrough: Walkthrough) -> None:
     assert not (walkthrough.folder / "out" / "no-key.csv").exists()
     leftovers = [path.name for path in (walkthrough.folder / "out").iterdir()
