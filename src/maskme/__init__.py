@@ -1,5 +1,6 @@
 """MaskMe: anonymize tabular and semi-structured data, and measure what it bought."""
 
+from maskme.anonymize import AnonymizationResult, anonymize
 from maskme.errors import (
     FormatError,
     KeyMissingError,
@@ -16,6 +17,7 @@ from maskme.strategies import Strategy, StrategyParams, register_strategy
 __version__ = "0.1.0"
 
 __all__ = [
+    "AnonymizationResult",
     "FormatError",
     "KeyMissingError",
     "MaskMeError",
@@ -26,6 +28,7 @@ __all__ = [
     "RecordError",
     "Strategy",
     "StrategyParams",
+    "anonymize",
     "register_strategy",
     "load_policy",
     "mask",
