@@ -113,3 +113,17 @@ def test_hospital_jsonl_matches_csv(hospital: Path) -> None:
     assert result.levels == csv_result.levels
     assert [set(record) for record in records] == [{"age", "gender", "city", "religion", "disease"}] * 13
     assert pl.DataFrame(records).equals(read(hospital / "out.csv"))
+
+
+def test_public_api_takes_dataframe(hospital: Path) -> None:
+    import maskme
+
+    policy = hospital_policy(hospital, {"k": 2})
+    result = maskme.anonymize(read(hospital / "input.csv"), policy)
+
+    assert isinstance(result, maskme.AnonymizationResult)
+    assert result.destination is None
+    assert result.frame.equals(read(hospital / "expected_k2_supp0.csv").drop("name"))
+    report = result.to_dict()
+    assert report["levels"] == {"age": 2, "gender": 0, "city": 0}
+    assert report["measurement"]["k_anonymity"]["k"] == 2
