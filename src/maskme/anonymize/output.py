@@ -3,9 +3,10 @@
 The search's choice becomes a recode table with one row per distinct
 combination of quasi-identifier values: the label each quasi-identifier gets,
 and whether the records with that combination are kept. Pass two streams the
-input again through the lead's readers, joins each batch's quasi-identifiers
-with that table, applies the policy's other field strategies with the local
-engine's ``apply_plan``, removes the suppressed records, and writes the batch.
+input again through the readers of :mod:`maskme.formats` and joins each
+batch's quasi-identifiers with that table. It then applies the policy's other
+field strategies with the local engine's ``apply_plan``, removes the
+suppressed records, and writes the batch.
 """
 
 from __future__ import annotations
@@ -142,7 +143,12 @@ def _keep_records(batch: Batch, keep: np.ndarray) -> Batch:
     if isinstance(batch, JsonBatch):
         batch.records = [record for record, kept in zip(batch.records, keep, strict=True) if kept]
         return batch
-    raise MaskMeError(f"cannot remove records from a {type(batch).__name__}")
+    # NOTE: maskme.formats.base.Batch has no method to remove records, so each
+    # known batch type is handled here; a new format needs a branch too.
+    raise MaskMeError(
+        f"cannot remove records from a {type(batch).__name__} batch: anonymize supports CSV, "
+        "JSON, JSONL and DataFrame input"
+    )
 
 
 def transform_batch(batch: Batch, plan: Plan, recode: RecodeTable, matched: set[str]) -> tuple[Batch, int]:
