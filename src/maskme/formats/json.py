@@ -12,7 +12,11 @@ from __future__ import annotations
 import codecs
 import json
 import re
+from collections import deque
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from itertools import repeat
+from operator import itemgetter, methodcaller, setitem
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -31,6 +35,8 @@ READ_CHUNK = 1 << 20
 #: Largest single record the array reader buffers before it reports the input as malformed.
 MAX_RECORD_BYTES = 64 << 20
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
+#: The same grammar for Polars' regex engine, ASCII digits only as JSON requires.
+_JSON_NUMBER_COLUMN = r"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$"
 _WHITESPACE = " \t\r\n"
 
 
@@ -71,17 +77,57 @@ def _as_text(value: Any) -> str | None:
 # -- batches --------------------------------------------------------------------
 
 
+@dataclass(frozen=True, kw_only=True)
+class _InEveryRecord:
+    """Where a top-level field present in every record of a batch came from."""
+
+    key: str
+    originals: list[Any]
+
+
+
 class JsonBatch(Batch):
     """A batch of JSON records, as Python dicts in input order."""
 
     def __init__(self, records: list[dict[str, Any]], first_record: int) -> None:
-        self.records = records
+        self._records = records
         self.first_record = first_record
-        self._locations: dict[str, list[tuple[Any, Any]]] = {}
+        self._locations: dict[str, list[tuple[Any, Any]] | _InEveryRecord] = {}
+        # Transformed top-level fields not yet written into the records, by key.
+        self._pending: dict[str, list[Any]] = {}
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        """The records, with every transformed field written back."""
+        if self._pending:
+            self._write_pending()
+        return self._records
+
+    @records.setter
+    def records(self, records: list[dict[str, Any]]) -> None:
+        self._pending = {}
+        self._records = records
+
+    def _write_pending(self) -> None:
+        """Write the pending fields back in one pass over the records.
+
+        One pass that updates all fields of a record is about twice as fast as
+        one pass per field, because each record's dict is visited once while
+        it is in the CPU cache.
+        """
+        keys = list(self._pending)
+        columns = [self._pending[key] for key in keys]
+        self._pending = {}
+        if len(keys) == 1:
+            deque(map(setitem, self._records, repeat(keys[0]), columns[0]), maxlen=0)
+            return
+        update = dict.update
+        for record, row in zip(self._records, zip(*columns)):
+            update(record, zip(keys, row))
 
     @property
     def length(self) -> int:
-        return len(self.records)
+        return len(self._records)
 
     def _walk(self, path: FieldPath) -> tuple[list[tuple[Any, Any]], list[int]]:
         """Return (container, key) for every value at ``path``, and each value's record index."""
@@ -94,6 +140,9 @@ class JsonBatch(Batch):
 
     def field_values(self, path: FieldPath) -> FieldValues | None:
         if not path.walks_arrays and len(path.segments) == 1:
+            every = self._values_in_every_record(path)
+            if every is not None:
+                return every
             key = path.top_key
             present = [key in record for record in self.records]
             if not any(present):
@@ -117,7 +166,11 @@ class JsonBatch(Batch):
     def set_field_values(
         self, path: FieldPath, original: FieldValues, new: pl.Series, *, keeps_type: bool
     ) -> None:
-        locations = self._locations.pop(path.text)
+        located = self._locations.pop(path.text)
+        if isinstance(located, _InEveryRecord):
+            self._set_in_every_record(located, new, keeps_type=keeps_type)
+            return
+        locations = located
         for (container, key), value in zip(locations, new.to_list(), strict=True):
             if container is None:  # the record has no such key: it stays absent
                 continue
@@ -132,10 +185,65 @@ class JsonBatch(Batch):
             else:
                 container[key] = value
 
+    def _values_in_every_record(self, path: FieldPath) -> FieldValues | None:
+        """Read a top-level field that every record has, in one pass (the common case).
+
+        Returns None when a record lacks the key, so the caller takes the
+        general path that remembers which records have it.
+        """
+        key = path.top_key
+        if key in self._pending:
+            self._write_pending()
+        try:
+            originals = list(map(itemgetter(key), self._records))
+        except KeyError:
+            return None
+        if not originals:
+            return None
+        try:
+            # Strings (JsonNumber included) and nulls convert directly; anything else raises.
+            values = pl.Series(path.text, originals, dtype=pl.String, strict=True)
+        except TypeError:
+            values = pl.Series(path.text, [_as_text(value) for value in originals], dtype=pl.String)
+        self._locations[path.text] = _InEveryRecord(key=key, originals=originals)
+        return FieldValues(values=values)
+
+    def _set_in_every_record(
+        self, located: _InEveryRecord, new: pl.Series, *, keeps_type: bool
+    ) -> None:
+        key, originals = located.key, located.originals
+        values = new.to_list()
+        if len(values) != len(self._records):
+            raise ValueError(f"expected {len(self._records)} values, got {len(values)}")
+        typed = keeps_type and any(map(isinstance, originals, repeat((JsonNumber, bool))))
+        if typed:
+            values = self._retyped(values, originals, new)
+        self._pending[key] = values
+
+    @staticmethod
+    def _retyped(values: list[Any], originals: list[Any], new: pl.Series) -> list[Any]:
+        """Give a number back its number type, and a boolean its boolean, where the text fits."""
+        is_number = new.str.contains(_JSON_NUMBER_COLUMN).fill_null(False).to_list()
+        retyped: list[Any] = []
+        for value, old, number in zip(values, originals, is_number, strict=True):
+            if value is None or old is None:
+                retyped.append(value)
+            elif number and isinstance(old, JsonNumber):
+                retyped.append(JsonNumber(value))
+            elif isinstance(old, bool) and value in ("true", "false"):
+                retyped.append(value == "true")
+            else:
+                retyped.append(value)
+        return retyped
+
     def drop_field(self, path: FieldPath) -> None:
         parent = FieldPath(path.text, path.segments[:-1]) if len(path.segments) > 1 else None
         last = path.segments[-1]
-        containers = [record for record in self.records] if parent is None else []
+        if parent is None:
+            self._pending.pop(last.key, None)
+            deque(map(methodcaller("pop", last.key, None), self._records), maxlen=0)
+            return
+        containers = []
         if parent is not None:
             locations, _ = self._walk(parent)
             containers = [container[key] for container, key in locations]

@@ -1,0 +1,693 @@
+#!/usr/bin/env python3
+"""Run every MaskMe benchmark and write docs/benchmarks.md.
+
+Each benchmark is a fresh child process (the public ``maskme`` command, or a
+baseline script), timed with ``os.wait4``, which returns that child's own
+resource usage: wall time, CPU time (user + system) and peak resident memory.
+Commands run in rounds: every round runs each command once, in the same
+order, so that load from other processes on the machine falls on all of them
+alike, and ratios are taken between medians of the same run.
+
+Usage::
+
+    .venv/bin/python bench/run.py                      # 1M and 10M records, 3 runs
+    .venv/bin/python bench/run.py --quick              # small sizes, under a minute
+    .venv/bin/python bench/run.py --sizes 1000000 --runs 5 --output /tmp/bench.md
+
+The masking policy is bench/policies/mask.yaml; bench/analysis.md (profiles,
+changes, proposals) is appended to the page as written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(BENCH))
+
+from generate import people_path, write_people  # noqa: E402
+
+DATA = BENCH / "data"
+POLICIES = BENCH / "policies"
+BASELINES = BENCH / "baselines"
+PYCANON_VENV = DATA / "pycanon-venv"
+PYCANON_REQUIREMENT = "pycanon==1.3.6"
+#: A fixed test key, so that every run hashes and noises the same way.
+BENCH_KEY = "maskme-benchmark-key-not-a-secret-0001"
+QUASI_IDENTIFIERS = ("age", "gender", "state", "city")
+SENSITIVE_ATTRIBUTE = "diagnosis"
+
+FULL_SIZES = (1_000_000, 10_000_000)
+QUICK_SIZES = (20_000,)
+#: pycanon's t-closeness took about 40 s of CPU on 20,000 records (2-core AMD EPYC).
+FULL_PYCANON_SAMPLE = 20_000
+QUICK_PYCANON_SAMPLE = 1_000
+#: The pandas script holds the whole table as Python strings; 10M records need over 10 GB.
+PANDAS_MAX_ROWS = 1_000_000
+
+
+@dataclass(kw_only=True)
+class Sample:
+    """One child process's measured resources."""
+
+    wall: float
+    cpu: float
+    peak_mb: float
+    stdout: str = ""
+
+
+@dataclass(kw_only=True)
+class Benchmark:
+    """A named command and the samples of its runs."""
+
+    name: str
+    command: list[str]
+    input_path: Path | None = None
+    output_path: Path | None = None
+    samples: list[Sample] = field(default_factory=list)
+
+    @property
+    def wall(self) -> float:
+        return statistics.median(sample.wall for sample in self.samples)
+
+    @property
+    def cpu(self) -> float:
+        return statistics.median(sample.cpu for sample in self.samples)
+
+    @property
+    def peak_mb(self) -> float:
+        return max(sample.peak_mb for sample in self.samples)
+
+    @property
+    def wall_range(self) -> str:
+        walls = [sample.wall for sample in self.samples]
+        return f"{min(walls):.2f}–{max(walls):.2f}"
+
+    def throughput(self) -> str:
+        if self.input_path is None:
+            return ""
+        return f"{self.input_path.stat().st_size / 1e6 / self.wall:,.0f}"
+
+
+def run_child(command: Sequence[str], env: dict[str, str]) -> Sample:
+    """Run one command as a child process and return its wall time, CPU time and peak RSS."""
+    with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
+        started = time.perf_counter()
+        process = subprocess.Popen(list(command), stdout=stdout, stderr=stderr, env=env, cwd=ROOT)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        stdout.seek(0)
+        stderr.seek(0)
+        output = stdout.read().decode("utf-8", "replace")
+        if process.returncode != 0:
+            message = stderr.read().decode("utf-8", "replace")[-2000:]
+            raise RuntimeError(f"{shlex.join(command)} exited {process.returncode}:\n{message}")
+    # Linux reports ru_maxrss in kilobytes.
+    return Sample(
+        wall=wall,
+        cpu=usage.ru_utime + usage.ru_stime,
+        peak_mb=usage.ru_maxrss / 1024,
+        stdout=output,
+    )
+
+
+def run_rounds(benchmarks: Sequence[Benchmark], runs: int, env: dict[str, str]) -> None:
+    """Run every benchmark ``runs`` times, one of each per round, deleting outputs after each."""
+    for round_number in range(runs):
+        for benchmark in benchmarks:
+            sample = run_child(benchmark.command, env)
+            benchmark.samples.append(sample)
+            print(
+                f"  round {round_number + 1}/{runs} {benchmark.name}: {sample.wall:.2f} s wall, "
+                f"{sample.cpu:.2f} s CPU, {sample.peak_mb:,.0f} MB",
+                file=sys.stderr,
+            )
+            if benchmark.output_path is not None:
+                benchmark.output_path.unlink(missing_ok=True)
+
+
+def maskme_command() -> list[str]:
+    script = Path(sys.executable).parent / "maskme"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "maskme"]
+
+
+# -- workloads ---------------------------------------------------------------------
+
+
+def masking_benchmarks(rows: int, output_dir: Path, pandas: bool) -> list[Benchmark]:
+    """Return the masking workload and its baselines on the CSV and JSONL tables of ``rows``."""
+    csv_path = people_path(rows, "csv", DATA)
+    jsonl_path = people_path(rows, "jsonl", DATA)
+    mask_policy = str(POLICIES / "mask.yaml")
+    keep_policy = str(POLICIES / "passthrough.yaml")
+    python = sys.executable
+
+    def output(name: str) -> Path:
+        return output_dir / name
+
+    benchmarks = [
+        Benchmark(
+            name="csv: Polars pass-through (baseline a)",
+            command=[python, str(BASELINES / "polars_passthrough.py"), str(csv_path),
+                     str(output("polars.csv"))],
+            input_path=csv_path, output_path=output("polars.csv"),
+        ),
+        Benchmark(
+            name="csv: maskme pass-through",
+            command=[*maskme_command(), "mask", str(csv_path), "-p", keep_policy,
+                     "-o", str(output("keep.csv")), "-q"],
+            input_path=csv_path, output_path=output("keep.csv"),
+        ),
+        Benchmark(
+            name="csv: maskme mask",
+            command=[*maskme_command(), "mask", str(csv_path), "-p", mask_policy,
+                     "-o", str(output("mask.csv")), "-q"],
+            input_path=csv_path, output_path=output("mask.csv"),
+        ),
+    ]
+    if pandas:
+        benchmarks.append(Benchmark(
+            name="csv: pandas script (baseline b)",
+            command=[python, str(BASELINES / "pandas_mask.py"), str(csv_path),
+                     str(output("pandas.csv"))],
+            input_path=csv_path, output_path=output("pandas.csv"),
+        ))
+    benchmarks += [
+        Benchmark(
+            name="jsonl: Polars pass-through (reference)",
+            command=[python, str(BASELINES / "polars_passthrough.py"), str(jsonl_path),
+                     str(output("polars.jsonl"))],
+            input_path=jsonl_path, output_path=output("polars.jsonl"),
+        ),
+        Benchmark(
+            name="jsonl: maskme pass-through",
+            command=[*maskme_command(), "mask", str(jsonl_path), "-p", keep_policy,
+                     "-o", str(output("keep.jsonl")), "-q"],
+            input_path=jsonl_path, output_path=output("keep.jsonl"),
+        ),
+        Benchmark(
+            name="jsonl: maskme mask",
+            command=[*maskme_command(), "mask", str(jsonl_path), "-p", mask_policy,
+                     "-o", str(output("mask.jsonl")), "-q"],
+            input_path=jsonl_path, output_path=output("mask.jsonl"),
+        ),
+    ]
+    return benchmarks
+
+
+def check_passthrough(rows: int, output_dir: Path, env: dict[str, str]) -> bool:
+    """Check that MaskMe's pass-through writes the benchmark CSV back byte for byte."""
+    source = people_path(rows, "csv", DATA)
+    target = output_dir / "check.csv"
+    run_child([*maskme_command(), "mask", str(source), "-p", str(POLICIES / "passthrough.yaml"),
+               "-o", str(target), "-q"], env)
+    try:
+        return _same_bytes(source, target)
+    finally:
+        target.unlink(missing_ok=True)
+
+
+def _same_bytes(first: Path, second: Path) -> bool:
+    if first.stat().st_size != second.stat().st_size:
+        return False
+    with first.open("rb") as a, second.open("rb") as b:
+        while True:
+            left, right = a.read(1 << 24), b.read(1 << 24)
+            if left != right:
+                return False
+            if not left:
+                return True
+
+
+def write_sample(rows: int, sample: int) -> Path:
+    """Write the first ``sample`` records of the CSV table of ``rows`` (records are i.i.d.)."""
+    source = people_path(rows, "csv", DATA)
+    target = DATA / f"people-{rows}-first-{sample}.csv"
+    if target.exists():
+        return target
+    with source.open("rb") as reader, target.open("wb") as writer:
+        # No benchmark value contains a line break, so lines are records.
+        for index, line in enumerate(reader):
+            if index > sample:
+                break
+            writer.write(line)
+    return target
+
+
+def measure_benchmarks(rows: int, sample_rows: int) -> tuple[list[Benchmark], list[Benchmark]]:
+    """Return (MaskMe on the full table, [MaskMe, pycanon] on the sample)."""
+    quasi_identifiers = ",".join(QUASI_IDENTIFIERS)
+    full = people_path(rows, "csv", DATA)
+    sample = write_sample(rows, sample_rows)
+
+    def maskme(path: Path, name: str) -> Benchmark:
+        return Benchmark(
+            name=name,
+            command=[*maskme_command(), "measure", str(path), "-q", quasi_identifiers,
+                     "-s", SENSITIVE_ATTRIBUTE, "--json"],
+            input_path=path,
+        )
+
+    on_full = [maskme(full, f"maskme measure, {rows:,} records")]
+    on_sample = [maskme(sample, f"maskme measure, sample of {sample_rows:,}")]
+    pycanon = PYCANON_VENV / "bin" / "python"
+    on_sample.append(Benchmark(
+        name=f"pycanon k, l, t, sample of {sample_rows:,} (baseline c)",
+        command=[str(pycanon), str(BASELINES / "pycanon_measure.py"), str(sample),
+                 "--quasi-identifiers", quasi_identifiers, "--sensitive", SENSITIVE_ATTRIBUTE],
+        input_path=sample,
+    ))
+    return on_full, on_sample
+
+
+def ensure_pycanon() -> None:
+    """Create the separate virtualenv for pycanon, whose exact pins conflict with MaskMe's."""
+    if (PYCANON_VENV / "bin" / "python").exists():
+        return
+    print(f"creating {PYCANON_VENV} with {PYCANON_REQUIREMENT}", file=sys.stderr)
+    subprocess.run([sys.executable, "-m", "venv", str(PYCANON_VENV)], check=True)
+    subprocess.run([str(PYCANON_VENV / "bin" / "python"), "-m", "pip", "install", "--quiet",
+                    PYCANON_REQUIREMENT], check=True)
+
+
+def maskme_values(sample: Sample) -> dict[str, Any]:
+    report = json.loads(sample.stdout)
+    attribute = report["sensitive_attributes"][0]
+    return {
+        "k": report["k_anonymity"]["k"],
+        "classes": report["k_anonymity"]["classes"],
+        "l": attribute["distinct_l"],
+        "t": attribute["t_closeness"],
+    }
+
+
+def pycanon_values(sample: Sample) -> dict[str, Any]:
+    return json.loads(sample.stdout)
+
+
+def hash_speed(values: int) -> dict[str, float | bool]:
+    """Time the vectorized keyed hash against the pure-Python fallback, in-process."""
+    import polars as pl
+
+    from maskme.strategies.hash import digest_hex_python, digest_hex_vectorized
+
+    column = pl.Series("value", [f"person{index}@example.com" for index in range(values)])
+    key = BENCH_KEY.encode("utf-8")
+    started = time.perf_counter()
+    vectorized = digest_hex_vectorized(column, key)
+    vectorized_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    fallback = digest_hex_python(column, key, "hmac-sha256")
+    fallback_seconds = time.perf_counter() - started
+    return {
+        "vectorized_us": vectorized_seconds / values * 1e6,
+        "fallback_us": fallback_seconds / values * 1e6,
+        "identical": vectorized.equals(fallback),
+    }
+
+
+# -- the page ----------------------------------------------------------------------
+
+
+def machine_facts() -> dict[str, str]:
+    cpu = platform.processor() or "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = "unknown"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+                break
+    except OSError:
+        pass
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                                capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
+    import polars
+
+    return {
+        "CPU": cpu,
+        "cores": str(os.cpu_count()),
+        "memory": memory,
+        "OS": f"{platform.system()} {platform.release()}",
+        "Python": platform.python_version(),
+        "Polars": polars.__version__,
+        "polars-hash": metadata.version("polars-hash"),
+        "pandas": _version("pandas"),
+        "pycanon": PYCANON_REQUIREMENT.split("==")[1],
+        "MaskMe": f"{metadata.version('maskme')} (commit {commit})",
+    }
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def load_average() -> str:
+    try:
+        one, five, fifteen = os.getloadavg()
+    except OSError:
+        return "unknown"
+    return f"{one:.1f} / {five:.1f} / {fifteen:.1f}"
+
+
+def display_command(command: Sequence[str]) -> str:
+    """Return a command with paths relative to the repository root, for the page."""
+    shown = []
+    for part in command:
+        if part == sys.executable:
+            part = ".venv/bin/python"
+        elif part.startswith(str(ROOT)):
+            part = os.path.relpath(part, ROOT)
+        shown.append(part)
+    return shlex.join(shown)
+
+
+def masking_table(benchmarks: Sequence[Benchmark]) -> list[str]:
+    by_name = {benchmark.name: benchmark for benchmark in benchmarks}
+    lines = [
+        "| workload | median wall s | range s | median CPU s | peak MB | MB/s | "
+        "wall ratio | CPU ratio |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for benchmark in benchmarks:
+        fmt = benchmark.name.split(":", 1)[0]
+        reference = by_name.get(
+            "csv: Polars pass-through (baseline a)" if fmt == "csv" else "jsonl: maskme pass-through"
+        )
+        ratio = cpu_ratio = ""
+        if reference is not None:
+            ratio = f"{benchmark.wall / reference.wall:.2f}x"
+            cpu_ratio = f"{benchmark.cpu / reference.cpu:.2f}x"
+        lines.append(
+            f"| {benchmark.name} | {benchmark.wall:.2f} | {benchmark.wall_range} | "
+            f"{benchmark.cpu:.2f} | {benchmark.peak_mb:,.0f} | {benchmark.throughput()} | "
+            f"{ratio} | {cpu_ratio} |"
+        )
+    lines.append("")
+    lines.append("Ratios: CSV rows against the Polars pass-through, JSONL rows against "
+                 "MaskMe's own JSONL pass-through.")
+    return lines
+
+
+def verdict(met: bool) -> str:
+    return "met" if met else "**not met**"
+
+
+def write_page(results: dict[str, Any], path: Path) -> None:
+    lines: list[str] = []
+    add = lines.append
+    add("# Benchmarks")
+    add("")
+    add("Generated by `.venv/bin/python bench/run.py"
+        + (" --quick" if results["quick"] else "") + "` on "
+        + results["started"] + ". Every number is from the run that wrote this page. "
+        "Each benchmark is a fresh process, timed from outside with `os.wait4`: wall time, "
+        "CPU time (user + system) and peak resident memory (RSS) of that process. Commands "
+        f"run in {results['runs']} rounds, each round running every command once in the "
+        "same order; tables show medians, and ratios divide medians from the same run.")
+    add("")
+    add("## Machine")
+    add("")
+    add("| | |")
+    add("| --- | --- |")
+    for name, value in results["machine"].items():
+        add(f"| {name} | {value} |")
+    add(f"| load average (1/5/15 min) at start | {results['load_start']} |")
+    add(f"| load average at end | {results['load_end']} |")
+    add("")
+    add("A load average above the number of cores means other processes competed for the "
+        "CPU while this ran: wall times then grow, while CPU times stay close to what the "
+        "work needs. Both are shown.")
+    add("")
+    add("## Data")
+    add("")
+    add("`bench/generate.py` writes a synthetic people table (id, name, email, phone, SSN, "
+        "birth date, visit date, ZIP with leading zeros, city, state, gender, age, income, "
+        "diagnosis, free-text notes), deterministic for a seed. Files:")
+    add("")
+    add("| records | CSV MB | JSONL MB |")
+    add("| ---: | ---: | ---: |")
+    for rows in results["sizes"]:
+        csv_mb = people_path(rows, "csv", DATA).stat().st_size / 1e6
+        jsonl_mb = people_path(rows, "jsonl", DATA).stat().st_size / 1e6
+        add(f"| {rows:,} | {csv_mb:,.1f} | {jsonl_mb:,.1f} |")
+    add("")
+    add("The masking policy, `bench/policies/mask.yaml`: keyed hash of `email` (normalized) "
+        "and `ssn`, `redact` of `phone` (last 4 kept), `drop` of `name`, Laplace noise on "
+        "`income`, a date shift of up to 30 days on `visit_date`, and `generalize` of `zip` "
+        "(3-digit prefix), `birth_date` (year) and `age` (10-year interval). The pass-through "
+        "policy `bench/policies/passthrough.yaml` has `default: keep` and no fields. "
+        f"MaskMe's CSV pass-through output equals its input byte for byte: "
+        f"{'yes' if results['passthrough_identical'] else '**no**'}.")
+    add("")
+    add("## Masking")
+    for rows in results["sizes"]:
+        add("")
+        add(f"### {rows:,} records")
+        add("")
+        lines.extend(masking_table(results["masking"][rows]))
+    add("")
+    add("Commands (`$KEY` is the fixed benchmark key, given as `MASKME_BENCH_KEY`):")
+    add("")
+    add("```")
+    for benchmark in results["masking"][results["sizes"][0]]:
+        add(display_command(benchmark.command))
+    add("```")
+    add("")
+    add("## Measurement: k, l and t")
+    add("")
+    add(f"Quasi-identifiers {', '.join(QUASI_IDENTIFIERS)}; sensitive attribute "
+        f"{SENSITIVE_ATTRIBUTE} (categorical, equal distance for t). pycanon runs on the "
+        f"first {results['sample_rows']:,} records of the {results['measure_rows']:,}-record "
+        "table (records are drawn independently, so the first records are a random sample), "
+        "because its t-closeness grows with classes times records; MaskMe runs on the same "
+        "sample and on the whole table. pycanon's times are inside its process and exclude "
+        "reading the file and starting Python; MaskMe's are whole processes.")
+    add("")
+    add("| run | median wall s | median CPU s | peak MB | k | l | t | classes |")
+    add("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for benchmark, values in results["measure_rows_table"]:
+        add(f"| {benchmark.name} | {benchmark.wall:.2f} | {benchmark.cpu:.2f} | "
+            f"{benchmark.peak_mb:,.0f} | {values.get('k')} | {values.get('l')} | "
+            f"{values.get('t')} | {values.get('classes', '')} |")
+    pycanon = results["pycanon_values"]
+    add("")
+    add(f"pycanon inside its process: k {pycanon['k_seconds']:.2f} s, l "
+        f"{pycanon['l_seconds']:.2f} s, t {pycanon['t_seconds']:.2f} s (median run).")
+    add("")
+    add("```")
+    for benchmark, _ in results["measure_rows_table"]:
+        add(display_command(benchmark.command))
+    add("```")
+    add("")
+    add("## Keyed hash")
+    add("")
+    speed = results["hash"]
+    add(f"HMAC-SHA-256 over {results['hash_values']:,} e-mail-like values, in one process: "
+        f"polars-hash {speed['vectorized_us']:.2f} us per value, the pure-Python `hmac` "
+        f"fallback {speed['fallback_us']:.2f} us per value; digests identical: "
+        f"{'yes' if speed['identical'] else '**no**'}. `tests/strategies/test_hash.py` "
+        "checks the same equality as a hypothesis property.")
+    add("")
+    add("## Anonymization on Adult")
+    add("")
+    if results["anonymize_skipped"]:
+        add("Skipped with `--quick`: the search benchmark takes minutes. Run without `--quick`.")
+    elif results["anonymize"] is None:
+        add("`bench/anonymize_adult.py` was not found, so this run has no figures.")
+    else:
+        benchmark = results["anonymize"]
+        add(f"`{display_command(benchmark.command)}` (one process that repeats each case and "
+            f"prints medians): wall {benchmark.wall:.2f} s, CPU {benchmark.cpu:.2f} s, peak "
+            f"{benchmark.peak_mb:,.0f} MB. Its output:")
+        add("")
+        add("```")
+        add(results["anonymize_output"].rstrip())
+        add("```")
+    add("")
+    add("## Targets")
+    add("")
+    add("| target | measured | |")
+    add("| --- | --- | --- |")
+    for name, measured, met in results["targets"]:
+        add(f"| {name} | {measured} | {verdict(met)} |")
+    analysis = BENCH / "analysis.md"
+    if analysis.exists():
+        add("")
+        lines.extend(analysis.read_text(encoding="utf-8").rstrip().splitlines())
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def target_rows(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    rows: list[tuple[str, str, bool]] = []
+    first = results["sizes"][0]
+    by_name = {benchmark.name: benchmark for benchmark in results["masking"][first]}
+    mask_csv = by_name["csv: maskme mask"]
+    polars_csv = by_name["csv: Polars pass-through (baseline a)"]
+    ratio = mask_csv.wall / polars_csv.wall
+    rows.append((f"CSV mask at {first:,} records: at most 1.4x the Polars pass-through",
+                 f"{ratio:.2f}x wall ({mask_csv.cpu / polars_csv.cpu:.2f}x CPU)", ratio <= 1.4))
+    pandas = by_name.get("csv: pandas script (baseline b)")
+    if pandas is not None:
+        speedup = pandas.wall / mask_csv.wall
+        rows.append((f"CSV mask at {first:,} records: at least 5x faster than pandas",
+                     f"{speedup:.1f}x wall ({pandas.cpu / mask_csv.cpu:.1f}x CPU)",
+                     speedup >= 5))
+    mask_jsonl = by_name["jsonl: maskme mask"]
+    keep_jsonl = by_name["jsonl: maskme pass-through"]
+    ratio = mask_jsonl.wall / keep_jsonl.wall
+    rows.append((f"JSONL mask at {first:,} records: within 1.5x MaskMe's JSONL pass-through",
+                 f"{ratio:.2f}x wall ({mask_jsonl.cpu / keep_jsonl.cpu:.2f}x CPU)", ratio <= 1.5))
+    if len(results["sizes"]) > 1:
+        last = results["sizes"][-1]
+        large = {benchmark.name: benchmark for benchmark in results["masking"][last]}
+        for fmt in ("csv", "jsonl"):
+            big = large[f"{fmt}: maskme mask"].peak_mb
+            small = by_name[f"{fmt}: maskme mask"].peak_mb
+            rows.append((f"{fmt.upper()} mask at {last:,} records: peak under 600 MB",
+                         f"{big:,.0f} MB", big < 600))
+            rows.append((f"{fmt.upper()} mask: peak at {last:,} at most 1.3x the peak at "
+                         f"{first:,}", f"{big / small:.2f}x", big / small <= 1.3))
+    full, sample_maskme, pycanon = results["measure_benchmarks"]
+    rows.append((f"measure k+l+t at {results['measure_rows']:,} records: under 1 s",
+                 f"{full.wall:.2f} s wall ({full.cpu:.2f} s CPU)", full.wall < 1.0))
+    pycanon_values = results["pycanon_values"]
+    pycanon_seconds = (pycanon_values["k_seconds"] + pycanon_values["l_seconds"]
+                       + pycanon_values["t_seconds"])
+    speedup = pycanon_seconds / sample_maskme.wall
+    rows.append((f"measure: at least 100x faster than pycanon on the same "
+                 f"{results['sample_rows']:,} records",
+                 f"{speedup:.0f}x (pycanon k+l+t {pycanon_seconds:.1f} s inside its process, "
+                 f"MaskMe {sample_maskme.wall:.2f} s whole process)", speedup >= 100))
+    same = results["values_agree"]
+    rows.append(("measure: the same k, l and t as pycanon", "same" if same else "different",
+                 same))
+    speed = results["hash"]
+    rows.append(("keyed hash vectorized, byte-identical pure-Python fallback",
+                 f"{speed['vectorized_us']:.2f} us per value, identical: {speed['identical']}",
+                 bool(speed["identical"])))
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="small sizes and 1 run, for a regression check in under a minute")
+    parser.add_argument("--sizes", help="comma-separated record counts (default 1000000,10000000)")
+    parser.add_argument("--runs", type=int, help="runs per benchmark (default 3, --quick 1)")
+    parser.add_argument("--sample", type=int, help="records in the pycanon sample")
+    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md",
+                        help="page to write")
+    args = parser.parse_args(argv)
+
+    sizes = (tuple(int(size) for size in args.sizes.split(",")) if args.sizes
+             else QUICK_SIZES if args.quick else FULL_SIZES)
+    runs = args.runs or (1 if args.quick else 3)
+    sample_rows = args.sample or (QUICK_PYCANON_SAMPLE if args.quick else FULL_PYCANON_SAMPLE)
+    env = dict(os.environ, MASKME_BENCH_KEY=BENCH_KEY)
+    env.pop("MASKME_BATCH_SIZE", None)
+
+    results: dict[str, Any] = {
+        "quick": args.quick,
+        "runs": runs,
+        "sizes": sizes,
+        "started": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine_facts(),
+        "load_start": load_average(),
+        "masking": {},
+    }
+    for rows in sizes:
+        for file_format in ("csv", "jsonl"):
+            write_people(rows, file_format, directory=DATA)
+    ensure_pycanon()
+
+    output_dir = Path(tempfile.mkdtemp(prefix="maskme-bench-", dir=DATA))
+    try:
+        results["passthrough_identical"] = check_passthrough(sizes[0], output_dir, env)
+        for rows in sizes:
+            print(f"masking, {rows:,} records", file=sys.stderr)
+            benchmarks = masking_benchmarks(rows, output_dir, pandas=rows <= PANDAS_MAX_ROWS)
+            run_rounds(benchmarks, runs, env)
+            results["masking"][rows] = benchmarks
+    finally:
+        shutil.rmtree(output_dir, ignore_errors=True)
+
+    measure_rows = sizes[0]
+    print(f"measurement, {measure_rows:,} records", file=sys.stderr)
+    on_full, on_sample = measure_benchmarks(measure_rows, sample_rows)
+    run_rounds(on_full + on_sample, runs, env)
+    full, sample_maskme, pycanon = on_full[0], on_sample[0], on_sample[1]
+    median_pycanon = sorted(pycanon.samples, key=lambda sample: sample.wall)[len(pycanon.samples) // 2]
+    pycanon_result = pycanon_values(median_pycanon)
+    sample_values = maskme_values(sample_maskme.samples[0])
+    results["measure_rows"] = measure_rows
+    results["sample_rows"] = sample_rows
+    results["pycanon_values"] = pycanon_result
+    results["measure_benchmarks"] = (full, sample_maskme, pycanon)
+    results["measure_rows_table"] = [
+        (full, maskme_values(full.samples[0])),
+        (sample_maskme, sample_values),
+        (pycanon, {key: pycanon_result[key] for key in ("k", "l", "t")}),
+    ]
+    results["values_agree"] = (
+        sample_values["k"] == pycanon_result["k"]
+        and sample_values["l"] == pycanon_result["l"]
+        and abs(sample_values["t"] - pycanon_result["t"]) < 1e-5
+    )
+
+    script = BENCH / "anonymize_adult.py"
+    results["anonymize"] = None
+    results["anonymize_skipped"] = args.quick
+    if script.exists() and not args.quick:
+        print("anonymization on Adult", file=sys.stderr)
+        # The script repeats each case itself and prints medians, so it runs once here.
+        anonymize = Benchmark(
+            name="anonymize Adult",
+            command=[sys.executable, str(script), "--runs", str(runs)],
+        )
+        run_rounds([anonymize], 1, env)
+        results["anonymize"] = anonymize
+        results["anonymize_output"] = anonymize.samples[0].stdout
+
+    hash_values = 20_000 if args.quick else 1_000_000
+    results["hash_values"] = hash_values
+    results["hash"] = hash_speed(hash_values)
+    results["load_end"] = load_average()
+    results["targets"] = target_rows(results)
+    write_page(results, args.output)
+    print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
