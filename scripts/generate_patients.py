@@ -160,6 +160,10 @@ DIAGNOSES: Sequence[tuple[str, str, float]] = (
     ("U07.1", "COVID-19", 240.0),
 )
 
+# Codes that only fit a female patient: a delivery, a female breast neoplasm.
+FEMALE_ONLY_CODES = frozenset({"O80", "C50.911"})
+DIAGNOSES_FOR_ANY_SEX = tuple(d for d in DIAGNOSES if d[0] not in FEMALE_ONLY_CODES)
+
 INSURANCE_PROVIDERS = (
     "Acme Health Plan", "Harborview Mutual", "Northwind Care", "Pinecrest Assurance",
     "Bluegate Health", "Lakeshore Benefit Trust",
@@ -398,7 +402,9 @@ def make_patient(rng: Random, number: int) -> Patient:
 
 def make_visit(rng: Random, patient: Patient, visit_date: dt.date) -> dict[str, Any]:
     """Build one visit record (nested form) for ``patient``; ``visit_id`` is set later."""
-    code, title, typical_amount = rng.choice(DIAGNOSES)
+    code, title, typical_amount = rng.choice(
+        DIAGNOSES if patient.sex == "F" else DIAGNOSES_FOR_ANY_SEX
+    )
     billed = money(typical_amount * rng.lognormvariate(0.0, 0.35))
     email: str | None = patient.email
     if email is not None and rng.random() < 0.12:
