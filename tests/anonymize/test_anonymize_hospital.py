@@ -127,3 +127,63 @@ def test_public_api_takes_dataframe(hospital: Path) -> None:
     report = result.to_dict()
     assert report["levels"] == {"age": 2, "gender": 0, "city": 0}
     assert report["measurement"]["k_anonymity"]["k"] == 2
+
+
+def test_field_strategies_run_before_search(hospital: Path) -> None:
+    # age is first cut into 10-year intervals by its strategy, then searched as a plain value.
+    policy = write_policy(
+        hospital,
+        {
+            "fields": {
+                "name": {"strategy": "drop"},
+                "age": {"strategy": "generalize", "interval": 10},
+            },
+            "quasi_identifiers": ["age", "gender", "city"],
+            "sensitive_attributes": ["disease"],
+            "privacy": {"k": 3, "suppression_limit": 0.3},
+        },
+    )
+    result = anonymize(hospital / "input.csv", policy, hospital / "out.csv")
+
+    written = read(hospital / "out.csv")
+    assert result.levels == {"age": 0, "gender": 0, "city": 1}
+    assert sorted(written["age"].unique().to_list()) == ["[10, 20)", "[20, 30)"]
+    assert written["city"].unique().to_list() == ["*"]
+
+
+def test_noise_on_quasi_identifier_agrees_between_passes(hospital: Path) -> None:
+    # Noise drawn afresh per run must still be the same draw in both passes.
+    policy = write_policy(
+        hospital,
+        {
+            "fields": {
+                "name": {"strategy": "drop"},
+                "age": {"strategy": "noise", "distribution": "laplace", "scale": 2, "round": 0},
+            },
+            "quasi_identifiers": {"age": {"intervals": [10, 20]}, "gender": None},
+            "sensitive_attributes": ["disease"],
+            "privacy": {"k": 3, "suppression_limit": 0.3},
+        },
+    )
+    for attempt in range(3):
+        output = hospital / f"out{attempt}.csv"
+        result = anonymize(hospital / "input.csv", policy, output)
+        fresh = measure(output, quasi_identifiers=["age", "gender"])
+        assert fresh.k is not None
+        assert fresh.k >= 3
+        assert result.suppressed_records <= 3
+
+
+def test_strategy_that_drops_quasi_identifier_rejected(hospital: Path) -> None:
+    from maskme.errors import PolicyError
+
+    policy = write_policy(
+        hospital,
+        {
+            "fields": {"city": {"strategy": "drop"}},
+            "quasi_identifiers": ["age", "city"],
+            "privacy": {"k": 2},
+        },
+    )
+    with pytest.raises(PolicyError, match="field `city` is a quasi-identifier, but strategy 'drop' removes it"):
+        anonymize(hospital / "input.csv", policy, hospital / "out.csv")

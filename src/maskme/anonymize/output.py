@@ -152,10 +152,13 @@ def _keep_records(batch: Batch, keep: np.ndarray) -> Batch:
 
 
 def transform_batch(batch: Batch, plan: Plan, recode: RecodeTable, matched: set[str]) -> tuple[Batch, int]:
-    """Recode the quasi-identifiers, apply the plan's strategies and drop suppressed records.
+    """Apply the plan's strategies, recode the quasi-identifiers and drop suppressed records.
 
     Returns the batch and the number of records removed from it.
     """
+    # Strategies on the quasi-identifiers ran before pass one counted them, so
+    # they run first here too.
+    apply_plan(plan, batch, matched)
     paths = [parse_field_path(name) for name in recode.quasi_identifiers]
     found = recode.lookup(batch.frame(paths))
     keep = found.get_column(_KEPT).to_numpy()
@@ -177,7 +180,6 @@ def transform_batch(batch: Batch, plan: Plan, recode: RecodeTable, matched: set[
             pl.when(pl.lit(empty)).then(pl.lit("")).otherwise(pl.lit(labels))
         ).to_series()
         batch.set_field_values(path, original, labels, keeps_type=False)
-    apply_plan(plan, batch, matched)
     return _keep_records(batch, keep), int((~keep).sum())
 
 

@@ -14,13 +14,14 @@ from __future__ import annotations
 import logging
 import math
 import os
+import secrets
 import shutil
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from maskme.anonymize.output import (
 from maskme.anonymize.search import SearchOutcome, search
 from maskme.anonymize.table import StatisticsTable, build_table
 from maskme.anonymize.targets import TargetOutcome, measure_targets
+from maskme.engine.local import apply_plan, observe_plan
 from maskme.engine.plan import build_plan
 from maskme.errors import (
     FormatError,
@@ -55,6 +57,7 @@ from maskme.metrics.measurement import (
     sensitive_attribute_specs,
 )
 from maskme.policy.model import Policy, load_policy
+from maskme.policy.paths import parse_field_path
 from maskme.policy.privacy import PrivacyTargets, QuasiIdentifierRule
 
 __all__ = ["AnonymizationResult", "anonymize", "plan_anonymization"]
@@ -183,18 +186,18 @@ def _resolve(policy: Policy) -> tuple[PrivacyTargets, dict[str, QuasiIdentifierR
         rules[name] = rule if isinstance(rule, QuasiIdentifierRule) else QuasiIdentifierRule()
     specs = sensitive_attribute_specs(dict(policy.sensitive_attributes), base_dir=policy.base_dir)
 
-    # The search decides the quasi-identifiers' values and measures the
-    # sensitive attributes as read, so no other strategy may change them.
+    # A strategy in fields: runs before the search, which then works on its
+    # output; one that removes the field leaves nothing to count.
     for name in [*rules, *(spec.name for spec in specs)]:
         rule_for_field = policy.fields.get(name)
-        if rule_for_field is not None and rule_for_field.strategy != "keep":
+        if rule_for_field is not None and rule_for_field.strategy_class.removes_field:
             kind = "quasi-identifier" if name in rules else "sensitive attribute"
             problems.append(
                 _policy_problem(
                     policy,
-                    f"field `{name}` is a {kind}, so anonymize cannot also apply strategy "
-                    f"'{rule_for_field.strategy}' to it; remove its entry from fields (the search "
-                    "generalizes quasi-identifiers through their quasi_identifiers rule)",
+                    f"field `{name}` is a {kind}, but strategy '{rule_for_field.strategy}' "
+                    "removes it; remove its entry from fields or from the "
+                    f"{'quasi_identifiers' if name in rules else 'sensitive_attributes'}",
                     "fields",
                     name,
                 )
@@ -214,18 +217,22 @@ def plan_anonymization(
     encoding: str | None = None,
     batch_size: int | None = None,
     exhaustive: bool = False,
+    seed: int | None = None,
 ) -> AnonymizationPlan:
     """Run pass one and the search, without writing anything.
 
     ``exhaustive`` evaluates every lattice node (no pruning), for checks.
+    ``seed`` is the run seed that strategies on quasi-identifiers and
+    sensitive attributes draw from; pass two must use the same one.
     """
     resolved = load_policy(policy)
     targets, rules, specs = _resolve(resolved)
     names = list(rules)
     statistics = ClassStatistics(names, [spec.name for spec in specs])
     fields = [*names, *(spec.name for spec in specs)]
-    for batch in read_field_batches(
-        source, fields, format=format, batch_size=batch_size, delimiter=delimiter, encoding=encoding
+    for batch in _pass_one_batches(
+        source, resolved, fields, format=format, delimiter=delimiter, encoding=encoding,
+        batch_size=batch_size, seed=seed,
     ):
         statistics.update(batch)
     table = build_table(statistics.result(), specs)
@@ -257,6 +264,46 @@ def plan_anonymization(
         evaluator=evaluator,
         outcome=outcome,
     )
+
+
+def _pass_one_batches(
+    source: str | Path | Any,
+    policy: Policy,
+    fields: list[str],
+    *,
+    format: str | None,
+    delimiter: str | None,
+    encoding: str | None,
+    batch_size: int | None,
+    seed: int | None,
+) -> Iterator[pl.DataFrame]:
+    """Yield the quasi-identifiers and sensitive attributes of each batch, after their strategies.
+
+    Without a strategy on those fields, only they are read. Otherwise each
+    batch goes through the plan restricted to them, as pass two applies it.
+    """
+    transformed = [name for name in fields if name in policy.fields]
+    if not any(policy.fields[name].strategy != "keep" for name in transformed):
+        yield from read_field_batches(
+            source, fields, format=format, batch_size=batch_size, delimiter=delimiter,
+            encoding=encoding,
+        )
+        return
+    size = batch_size or default_batch_size()
+    paths = [parse_field_path(name) for name in fields]
+    with open_input(source, format=format, delimiter=delimiter, encoding=encoding) as opened:
+        full = build_plan(policy, opened.reader.top_level_fields(), seed=seed)
+        plan = replace(
+            full,
+            fields=tuple(planned for planned in full.fields if planned.path.text in transformed),
+            keep_paths=None,
+        )
+        if plan.two_pass:
+            for batch in opened.reader.batches(size):
+                observe_plan(plan, batch)
+        for batch in opened.reader.batches(size):
+            apply_plan(plan, batch, set())
+            yield batch.frame(paths)
 
 
 def _no_node_message(plan: AnonymizationPlan) -> str:
@@ -360,8 +407,12 @@ def _anonymize(
     seed: int | None,
 ) -> AnonymizationResult:
     size = batch_size
+    # Strategies that draw randomness take it from the run seed, so both passes
+    # must share one: a fresh one when the caller gives none.
+    run_seed = seed if seed is not None else secrets.randbits(63)
     plan = plan_anonymization(
-        source, policy, format=format, delimiter=delimiter, encoding=encoding, batch_size=size
+        source, policy, format=format, delimiter=delimiter, encoding=encoding, batch_size=size,
+        seed=run_seed,
     )
     if plan.table.records == 0:
         raise MaskMeError("the input has no records, so there is nothing to anonymize; nothing was written")
@@ -372,7 +423,7 @@ def _anonymize(
 
     opened = open_input(source, format=format, delimiter=delimiter, encoding=encoding)
     with opened:
-        engine_plan = build_plan(plan.policy, opened.reader.top_level_fields(), seed=seed)
+        engine_plan = build_plan(plan.policy, opened.reader.top_level_fields(), seed=run_seed)
         if opened.format == "dataframe":
             frame, removed = transform_to_frame(opened, engine_plan, recode, size)
             _check_removed(removed, best)
