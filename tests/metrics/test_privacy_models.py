@@ -206,4 +206,4 @@ def test_ordered_distance_sparse_equals_dense(entries):  # type: ignore[no-untyp
     dense = ordered_distance_emd(*arguments)
     sparse = ordered_distance_emd(*arguments, counts=distribution.counts)
 
-    assert np.allclose(sparse, dense, rtol=1e-12, atol=1e-15)
+    assert np.allclose(sparse, dense, rtol=1e-12, atol=1e-12)
