@@ -46,6 +46,9 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
     if l_value is not None:
         privacy["l"] = l_value
         privacy["l_variant"] = draw(st.sampled_from(["distinct", "entropy"]))
+    max_risk = draw(st.sampled_from([None, 0.5, 0.34]))
+    if max_risk is not None:
+        privacy["max_risk"] = max_risk
     t_value = draw(st.sampled_from([None, 0.3, 0.6]))
     if t_value is not None:
         privacy["t"] = t_value
@@ -123,6 +126,8 @@ def test_output_meets_targets_afresh(case: dict[str, Any]) -> None:
         )
         assert fresh.k is not None
         assert fresh.k >= privacy["k"]
+        if "max_risk" in privacy:
+            assert 1 / fresh.k <= privacy["max_risk"]
         outcome = fresh.sensitive("outcome")
         if "l" in privacy and outcome.distinct_l is not None:
             if privacy["l_variant"] == "distinct":
