@@ -11,9 +11,9 @@ visiting order.
 Pruning, without losing the optimum:
 
 - Lower bound (metric ``loss``): a node's loss with nothing suppressed is a
-  lower bound for the node and for every generalization of it (a suppressed
+  lower bound for the node and for every generalization of it. A suppressed
   record costs as much as a fully generalized one, and a higher level never
-  lowers a record's loss). Nodes are visited in increasing order of that
+  lowers a record's loss. Nodes are visited in increasing order of that
   bound, and the search stops at the first whose bound exceeds the best loss
   found.
 - Lower bound (metric ``discernibility``): after evaluating a node, the sum of
