@@ -136,6 +136,13 @@ class Evaluator:
         )
         return suppressed > self.allowed_suppressed
 
+    def loss_lower_bounds(self, nodes: np.ndarray) -> np.ndarray:
+        """Return :meth:`loss_lower_bound` for every row of a node array."""
+        total = np.full(nodes.shape[0], self.table.input_suppressed * float(self._weights.sum()))
+        for position, attribute in enumerate(self.lattice_attributes):
+            total += np.asarray(self._level_loss[attribute])[nodes[:, position]]
+        return total
+
     def loss_lower_bound(self, node: tuple[int, ...]) -> float:
         """Return the loss of ``node`` with nothing suppressed, a lower bound for it and its generalizations.
 

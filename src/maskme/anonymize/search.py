@@ -33,7 +33,6 @@ Pruning, without losing the optimum:
 
 from __future__ import annotations
 
-import itertools
 import logging
 from dataclasses import dataclass
 
@@ -46,9 +45,9 @@ __all__ = ["MAX_LATTICE_NODES", "SearchOutcome", "search"]
 
 logger = logging.getLogger(__name__)
 
-#: Largest lattice the search enumerates. Each node is a few bytes, so this
-#: bounds memory, not time.
-MAX_LATTICE_NODES = 5_000_000
+#: Largest lattice the search enumerates: the nodes are held as an integer
+#: array (8 bytes per level and node), so this bounds memory, not time.
+MAX_LATTICE_NODES = 2_000_000
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,8 +80,8 @@ def lattice_nodes(heights: list[int]) -> np.ndarray:
         )
     if not heights:
         return np.zeros((1, 0), dtype=np.int64)
-    combinations = itertools.product(*(range(height) for height in heights))
-    return np.array(list(combinations), dtype=np.int64).reshape(size, len(heights))
+    grids = np.meshgrid(*(np.arange(height) for height in heights), indexing="ij")
+    return np.stack(grids, axis=-1).reshape(size, len(heights)).astype(np.int64)
 
 
 def search(evaluator: Evaluator, *, exhaustive: bool = False) -> SearchOutcome:
@@ -96,7 +95,7 @@ def search(evaluator: Evaluator, *, exhaustive: bool = False) -> SearchOutcome:
     level_sums = nodes.sum(axis=1)
     bounds = np.zeros(nodes.shape[0])
     if metric == "loss":
-        bounds = np.array([evaluator.loss_lower_bound(tuple(row)) for row in nodes.tolist()])
+        bounds = evaluator.loss_lower_bounds(nodes)
         order = np.lexsort((level_sums, bounds))
     elif metric == "discernibility":
         order = np.argsort(level_sums, kind="stable")
