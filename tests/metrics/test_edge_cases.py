@@ -223,3 +223,13 @@ def test_measure_is_public_api():
     result = maskme.measure(table([("30", "1", "flu")]), quasi_identifiers="age,zip")
     assert isinstance(result, maskme.Measurement)
     assert result.sensitive_attributes == ()
+
+
+def test_pandas_object_column_of_mixed_types():
+    pandas = pytest.importorskip("pandas")
+    frame = pandas.DataFrame({"age": [1, "x", 2.5, None, 1], "zip": ["a"] * 5})
+    result = measure(frame, quasi_identifiers=["age", "zip"])
+    classes = result.equivalence_classes.classes
+
+    assert classes["age"].to_list() == ["1", "2.5", "x", None]
+    assert classes["count"].to_list() == [2, 1, 1, 1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,6 +11,11 @@ import polars as pl
 from maskme.errors import MaskMeError, suggest
 
 __all__ = ["string_columns", "to_polars"]
+
+logger = logging.getLogger(__name__)
+
+# pyarrow's ArrowInvalid and ArrowTypeError derive from ValueError and TypeError.
+_CONVERSION_ERRORS = (ValueError, TypeError, pl.exceptions.PolarsError)
 
 
 def to_polars(frame: Any) -> pl.DataFrame:
@@ -27,7 +33,21 @@ def to_polars(frame: Any) -> pl.DataFrame:
     module = type(frame).__module__
     if module.startswith("pandas") and type(frame).__name__ == "DataFrame":
         # The index carries no field, so it is dropped rather than turned into a column.
-        return pl.from_pandas(frame, include_index=False)
+        try:
+            return pl.from_pandas(frame, include_index=False)
+        except _CONVERSION_ERRORS:
+            # Object columns that mix types (1, "x", 2.5) fail in pyarrow. They
+            # convert as pandas strings, which keep missing values missing.
+            logger.debug("converting object columns of a pandas DataFrame to strings")
+        objects = [name for name in frame.columns if frame[name].dtype == object]
+        converted = frame.astype(dict.fromkeys(objects, "string"))
+        try:
+            return pl.from_pandas(converted, include_index=False)
+        except _CONVERSION_ERRORS as error:
+            raise MaskMeError(
+                f"cannot convert the pandas DataFrame ({type(error).__name__}): convert "
+                "its columns to strings or numbers first"
+            ) from None
     raise MaskMeError(
         f"expected a Polars or pandas DataFrame, got {type(frame).__name__}; "
         "pass a DataFrame, a file path, or '-' for standard input"
