@@ -20,24 +20,32 @@ from maskme.metrics.risk import DEFAULT_RISK_THRESHOLD
 @app.command("measure")
 def measure_command(
     data: Annotated[
-        str, typer.Argument(help="CSV, JSON or JSONL file to measure, or - for stdin.")
+        str,
+        typer.Argument(metavar="DATA", help="CSV, JSON or JSONL file to measure, or - for stdin."),
     ],
     quasi_identifiers: Annotated[
         str | None,
         typer.Option(
             "--quasi-identifiers",
             "-q",
+            metavar="FIELDS",
             help="Comma-separated field paths that define the equivalence classes.",
         ),
     ] = None,
     sensitive: Annotated[
         str | None,
-        typer.Option("--sensitive", "-s", help="Comma-separated sensitive attribute field paths."),
+        typer.Option(
+            "--sensitive",
+            "-s",
+            metavar="FIELDS",
+            help="Comma-separated sensitive attribute field paths.",
+        ),
     ] = None,
     ordered: Annotated[
         str | None,
         typer.Option(
             "--ordered",
+            metavar="FIELDS",
             help="Comma-separated sensitive attributes whose values are ordered "
             "(numbers, or text in lexicographic order); t-closeness uses the rank distance.",
         ),
@@ -46,7 +54,8 @@ def measure_command(
         list[str] | None,
         typer.Option(
             "--hierarchy",
-            help="FIELD=FILE: hierarchy of a sensitive attribute, for the hierarchical "
+            metavar="FIELD=FILE",
+            help="Hierarchy file of a sensitive attribute, for the hierarchical "
             "distance of t-closeness. Repeat for several attributes.",
         ),
     ] = None,
@@ -55,6 +64,7 @@ def measure_command(
         typer.Option(
             "--policy",
             "-p",
+            metavar="POLICY",
             help="Policy file; supplies the quasi-identifiers, sensitive attributes "
             "and target k not given as options.",
         ),
@@ -103,6 +113,7 @@ def measure_command(
         Path | None,
         typer.Option(
             "--population",
+            metavar="FILE",
             help="Population counts for the journalist risk: a file with the "
             "quasi-identifier columns and a `count` column.",
         ),
