@@ -18,6 +18,7 @@ starts with ``error:`` must fail, and every other command must succeed.
 from __future__ import annotations
 
 import csv
+import fcntl
 import io
 import json
 import os
@@ -25,6 +26,8 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,6 +122,25 @@ def output_pattern(expected_output: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("".join(parts))
 
 
+@contextmanager
+def exclusive(lock_path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``lock_path`` (pytest-xdist workers wait for each other)."""
+    with lock_path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def session_folder(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """Return a folder shared by every pytest-xdist worker of this session."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # each worker's base folder sits in the session's folder
+    return root / name
+
+
 STEPS = parse_page(PAGE.read_text(encoding="utf-8"))
 COMMANDS = [step for step in STEPS if isinstance(step, Command)]
 
@@ -163,10 +185,21 @@ def run_page(folder: Path) -> dict[int, Outcome]:
 
 @pytest.fixture(scope="module")
 def walkthrough(tmp_path_factory: pytest.TempPathFactory) -> Walkthrough:
-    folder = tmp_path_factory.mktemp("getting-started")
-    shutil.copytree(REPO / "examples", folder / "examples",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    return Walkthrough(folder, run_page(folder))
+    # The page runs once per test session, not once per worker: it takes a while.
+    folder = session_folder(tmp_path_factory, "getting-started")
+    results = folder.with_name("getting-started.json")
+    with exclusive(folder.with_name("getting-started.lock")):
+        if not results.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            shutil.copytree(REPO / "examples", folder / "examples",
+                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            outcomes = run_page(folder)
+            serialized = {line: [o.returncode, o.output] for line, o in outcomes.items()}
+            results.write_text(json.dumps(serialized), encoding="utf-8")
+    loaded = json.loads(results.read_text(encoding="utf-8"))
+    outcomes = {int(line): Outcome(code, output) for line, (code, output) in loaded.items()}
+    return Walkthrough(folder, outcomes)
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:

@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import fcntl
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
 from collections import defaultdict
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,6 +116,25 @@ def is_missing(value: Any) -> bool:
     return value is None or value == ""
 
 
+@contextmanager
+def exclusive(lock_path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``lock_path`` (pytest-xdist workers wait for each other)."""
+    with lock_path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def session_folder(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """Return a folder shared by every pytest-xdist worker of this session."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # each worker's base folder sits in the session's folder
+    return root / name
+
+
 def run_maskme(case: Case, out_dir: Path) -> Path:
     output = out_dir / f"{case.id}.{case.format}"
     env = {**os.environ, "MASKME_KEY": TEST_KEY}
@@ -128,11 +151,18 @@ def run_maskme(case: Case, out_dir: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def masked_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Masked]:
-    out_dir = tmp_path_factory.mktemp("masked")
-    # The runs are separate processes, so they overlap well on several cores.
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        outputs = dict(zip(CASES, pool.map(lambda case: run_maskme(case, out_dir), CASES),
-                           strict=True))
+    # The runs happen once per test session, not once per worker: they take a while.
+    out_dir = session_folder(tmp_path_factory, "example-policies")
+    done = out_dir.with_name("example-policies.done")
+    with exclusive(out_dir.with_name("example-policies.lock")):
+        if not done.exists():
+            shutil.rmtree(out_dir, ignore_errors=True)
+            out_dir.mkdir()
+            # The runs are separate processes, so they overlap well on several cores.
+            with ThreadPoolExecutor(max_workers=4) as pool:
+                list(pool.map(lambda case: run_maskme(case, out_dir), CASES))
+            done.touch()
+    outputs = {case: out_dir / f"{case.id}.{case.format}" for case in CASES}
     runs = {}
     for case, output in outputs.items():
         policy = yaml.safe_load((POLICIES / case.policy).read_text(encoding="utf-8"))
@@ -184,7 +214,7 @@ SHORT_NUMBER = re.compile(r"-?\d{1,7}(\.\d+)?")
 
 
 def leaked_values(text: str, values: set[str]) -> list[str]:
-    """Return the values that occur anywhere in ``text`` (one Aho-Corasick pass in Polars)."""
+    """Return the values that occur anywhere in ``text`` (one pass with Polars)."""
     lines = pl.Series("line", text.splitlines(), dtype=pl.String)
     found = lines.str.extract_many(sorted(values), overlapping=True).explode().drop_nulls()
     return sorted(set(found.to_list()))
