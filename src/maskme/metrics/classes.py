@@ -171,8 +171,8 @@ class ClassStatistics:
             )
         ).to_series()
         self._suppressed += int(suppressed.sum())
-        kept = frame.filter(~suppressed)
-        if kept.height == 0:
+        in_classes = frame.filter(~suppressed)
+        if in_classes.height == 0:
             return
 
         # Columns are selected under internal names, so a sensitive attribute
@@ -183,10 +183,10 @@ class ClassStatistics:
         ]
         for target in self._targets:
             if target is None:
-                partial = kept.select(keys).group_by(self._keys).len(name="count")
+                partial = in_classes.select(keys).group_by(self._keys).len(name="count")
             else:
                 partial = (
-                    kept.select(*keys, pl.col(target).alias("value"))
+                    in_classes.select(*keys, pl.col(target).alias("value"))
                     .group_by([*self._keys, "value"])
                     .len(name="count")
                 )

@@ -114,7 +114,7 @@ def _ordered_distance_sparse(
     totals = np.repeat(within[starts + sizes - 1], sizes)
     level = within / totals
 
-    # Entry j holds Q constant from its own rank up to the next value of its class.
+    # After entry j, Q stays constant from its rank up to the next value of its class.
     ends = np.r_[value_index[1:], last]
     ends[starts + sizes - 1] = last
     begins = np.minimum(value_index, last)
