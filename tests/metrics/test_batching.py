@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from maskme.metrics import measure
+from maskme.metrics import ClassStatistics, measure
 
 from .conftest import ADULT
 
@@ -62,3 +63,32 @@ def test_file_batch_sizes_give_identical_numbers(tmp_path):  # type: ignore[no-u
     assert measure(path, batch_size=7, **options).to_dict() == whole
     assert measure(path, batch_size=1000, **options).to_dict() == whole
     assert whole["records"] == 3016
+
+
+@settings(max_examples=40, deadline=None)
+@given(ROWS, st.lists(st.integers(0, 40), max_size=4))
+def test_merged_partitions_equal_one_pass(rows, cuts):  # type: ignore[no-untyped-def]
+    frame = pl.DataFrame(
+        rows,
+        schema={"age": pl.String, "zip": pl.String, "diagnosis": pl.String, "income": pl.String},
+        orient="row",
+    )
+    bounds = sorted({0, frame.height, *(min(cut, frame.height) for cut in cuts)})
+    partitions = []
+    for start, stop in itertools.pairwise(bounds):
+        partition = ClassStatistics(["age", "zip"], ["diagnosis", "income"])
+        partition.update(frame.slice(start, stop - start))
+        partitions.append(partition)
+    whole = ClassStatistics(["age", "zip"], ["diagnosis", "income"])
+    whole.update(frame)
+
+    # Merge the partitions in reverse order, as partitions of a cluster may arrive.
+    combined = ClassStatistics(["age", "zip"], ["diagnosis", "income"])
+    for partition in reversed(partitions):
+        combined.merge(partition)
+    expected, merged = whole.result(), combined.result()
+
+    assert merged.classes.equals(expected.classes)
+    assert merged.histograms["diagnosis"].equals(expected.histograms["diagnosis"])
+    assert merged.histograms["income"].equals(expected.histograms["income"])
+    assert merged.suppressed_records == expected.suppressed_records
