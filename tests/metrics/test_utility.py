@@ -234,3 +234,17 @@ def test_run_measurement_same_for_one_record_batches():
         batched.update(before.slice(index, 1), after.slice(index, 1))
 
     assert batched.result().to_dict() == whole.result().to_dict()
+
+
+def test_run_measurement_journalist_risk_of_output():
+    population = pl.DataFrame({"age": ["20-29", "30-39"], "count": ["10", "4"]})
+    run = RunMeasurement(["age"], compare=True, population=population)
+    before = pl.DataFrame({"age": ["21", "23", "37"]})
+    run.update(before, pl.DataFrame({"age": ["20-29", "20-29", "30-39"]}))
+    report = run.result()
+
+    # Output classes: 20-29 (2 of 10 people), 30-39 (1 of 4).
+    assert report.output.risk.journalist_highest == 0.25
+    assert math.isclose(report.output.risk.journalist_average, (2 / 10 + 1 / 4) / 3)
+    assert report.input is not None
+    assert report.input.risk.journalist_highest is None

@@ -85,6 +85,11 @@ class RunMeasurement:
         policy's ``base_dir``.
     k, l, risk_threshold
         As for :func:`maskme.measure`.
+    population
+        Population counts for the journalist risk of the output: a DataFrame
+        with one column per quasi-identifier (with the output's generalized
+        values) and a ``count`` column. The input is measured without it,
+        because its classes have other values.
 
     Notes
     -----
@@ -119,6 +124,7 @@ class RunMeasurement:
         k: int | None = None,
         l: int | None = None,
         risk_threshold: float = DEFAULT_RISK_THRESHOLD,
+        population: Any = None,
     ) -> None:
         self.quasi_identifiers = list(quasi_identifiers)
         base = Path(base_dir) if base_dir is not None else None
@@ -128,6 +134,10 @@ class RunMeasurement:
         self.k = k
         self.l = l
         self.risk_threshold = risk_threshold
+        self.population = None
+        if population is not None:
+            fields = [*self.quasi_identifiers, "count"]
+            self.population = string_columns(to_polars(population), fields)
         names = [spec.name for spec in self.specs]
         self._output = ClassStatistics(self.quasi_identifiers, names)
         self._input = ClassStatistics(self.quasi_identifiers, names) if compare else None
@@ -177,7 +187,11 @@ class RunMeasurement:
 
     def result(self) -> RunReport:
         """Return the report of the batches seen so far."""
-        options: dict[str, Any] = {"k": self.k, "l": self.l, "risk_threshold": self.risk_threshold}
+        options: dict[str, Any] = {
+            "k": self.k,
+            "l": self.l,
+            "risk_threshold": self.risk_threshold,
+        }
         output_classes = self._output.result()
         output_classes = dataclasses.replace(
             output_classes, suppressed_records=output_classes.suppressed_records + self._removed
@@ -186,7 +200,9 @@ class RunMeasurement:
         if self._input is not None:
             input_measurement = measure_classes(self._input.result(), self.specs, **options)
         return RunReport(
-            output=measure_classes(output_classes, self.specs, **options),
+            output=measure_classes(
+                output_classes, self.specs, population=self.population, **options
+            ),
             input=input_measurement,
             fields={path: accumulator.result() for path, accumulator in self._fields.items()},
             removed_records=self._removed,
