@@ -136,7 +136,9 @@ def test_mask_names_broken_plugin(tmp_path):
         "mask", str(tmp_path / "in.csv"), "-p", str(tmp_path / "policy.yaml"), "-q",
         pythonpath=pythonpath,
     )
-    assert completed.returncode == 1
+    # A strategy that cannot load is a policy problem: exit 2, with the policy line.
+    assert completed.returncode == 2
+    assert "policy.yaml:4 (fields.name.strategy)" in completed.stderr
     assert "broken-plugin 0.1 failed to load" in completed.stderr
     assert "reinstall or fix that package" in completed.stderr
     assert completed.stdout == ""

@@ -148,8 +148,10 @@ class Strategy(ABC):
             positions = invalid.arg_true().to_list()
             raise InvalidValues(positions, expected)
         if on_invalid == "null":
-            return pl.select(pl.when(invalid).then(None).otherwise(result)).to_series()
-        return pl.select(pl.when(invalid).then(values).otherwise(result)).to_series()
+            replaced = pl.select(pl.when(invalid).then(None).otherwise(result)).to_series()
+        else:
+            replaced = pl.select(pl.when(invalid).then(values).otherwise(result)).to_series()
+        return replaced.alias(values.name)
 
 
 def record_error_from(
