@@ -246,8 +246,8 @@ MERCHANTS: Sequence[tuple[str, str]] = (
 def ascii_slug(text: str) -> str:
     """Return ``text`` without accents or non-ASCII letters, lower case, for e-mail local parts."""
     decomposed = unicodedata.normalize("NFKD", text)
-    kept = "".join(c for c in decomposed if c.isascii() and (c.isalnum() or c in "-"))
-    return kept.lower()
+    ascii_chars = "".join(c for c in decomposed if c.isascii() and (c.isalnum() or c in "-"))
+    return ascii_chars.lower()
 
 
 def random_date(rng: Random, start: dt.date, end: dt.date) -> dt.date:
@@ -365,6 +365,7 @@ class Patient:
 def make_patient(rng: Random, number: int) -> Patient:
     """Draw one invented patient."""
     first, last = pick_name(rng)
+
     city, state, zips = rng.choice(PATIENT_CITIES)
     zip_code = rng.choice(zips)
     if rng.random() < 0.03:
@@ -372,6 +373,7 @@ def make_patient(rng: Random, number: int) -> Patient:
     street = f"{rng.randint(1, 9999)} {rng.choice(STREET_NAMES)} {rng.choice(STREET_SUFFIXES)}"
     if rng.random() < 0.15:
         street += f", Apt {rng.randint(1, 40)}{rng.choice('ABCD')}"
+
     insurance = None
     if rng.random() < 0.85:
         letters = "".join(rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(3))
@@ -379,6 +381,7 @@ def make_patient(rng: Random, number: int) -> Patient:
             "provider": rng.choice(INSURANCE_PROVIDERS),
             "member_id": f"{letters}{rng.randint(0, 999_999_999):09d}",
         }
+
     # Visit counts from 1 to 6, most patients with 1 to 3.
     visit_count = rng.choices((1, 2, 3, 4, 5, 6), weights=(30, 25, 18, 12, 9, 6))[0]
     return Patient(

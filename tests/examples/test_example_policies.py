@@ -98,13 +98,13 @@ def values_at(record: dict[str, Any], path: str) -> list[Any]:
     """Return the values at a field path (``a.b``, ``a[*].b``); an absent key gives nothing."""
     current: list[Any] = [record]
     for segment in path.split("."):
-        each = segment.endswith(("[*]", "[]"))
+        walks_array = segment.endswith(("[*]", "[]"))
         key = segment.split("[")[0]
         found = []
         for item in current:
             if isinstance(item, dict) and key in item:
                 value = item[key]
-                if each:
+                if walks_array:
                     found.extend(value if isinstance(value, list) else [])
                 else:
                     found.append(value)
