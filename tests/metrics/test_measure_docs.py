@@ -41,7 +41,8 @@ def assert_contains(shown, actual, where="report"):  # type: ignore[no-untyped-d
 
 def test_page_table_matches_command_output():
     arguments, shown = first_command()
-    done = run_cli(*arguments, cwd=ROOT)
+    # A plain, wide enough console, whatever the environment of the test run.
+    done = run_cli(*arguments, cwd=ROOT, env={"NO_COLOR": "1", "TERM": "dumb", "COLUMNS": "100"})
 
     assert done.returncode == 0, done.stderr.decode()
     actual = [line.rstrip() for line in done.stdout.decode().splitlines()]
