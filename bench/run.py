@@ -380,10 +380,15 @@ def load_average() -> str:
     return f"{one:.1f} / {five:.1f} / {fifteen:.1f}"
 
 
+#: The temporary output folder of the current run, shown as OUT in commands.
+_OUTPUT_PLACEHOLDER: list[Path] = []
+
+
 def display_command(command: Sequence[str]) -> str:
     """Return a command with paths relative to the repository root, for the page."""
     shown = []
     for part in command:
+        part = part.replace(str(_OUTPUT_PLACEHOLDER[0]), "OUT") if _OUTPUT_PLACEHOLDER else part
         if part == sys.executable:
             part = ".venv/bin/python"
         elif part.startswith(str(ROOT)):
@@ -433,7 +438,7 @@ def write_page(results: dict[str, Any], path: Path) -> None:
         + results["started"] + ". Every number is from the run that wrote this page. "
         "Each benchmark is a fresh process, timed from outside with `os.wait4`: wall time, "
         "CPU time (user + system) and peak resident memory (RSS) of that process. Commands "
-        f"run in {results['runs']} rounds, each round running every command once in the "
+        f"run in {results['runs']} round(s), each round running every command once in the "
         "same order; tables show medians, and ratios divide medians from the same run.")
     add("")
     add("## Machine")
@@ -477,7 +482,8 @@ def write_page(results: dict[str, Any], path: Path) -> None:
         add("")
         lines.extend(masking_table(results["masking"][rows]))
     add("")
-    add("Commands (`$KEY` is the fixed benchmark key, given as `MASKME_BENCH_KEY`):")
+    add("Commands (OUT is a temporary folder under bench/data, emptied after each run; "
+        "`MASKME_BENCH_KEY` holds a fixed test key):")
     add("")
     add("```")
     for benchmark in results["masking"][results["sizes"][0]]:
@@ -499,7 +505,7 @@ def write_page(results: dict[str, Any], path: Path) -> None:
     for benchmark, values in results["measure_rows_table"]:
         add(f"| {benchmark.name} | {benchmark.wall:.2f} | {benchmark.cpu:.2f} | "
             f"{benchmark.peak_mb:,.0f} | {values.get('k')} | {values.get('l')} | "
-            f"{values.get('t')} | {values.get('classes', '')} |")
+            f"{values['t']:.6f} | {values.get('classes', '')} |")
     pycanon = results["pycanon_values"]
     add("")
     add(f"pycanon inside its process: k {pycanon['k_seconds']:.2f} s, l "
@@ -620,7 +626,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     results: dict[str, Any] = {
         "quick": args.quick,
         "runs": runs,
-        "sizes": sizes,
+        "sizes": sizes[:1],
         "started": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine_facts(),
         "load_start": load_average(),
@@ -634,15 +640,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     output_dir = Path(tempfile.mkdtemp(prefix="maskme-bench-", dir=DATA))
     try:
         results["passthrough_identical"] = check_passthrough(sizes[0], output_dir, env)
-        for rows in sizes:
-            print(f"masking, {rows:,} records", file=sys.stderr)
-            benchmarks = masking_benchmarks(rows, output_dir, pandas=rows <= PANDAS_MAX_ROWS)
-            run_rounds(benchmarks, runs, env)
-            results["masking"][rows] = benchmarks
+        run_masking(sizes[0], output_dir, runs, env, results)
+        run_other_benchmarks(args.quick, runs, sample_rows, env, results)
+        # The page is complete for the first size now, and is rewritten as larger sizes finish.
+        finish_page(results, args.output)
+        for rows in sizes[1:]:
+            run_masking(rows, output_dir, runs, env, results)
+            results["sizes"] = (*results["sizes"], rows)
+            finish_page(results, args.output)
     finally:
         shutil.rmtree(output_dir, ignore_errors=True)
+    return 0
 
-    measure_rows = sizes[0]
+
+def run_masking(
+    rows: int, output_dir: Path, runs: int, env: dict[str, str], results: dict[str, Any]
+) -> None:
+    print(f"masking, {rows:,} records", file=sys.stderr)
+    benchmarks = masking_benchmarks(rows, output_dir, pandas=rows <= PANDAS_MAX_ROWS)
+    # Commands show a placeholder for the temporary output folder.
+    _OUTPUT_PLACEHOLDER[:] = [output_dir]
+    run_rounds(benchmarks, runs, env)
+    results["masking"][rows] = benchmarks
+
+
+def finish_page(results: dict[str, Any], output: Path) -> None:
+    results["load_end"] = load_average()
+    results["targets"] = target_rows(results)
+    write_page(results, output)
+    print(f"wrote {output}", file=sys.stderr)
+
+
+def run_other_benchmarks(
+    quick: bool, runs: int, sample_rows: int, env: dict[str, str], results: dict[str, Any]
+) -> None:
+    """Run the measurement, anonymization and hash benchmarks on the first size."""
+    measure_rows = results["sizes"][0]
     print(f"measurement, {measure_rows:,} records", file=sys.stderr)
     on_full, on_sample = measure_benchmarks(measure_rows, sample_rows)
     run_rounds(on_full + on_sample, runs, env)
@@ -667,8 +700,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     script = BENCH / "anonymize_adult.py"
     results["anonymize"] = None
-    results["anonymize_skipped"] = args.quick
-    if script.exists() and not args.quick:
+    results["anonymize_skipped"] = quick
+    if script.exists() and not quick:
         print("anonymization on Adult", file=sys.stderr)
         # The script repeats each case itself and prints medians, so it runs once here.
         anonymize = Benchmark(
@@ -679,14 +712,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         results["anonymize"] = anonymize
         results["anonymize_output"] = anonymize.samples[0].stdout
 
-    hash_values = 20_000 if args.quick else 1_000_000
+    hash_values = 20_000 if quick else 1_000_000
     results["hash_values"] = hash_values
     results["hash"] = hash_speed(hash_values)
-    results["load_end"] = load_average()
-    results["targets"] = target_rows(results)
-    write_page(results, args.output)
-    print(f"wrote {args.output}", file=sys.stderr)
-    return 0
 
 
 if __name__ == "__main__":

@@ -17,7 +17,9 @@ import shutil
 import sys
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +49,9 @@ from maskme.strategies.base import BatchView, InvalidValues, record_error_from
 __all__ = ["RunObserver", "RunResult", "mask", "ProgressCallback"]
 
 logger = logging.getLogger(__name__)
+
+#: CSV batches transformed at the same time: one per core, at most 4 (memory grows with each).
+PARALLEL_BATCHES = max(1, min(4, os.cpu_count() or 1))
 
 #: Called after each batch with (records done, bytes read, total bytes or None).
 ProgressCallback = Callable[[int, int, int | None], None]
@@ -483,9 +488,64 @@ def _stream_batches(
     target_format: str,
 ) -> set[str]:
     with _collector_paused():
+        if _can_run_in_parallel(plan, opened, observers, target_format):
+            return _stream_batches_in_parallel(plan, opened, size, result, progress, emit)
         return _stream_batches_unpaused(
             plan, opened, size, result, progress, observers, emit, target_format
         )
+
+
+def _can_run_in_parallel(
+    plan: Plan, opened: Input, observers: Sequence[RunObserver], target_format: str
+) -> bool:
+    if observers or PARALLEL_BATCHES < 2 or opened.format != "csv" or target_format != "csv":
+        return False
+    # Built-in strategies keep no state between batches; custom ones might.
+    return all(
+        type(planned.strategy).__module__.startswith("maskme.strategies.")
+        for planned in plan.fields
+    )
+
+
+def _stream_batches_in_parallel(
+    plan: Plan,
+    opened: Input,
+    size: int,
+    result: RunResult,
+    progress: ProgressCallback | None,
+    emit: Callable[[Batch], None],
+) -> set[str]:
+    """Transform CSV batches on worker threads and write them in input order.
+
+    Polars and numpy release the GIL inside their kernels, so batches are
+    transformed at the same time on several cores while this thread reads the
+    next batch and writes the oldest finished one. The first failing batch in
+    input order raises, as in a sequential run.
+    """
+    matched: set[str] = set()
+    pending: deque[tuple[Batch, Future[None]]] = deque()
+
+    def write_oldest() -> None:
+        batch, future = pending.popleft()
+        future.result()
+        emit(batch)
+        result.records += batch.length
+        if progress is not None:
+            progress(result.records, opened.reader.bytes_read, opened.reader.total_bytes)
+
+    with ThreadPoolExecutor(max_workers=PARALLEL_BATCHES, thread_name_prefix="maskme") as pool:
+        try:
+            for batch in opened.reader.batches(size):
+                pending.append((batch, pool.submit(apply_plan, plan, batch, matched)))
+                if len(pending) > PARALLEL_BATCHES:
+                    write_oldest()
+            while pending:
+                write_oldest()
+        except BaseException:
+            for _, future in pending:
+                future.cancel()
+            raise
+    return matched
 
 
 @contextmanager
@@ -538,6 +598,8 @@ def _stream_batches_unpaused(
         result.records += batch.length
         if progress is not None:
             progress(result.records, opened.reader.bytes_read, opened.reader.total_bytes)
+        # Free this batch before the reader builds the next one, so only one is in memory.
+        del batch, converted
     return matched
 
 
