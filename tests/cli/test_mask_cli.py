@@ -122,3 +122,26 @@ def test_mask_reports_policy_and_input_problems_together(tmp_path, adult_csv):
     assert "did you mean 'generalize'" in text
     assert "did you mean 'length'" in text
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_schema_checks_privacy_and_rules():
+    schema = json.loads(run_cli("schema").stdout)
+    good = {
+        "version": 1,
+        "default": "keep",
+        "quasi_identifiers": {"age": {"hierarchy": "age.csv"}, "sex": None},
+        "privacy": {"k": 5, "suppression_limit": 0.1},
+    }
+    jsonschema.validate(good, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**good, "privacy": {"kk": 5}}, schema)
+
+
+def test_error_message_brackets_kept(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("a\n1\n")
+    policy = tmp_path / "p.yaml"
+    policy.write_text("version: 1\ndefault: keep\nfields:\n  'b[*]': {strategy: drop}\n")
+    done = run_cli("mask", str(source), "-p", str(policy), "-o", str(tmp_path / "o.csv"))
+    assert done.returncode == 2
+    assert b"field 'b[*]' matches nothing" in done.stderr

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -41,7 +42,8 @@ def fail_on_errors() -> Iterator[None]:
     try:
         yield
     except MaskMeError as error:
-        stderr.print(f"[bold red]error:[/] {error}", markup=True, highlight=False)
+        # The message is escaped: labels such as "[30, 40)" must not be read as markup.
+        stderr.print(f"[bold red]error:[/] {escape(str(error))}", markup=True, highlight=False)
         raise typer.Exit(error.exit_code) from None
     except KeyboardInterrupt:
         stderr.print("interrupted; nothing was written")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from maskme.policy.privacy import PrivacyTargets, QuasiIdentifierRule
 from maskme.strategies import available_strategies
 
 __all__ = ["policy_json_schema"]
@@ -42,6 +43,10 @@ def policy_json_schema() -> dict[str, Any]:
         ],
     }
     field_list = {"type": "array", "items": {"type": "string", "minLength": 1}}
+    privacy_schema = PrivacyTargets.model_json_schema(ref_template="#/$defs/{model}")
+    definitions.update(privacy_schema.pop("$defs", {}))
+    rule_schema = QuasiIdentifierRule.model_json_schema(ref_template="#/$defs/{model}")
+    definitions.update(rule_schema.pop("$defs", {}))
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://maskme.dev/schema/policy-v1.json",
@@ -61,7 +66,12 @@ def policy_json_schema() -> dict[str, Any]:
                 "description": "Field path (a.b, a[*].b) to strategy and parameters.",
                 "additionalProperties": {"oneOf": strategies},
             },
-            "quasi_identifiers": {"oneOf": [field_list, {"type": "object"}]},
+            "quasi_identifiers": {
+                "oneOf": [
+                    field_list,
+                    {"type": "object", "additionalProperties": {"anyOf": [rule_schema, {"type": "null"}]}},
+                ]
+            },
             "sensitive_attributes": {
                 "oneOf": [
                     field_list,
@@ -78,7 +88,7 @@ def policy_json_schema() -> dict[str, Any]:
                     },
                 ]
             },
-            "privacy": {"type": "object"},
+            "privacy": privacy_schema,
         },
         "$defs": definitions,
     }
