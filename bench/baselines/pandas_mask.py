@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Baseline (b): the obvious pandas script for the benchmark masking policy.
 
-It does what bench/policies/mask.yaml asks, the way a data engineer would
+It applies bench/policies/mask.yaml the way a data engineer would
 write it without MaskMe: read the whole CSV as text, hash with ``hmac`` value
 by value, redact, drop, noise and generalize with pandas and numpy, and write
 the CSV. The key comes from MASKME_BENCH_KEY, as for MaskMe.
