@@ -5,7 +5,7 @@ salary-class, each at suppression limits 0 and 0.5: the chosen levels, the
 suppressed records, the information loss, the lattice nodes evaluated (of
 1,080), the median search time over the runs (wall clock and CPU of this
 process, which differ on a loaded machine), and the median wall time of a
-whole ``maskme.anonymize`` run (both passes, writing and re-measuring the
+whole ``maskme.anonymization`` run (both passes, writing and re-measuring the
 output).
 
 Quasi-identifiers: age, education, marital-status, occupation, sex and
@@ -28,9 +28,9 @@ import polars as pl
 import yaml
 
 import maskme
-from maskme.anonymize import anonymize, plan_anonymization
-from maskme.anonymize.evaluation import Evaluator
-from maskme.anonymize.search import search
+from maskme.anonymization import anonymize, plan_anonymization
+from maskme.anonymization.evaluation import Evaluator
+from maskme.anonymization.search import search
 
 ROOT = Path(__file__).resolve().parent.parent
 ADULT = ROOT / "examples" / "data" / "adult"

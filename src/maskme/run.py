@@ -114,11 +114,14 @@ class _MeasurementObserver:
             if not parse_field_path(path).walks_arrays
         }
         private = [*policy.quasi_identifiers, *policy.sensitive_attributes]
+        targets = policy.privacy
         self.measurement = RunMeasurement(
             policy.quasi_identifiers,
             policy.sensitive_attributes or None,
             measured,
             compare,
+            base_dir=policy.base_dir,
+            k=getattr(targets, "k", None),
         )
         kept_fields = [p for p, rule in measured.items() if not rule_removes(rule)]
         self.fields_before = _unique([*private, *measured])
@@ -151,7 +154,7 @@ def _measurement_for(policy: Policy, wanted: bool, compare: bool) -> _Measuremen
 def _check_targets(
     result: RunResult, policy: Policy, measurement: _MeasurementObserver
 ) -> None:
-    from maskme.anonymize.targets import check_targets
+    from maskme.anonymization.targets import check_targets
     from maskme.errors import PrivacyTargetError
 
     misses = check_targets(

@@ -15,9 +15,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from maskme.anonymize import anonymize, plan_anonymization
+from maskme.anonymization import anonymize, plan_anonymization
 from maskme.metrics import measure
-from tests.anonymize.conftest import (
+from tests.anonymization.conftest import (
     ADULT,
     ADULT_QUASI_IDENTIFIERS,
     adult_policy,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-from tests.anonymize.conftest import HOSPITAL, write_policy
+from tests.anonymization.conftest import HOSPITAL, write_policy
 from tests.conftest import run_cli
 
 

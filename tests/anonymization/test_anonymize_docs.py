@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.anonymize.conftest import ADULT, ROOT
+from tests.anonymization.conftest import ADULT, ROOT
 
 PAGE = ROOT / "docs" / "anonymize.md"
 FILE_MARK = re.compile(r"^<!--\s*file:\s*(?P<name>\S+)\s*-->$")

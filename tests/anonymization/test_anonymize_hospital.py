@@ -13,9 +13,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from maskme.anonymize import anonymize, plan_anonymization
+from maskme.anonymization import anonymize, plan_anonymization
 from maskme.metrics import measure
-from tests.anonymize.conftest import HOSPITAL, write_policy
+from tests.anonymization.conftest import HOSPITAL, write_policy
 
 QUASI_IDENTIFIERS = ["age", "gender", "city"]
 

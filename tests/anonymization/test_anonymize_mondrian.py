@@ -7,9 +7,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from maskme.anonymize import anonymize
+from maskme.anonymization import anonymize
 from maskme.metrics import measure
-from tests.anonymize.conftest import ADULT, write_policy
+from tests.anonymization.conftest import ADULT, write_policy
 
 
 def test_mondrian_single_attribute_splits_at_medians(tmp_path: Path) -> None:

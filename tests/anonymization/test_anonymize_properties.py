@@ -17,10 +17,10 @@ import polars as pl
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from maskme.anonymize import anonymize, plan_anonymization
+from maskme.anonymization import anonymize, plan_anonymization
 from maskme.errors import PrivacyTargetError
 from maskme.metrics import measure
-from tests.anonymize.conftest import write_policy
+from tests.anonymization.conftest import write_policy
 
 COLORS = "abcdef"
 

@@ -9,8 +9,8 @@ import polars as pl
 import pytest
 from pydantic import ValidationError
 
-from maskme.anonymize import check_targets
-from maskme.anonymize.levels import build_levels
+from maskme.anonymization import check_targets
+from maskme.anonymization.levels import build_levels
 from maskme.errors import PolicyError
 from maskme.metrics import measure
 from maskme.policy import Policy

@@ -145,3 +145,10 @@ def test_error_message_brackets_kept(tmp_path):
     done = run_cli("mask", str(source), "-p", str(policy), "-o", str(tmp_path / "o.csv"))
     assert done.returncode == 2
     assert b"field 'b[*]' matches nothing" in done.stderr
+
+
+def test_measure_cli_default_threshold_matches_library():
+    from maskme.cli.measure import RISK_THRESHOLD
+    from maskme.metrics.risk import DEFAULT_RISK_THRESHOLD
+
+    assert RISK_THRESHOLD == DEFAULT_RISK_THRESHOLD

@@ -6,8 +6,8 @@ the written output afresh. :func:`check_targets` compares any measurement
 with a policy's privacy targets.
 """
 
-from maskme.anonymize.run import AnonymizationResult, anonymize, plan_anonymization
-from maskme.anonymize.targets import TargetMiss, TargetOutcome, check_targets, measure_targets
+from maskme.anonymization.run import AnonymizationResult, anonymize, plan_anonymization
+from maskme.anonymization.targets import TargetMiss, TargetOutcome, check_targets, measure_targets
 
 __all__ = [
     "AnonymizationResult",

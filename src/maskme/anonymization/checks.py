@@ -27,7 +27,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from maskme.anonymize.table import SensitiveCounts, StatisticsTable
+from maskme.anonymization.table import SensitiveCounts, StatisticsTable
 from maskme.metrics.closeness import (
     equal_distance_emd,
     hierarchical_distance_emd,

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from maskme.anonymize.checks import ClassChecker, group_rows
-from maskme.anonymize.levels import AttributeLevels
-from maskme.anonymize.mondrian import MondrianPartition, partition
-from maskme.anonymize.table import StatisticsTable
+from maskme.anonymization.checks import ClassChecker, group_rows
+from maskme.anonymization.levels import AttributeLevels
+from maskme.anonymization.mondrian import MondrianPartition, partition
+from maskme.anonymization.table import StatisticsTable
 from maskme.policy.privacy import PrivacyTargets
 
 __all__ = ["Evaluator", "NodeEvaluation"]

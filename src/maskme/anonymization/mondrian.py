@@ -23,9 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from maskme.anonymize.checks import ClassChecker
-from maskme.anonymize.levels import AttributeLevels
-from maskme.anonymize.table import StatisticsTable
+from maskme.anonymization.checks import ClassChecker
+from maskme.anonymization.levels import AttributeLevels
+from maskme.anonymization.table import StatisticsTable
 
 __all__ = ["MondrianPartition", "partition"]
 

@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from maskme.anonymize.evaluation import NodeEvaluation
-from maskme.anonymize.levels import AttributeLevels
-from maskme.anonymize.table import StatisticsTable
+from maskme.anonymization.evaluation import NodeEvaluation
+from maskme.anonymization.levels import AttributeLevels
+from maskme.anonymization.table import StatisticsTable
 from maskme.engine.local import apply_plan, observe_plan
 from maskme.engine.plan import Plan
 from maskme.errors import FormatError, MaskMeError

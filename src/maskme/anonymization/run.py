@@ -1,4 +1,4 @@
-"""``maskme.anonymize``: meet a policy's privacy targets with the least information loss.
+"""``maskme.anonymization``: meet a policy's privacy targets with the least information loss.
 
 The run has two passes over the input. Pass one reads only the
 quasi-identifiers and sensitive attributes and counts the equivalence classes
@@ -27,17 +27,17 @@ from typing import Any
 
 import polars as pl
 
-from maskme.anonymize.evaluation import Evaluator, NodeEvaluation
-from maskme.anonymize.levels import AttributeLevels, build_levels
-from maskme.anonymize.output import (
+from maskme.anonymization.evaluation import Evaluator, NodeEvaluation
+from maskme.anonymization.levels import AttributeLevels, build_levels
+from maskme.anonymization.output import (
     build_recode_table,
     staged_output,
     transform_to_frame,
     write_output,
 )
-from maskme.anonymize.search import SearchOutcome, search
-from maskme.anonymize.table import StatisticsTable, build_table
-from maskme.anonymize.targets import TargetOutcome, measure_targets
+from maskme.anonymization.search import SearchOutcome, search
+from maskme.anonymization.table import StatisticsTable, build_table
+from maskme.anonymization.targets import TargetOutcome, measure_targets
 from maskme.engine.local import apply_plan, observe_plan
 from maskme.engine.plan import build_plan
 from maskme.errors import (

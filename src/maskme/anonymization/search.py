@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from maskme.anonymize.evaluation import Evaluator, NodeEvaluation
+from maskme.anonymization.evaluation import Evaluator, NodeEvaluation
 from maskme.errors import MaskMeError
 
 __all__ = ["MAX_LATTICE_NODES", "SearchOutcome", "search"]

@@ -3,7 +3,7 @@
 Pass one counts the input's equivalence classes with the measurement layer's
 :class:`~maskme.metrics.classes.ClassStatistics`. This module turns that result
 into arrays: one row per distinct combination of quasi-identifier values, with
-each value replaced by its code (see :mod:`maskme.anonymize.levels`), the
+each value replaced by its code (see :mod:`maskme.anonymization.levels`), the
 number of records, and per sensitive attribute a long table of
 (row, value code, count). Everything the search does is computed from these
 arrays, so its memory is bounded by the number of distinct combinations.
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from maskme.anonymize.levels import encode_values
+from maskme.anonymization.levels import encode_values
 from maskme.errors import MaskMeError
 from maskme.metrics.classes import EquivalenceClasses
 from maskme.metrics.measurement import SensitiveAttributeSpec

@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from maskme.anonymize import anonymize
 from maskme.cli.app import app
 from maskme.cli.common import configure_logging, fail_on_errors, stderr
 from maskme.errors import FormatError
@@ -54,6 +53,8 @@ def anonymize_command(
     """
     configure_logging(verbose)
     with fail_on_errors():
+        from maskme.anonymization import anonymize
+
         result = anonymize(
             input,
             policy,

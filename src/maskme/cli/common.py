@@ -6,6 +6,7 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -19,8 +20,10 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from maskme.engine import ProgressCallback
 from maskme.errors import MaskMeError
+
+if TYPE_CHECKING:
+    from maskme.engine import ProgressCallback
 
 __all__ = ["stderr", "fail_on_errors", "progress_bar", "configure_logging"]
 

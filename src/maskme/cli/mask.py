@@ -10,7 +10,6 @@ import typer
 
 from maskme.cli.app import app
 from maskme.cli.common import configure_logging, fail_on_errors, progress_bar, stderr
-from maskme.run import mask_file
 
 
 @app.command("mask")
@@ -52,6 +51,8 @@ def mask_command(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details to stderr.")] = False,
 ) -> None:
     """Anonymize INPUT with a policy and write the result to OUTPUT."""
+    from maskme.run import mask_file
+
     configure_logging(verbose)
     with fail_on_errors(), progress_bar("masking", not quiet) as progress:
         result = mask_file(

@@ -7,10 +7,11 @@ import json
 import typer
 
 from maskme.cli.app import app
-from maskme.policy.schema import policy_json_schema
 
 
 @app.command("schema")
 def schema_command() -> None:
     """Print the JSON Schema of policy files, for editors that check and complete YAML."""
+    from maskme.policy.schema import policy_json_schema
+
     typer.echo(json.dumps(policy_json_schema(), indent=2))

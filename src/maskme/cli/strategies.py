@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -11,11 +11,9 @@ from rich.table import Table
 
 from maskme.cli.app import app
 from maskme.cli.common import configure_logging, fail_on_errors
-from maskme.strategies.registry import (
-    ParameterDescription,
-    StrategyDescription,
-    available_strategies,
-)
+
+if TYPE_CHECKING:
+    from maskme.strategies.registry import ParameterDescription, StrategyDescription
 
 PROPERTY_LABELS = {
     "deterministic": "deterministic",
@@ -33,6 +31,8 @@ def strategies_command(
     ] = False,
 ) -> None:
     """List every strategy with its source package, parameters and properties."""
+    from maskme.strategies.registry import available_strategies
+
     configure_logging(False)  # a plugin that fails to load is reported as a warning
     with fail_on_errors():
         descriptions = [entry.describe() for entry in available_strategies()]
