@@ -9,13 +9,14 @@ misses a target writes nothing.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 from maskme.engine import ProgressCallback, RunResult
 from maskme.engine import mask as run_mask
-from maskme.engine.local import add_input_problems
-from maskme.errors import PolicyError
+from maskme.engine.local import add_input_problems, check_output_path, protected_files
+from maskme.errors import PolicyError, UsageError
 from maskme.formats import atomic_output
 from maskme.formats.frame import is_dataframe
 from maskme.policy.model import Policy, load_policy
@@ -75,6 +76,13 @@ def mask_file(
         raise add_input_problems(
             error, source, options.get("format"), options.get("delimiter"), options.get("encoding")
         ) from None
+    if (report is not None or compare) and not resolved.quasi_identifiers:
+        raise UsageError(
+            "--report and --compare measure equivalence classes, so the policy needs "
+            "quasi_identifiers; list them in the policy (for example quasi_identifiers: [age, zip])"
+        )
+    if report is not None:
+        _check_report_path(report, source, destination, resolved)
     observers: list[Any] = []
     measurement = _measurement_for(resolved, report is not None or resolved.privacy is not None, compare)
     if measurement is not None:
@@ -86,10 +94,8 @@ def mask_file(
         result.measurement = measurement.result()
         if resolved.privacy is not None:
             _check_targets(result, resolved, measurement)
-        if report is not None:
-            _write_report(Path(report), result)
 
-    return run_mask(
+    result = run_mask(
         source,
         resolved,
         destination,
@@ -98,6 +104,20 @@ def mask_file(
         check=check,
         **options,
     )
+    if report is not None:
+        _write_report(report, result)
+    return result
+
+
+def _check_report_path(report: str | Path, source: Any, destination: Any, policy: Policy) -> None:
+    if str(report) == "-":
+        if destination is not None and str(destination) == "-":
+            raise UsageError("the report and the output cannot both go to standard output")
+        return
+    protected = protected_files(source, policy)
+    if destination is not None and str(destination) != "-":
+        protected["the output file"] = Path(destination)
+    check_output_path(report, protected, what="report")
 
 
 class _MeasurementObserver:
@@ -168,7 +188,11 @@ def _check_targets(
         raise PrivacyTargetError(f"privacy targets not met, so nothing was written:\n  {lines}")
 
 
-def _write_report(path: Path, result: RunResult) -> None:
-    with atomic_output(path) as stream:
-        stream.write(json.dumps(result.to_dict(), indent=2, default=str).encode("utf-8"))
-        stream.write(b"\n")
+def _write_report(report: str | Path, result: RunResult) -> None:
+    text = json.dumps(result.to_dict(), indent=2, default=str) + "\n"
+    if str(report) == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    with atomic_output(Path(report)) as stream:
+        stream.write(text.encode("utf-8"))

@@ -163,7 +163,7 @@ def test_two_pass_strategy_sees_whole_column(tmp_path):
 def test_output_is_input_rejected(tmp_path):
     source = tmp_path / "in.csv"
     source.write_text("a\n1\n")
-    with pytest.raises(UsageError, match="never overwrites its input"):
+    with pytest.raises(UsageError, match="is the input file; MaskMe never overwrites it"):
         maskme.mask(source, policy(a="drop"), source)
     assert source.read_text() == "a\n1\n"
 

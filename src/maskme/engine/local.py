@@ -260,23 +260,62 @@ def _output_stream(destination: str | Path) -> Iterator[BinaryIO]:
         yield stream
 
 
-def _check_not_input(source: Any, destination: Any) -> None:
-    if str(destination) == "-" or str(source) == "-" or destination is None:
+def protected_files(source: Any, policy: Policy | None) -> dict[str, Path | int]:
+    """Return the files a run must never write to, by what they are.
+
+    A value is a path, or a file descriptor (standard input read as ``-``).
+    """
+    protected: dict[str, Path | int] = {}
+    if isinstance(source, (str, Path)):
+        protected["the input file"] = 0 if str(source) == "-" else Path(source)
+    if policy is not None:
+        if policy.source is not None:
+            protected["the policy file"] = Path(policy.source)
+        for name, key in policy.keys.items():
+            if key.file is not None:
+                path = Path(key.file)
+                protected[f"the key file of key '{name}'"] = (
+                    path if path.is_absolute() else policy.base_dir / path
+                )
+    return protected
+
+
+def check_output_path(target: Any, protected: dict[str, Path | int], *, what: str = "output") -> None:
+    """Raise UsageError when ``target`` is one of the ``protected`` files.
+
+    Paths are compared by resolved path and by device and inode, so a symlink,
+    a hard link or another spelling of the same file is caught too.
+    """
+    if target is None or str(target) == "-":
         return
-    if not isinstance(source, (str, Path)):
-        return
-    source_path, target = Path(source), Path(destination)
-    same = source_path.resolve() == target.resolve()
-    if not same and target.exists():
-        try:
-            same = os.path.samefile(source_path, target)
-        except OSError:
-            same = False
-    if same:
-        raise UsageError(
-            f"the output {target} is the input file; MaskMe never overwrites its input, "
-            "so choose another output path"
-        )
+    path = Path(target)
+    try:
+        target_stat = path.stat()
+    except OSError:
+        target_stat = None
+    for description, other in protected.items():
+        if isinstance(other, int):
+            same = target_stat is not None and _same_inode(target_stat, os.fstat(other))
+        else:
+            same = path.resolve() == other.resolve()
+            if not same and target_stat is not None:
+                try:
+                    same = _same_inode(target_stat, other.stat())
+                except OSError:
+                    same = False
+        if same:
+            raise UsageError(
+                f"the {what} {path} is {description}; MaskMe never overwrites it, "
+                "so choose another path"
+            )
+
+
+def _same_inode(first: os.stat_result, second: os.stat_result) -> bool:
+    import stat as stat_module
+
+    if not stat_module.S_ISREG(first.st_mode):
+        return False  # a device or pipe can be both read and written, as with /dev/null
+    return (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino)
 
 
 def _output_format(opened: Input, destination: Any, explicit: str | None) -> str:
@@ -333,7 +372,7 @@ def mask(
                 raise UsageError(
                     "a destination is required when the source is a file; pass a path or '-'"
                 )
-            _check_not_input(source, destination)
+            check_output_path(destination, protected_files(source, resolved_policy))
         reader = opened.reader
         header = reader.top_level_fields()
         plan = build_plan(resolved_policy, header, seed=seed)

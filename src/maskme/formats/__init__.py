@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import os
 import shutil
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -22,7 +23,7 @@ from typing import Any, BinaryIO, Literal
 
 import polars as pl
 
-from maskme.errors import FormatError
+from maskme.errors import FormatError, UsageError
 from maskme.formats.base import Batch, FieldValues, Reader, Writer
 from maskme.formats.csv import CsvDialect, CsvReader, CsvWriter, detect_dialect
 from maskme.formats.frame import FrameReader, is_dataframe, to_polars
@@ -273,16 +274,62 @@ def read_field_batches(
 
 @contextmanager
 def atomic_output(destination: Path) -> Iterator[BinaryIO]:
-    """Open a temporary file beside ``destination``; rename it into place only on success."""
-    directory = destination.resolve().parent
+    """Yield a stream for ``destination`` that is written only if the block succeeds.
+
+    A regular file (new or existing) is written to a temporary file beside it
+    and renamed into place on success. A device, FIFO or ``/dev/stdout`` is
+    never replaced: the output goes to a temporary file first and is copied
+    there on success. On failure nothing reaches the destination and the
+    temporary file is removed.
+    """
+    target = Path(destination)
+    try:
+        info = target.stat()
+    except FileNotFoundError:
+        info = None
+    except OSError as error:
+        raise FormatError(f"cannot use output {target}: {error.strerror}") from None
+    if info is not None and stat.S_ISDIR(info.st_mode):
+        raise UsageError(f"the output {target} is a folder; give a file path")
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        yield from _spooled_output(target)
+        return
+
+    resolved = target.resolve()
+    directory = resolved.parent
     if not directory.is_dir():
         raise FormatError(f"output folder not found: {directory}")
-    handle, name = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".part", dir=directory)
+    try:
+        handle, name = tempfile.mkstemp(prefix=f".{resolved.name}.", suffix=".part", dir=directory)
+    except OSError as error:
+        raise FormatError(f"cannot write in the output folder {directory}: {error.strerror}") from None
     temporary = Path(name)
     try:
+        # mkstemp creates the file as 0600; give the output the permissions a new file gets.
+        os.chmod(temporary, 0o666 & ~_umask())
         with os.fdopen(handle, "wb") as stream:
             yield stream
+        os.replace(temporary, resolved)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise FormatError(f"cannot write output {target}: {error.strerror or error}") from None
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    os.replace(temporary, destination)
+
+
+def _spooled_output(target: Path) -> Iterator[BinaryIO]:
+    with tempfile.TemporaryFile(prefix="maskme-out-") as spool:
+        yield spool
+        spool.seek(0)
+        try:
+            with target.open("wb") as device:
+                shutil.copyfileobj(spool, device, 1 << 20)
+        except OSError as error:
+            raise FormatError(f"cannot write output {target}: {error.strerror or error}") from None
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current

@@ -1,0 +1,122 @@
+"""Output safety: MaskMe never writes over its input, policy or keys, nor replaces a device."""
+
+import json
+import os
+import stat
+import threading
+
+import pytest
+
+from tests.conftest import run_cli
+
+POLICY = (
+    "version: 1\ndefault: keep\nkeys:\n  main: {file: main.key}\n"
+    "fields:\n  ssn: {strategy: hash, key: main}\nquasi_identifiers: [zip]\n"
+)
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    (tmp_path / "in.csv").write_text("zip,ssn\n02139,900-00-0001\n02139,900-00-0002\n")
+    (tmp_path / "p.yaml").write_text(POLICY)
+    (tmp_path / "main.key").write_text("a-test-key-of-some-length\n")
+    return tmp_path
+
+
+def mask(workdir, *extra, input=None):
+    return run_cli("mask", *extra, "-p", str(workdir / "p.yaml"), input=input, cwd=workdir)
+
+
+@pytest.mark.parametrize(
+    ("output", "description"),
+    [
+        ("p.yaml", "the policy file"),
+        ("main.key", "the key file of key 'main'"),
+        ("./in.csv", "the input file"),
+    ],
+)
+def test_output_never_overwrites_protected_files(workdir, output, description):
+    before = {name: (workdir / name).read_bytes() for name in ("in.csv", "p.yaml", "main.key")}
+    done = mask(workdir, "in.csv", "-o", output)
+    assert done.returncode == 2
+    assert description.encode() in done.stderr
+    assert {name: (workdir / name).read_bytes() for name in before} == before
+
+
+def test_stdin_output_is_same_file_refused(workdir):
+    with (workdir / "in.csv").open("rb") as stream:
+        done = run_cli("mask", "-", "--format", "csv", "-p", "p.yaml", "-o", "in.csv",
+                       input=stream.read(), cwd=workdir)
+    # Standard input here is a pipe, not the file, so this run may write in.csv...
+    assert done.returncode == 0
+    with (workdir / "in.csv").open("rb") as stream:
+        import subprocess
+        import sys
+
+        completed = subprocess.run(
+            [sys.executable, "-m", "maskme", "mask", "-", "--format", "csv", "-p", "p.yaml", "-o", "in.csv"],
+            stdin=stream, capture_output=True, cwd=workdir, timeout=120,
+        )
+    # ...but when standard input is the output file itself, the run is refused.
+    assert completed.returncode == 2
+    assert b"is the input file" in completed.stderr
+
+
+@pytest.mark.parametrize("report", ["in.csv", "p.yaml", "out.csv", "main.key"])
+def test_report_never_overwrites(workdir, report):
+    done = mask(workdir, "in.csv", "-o", "out.csv", "--report", report)
+    assert done.returncode == 2
+    assert b"the report" in done.stderr
+
+
+def test_report_to_stdout(workdir):
+    done = mask(workdir, "in.csv", "-o", "out.csv", "--report", "-")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["records"] == 2
+    assert report["measurement"]["output"]["k_anonymity"]["k"] == 2
+
+
+def test_report_without_quasi_identifiers_fails_early(workdir):
+    (workdir / "p.yaml").write_text(POLICY.replace("quasi_identifiers: [zip]\n", ""))
+    done = mask(workdir, "in.csv", "-o", "out.csv", "--report", "r.json")
+    assert done.returncode == 2
+    assert b"needs quasi_identifiers" in done.stderr
+    assert not (workdir / "out.csv").exists()
+
+
+def test_output_folder_is_usage_error(workdir):
+    (workdir / "folder").mkdir()
+    done = mask(workdir, "in.csv", "-o", "folder")
+    assert done.returncode == 2
+    assert b"is a folder" in done.stderr
+    assert list((workdir / "folder").iterdir()) == []
+
+
+def test_output_fifo_is_written_not_replaced(workdir):
+    fifo = workdir / "out.fifo"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    done = mask(workdir, "in.csv", "-o", "out.fifo")
+    reader.join(timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert received[0].startswith(b"zip,ssn\n02139,")
+
+
+def test_output_dev_null_not_replaced(workdir):
+    done = mask(workdir, "in.csv", "-o", "/dev/null")
+    assert done.returncode == 0, done.stderr
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_output_permissions_follow_umask(workdir):
+    done = mask(workdir, "in.csv", "-o", "out.csv")
+    assert done.returncode == 0
+    mode = stat.S_IMODE((workdir / "out.csv").stat().st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert mode == 0o666 & ~umask
+    assert [p.name for p in workdir.iterdir() if p.name.endswith(".part")] == []
