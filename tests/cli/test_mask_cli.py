@@ -152,3 +152,13 @@ def test_measure_cli_default_threshold_matches_library():
     from maskme.metrics.risk import DEFAULT_RISK_THRESHOLD
 
     assert RISK_THRESHOLD == DEFAULT_RISK_THRESHOLD
+
+
+def test_schema_accepts_shorthand_forms():
+    schema = json.loads(run_cli("schema").stdout)
+    jsonschema.validate(
+        {"version": 1, "default": "keep", "fields": {"ssn": "drop"}, "quasi_identifiers": "zip"},
+        schema,
+    )
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"version": 1, "default": "keep", "fields": {"ssn": "dorp"}}, schema)

@@ -139,3 +139,32 @@ def test_parse_field_path(text, segments):
 def test_parse_field_path_invalid(text):
     with pytest.raises(ValueError):
         parse_field_path(text)
+
+
+def test_policy_alias_bomb_rejected(tmp_path):
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    for level in range(1, 10):
+        levels.append(f"a{level}: &a{level} [" + ", ".join([f"*a{level - 1}"] * 9) + "]")
+    text = "version: 1\ndefault: keep\nextra:\n" + "\n".join("  " + line for line in levels) + "\n"
+    with pytest.raises(PolicyError, match="YAML aliases"):
+        Policy.from_yaml(write(tmp_path, text))
+
+
+def test_policy_self_alias_rejected(tmp_path):
+    with pytest.raises(PolicyError, match="YAML aliases"):
+        Policy.from_yaml(write(tmp_path, "version: 1\ndefault: keep\nx: &a [*a]\n"))
+
+
+def test_policy_messages_explain_yaml_types(tmp_path):
+    with pytest.raises(PolicyError) as caught:
+        Policy.from_yaml(write(tmp_path, 'version: "1"\ndefault: yes\nfields:\n  a: {strategy: redact, keep_separators: 5}\n'))
+    text = str(caught.value)
+    assert "must be the number 1, not the text '1'" in text
+    assert "YAML reads yes, no, on and off as booleans" in text
+    assert "keep_separators.bool" not in text
+    assert text.count("keep_separators") == 2  # the path and one merged message
+
+
+def test_policy_undefined_key_without_keys(tmp_path):
+    with pytest.raises(PolicyError, match=r"key 'main' is not defined under 'keys' \(no keys are defined\)"):
+        Policy.from_yaml(write(tmp_path, "version: 1\ndefault: keep\nfields:\n  a: {strategy: hash, key: main}\n"))

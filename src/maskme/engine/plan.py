@@ -112,6 +112,8 @@ def build_plan(
     for path_text, rule in policy.fields.items():
         strategy_cls = rule.strategy_class
         key_name = strategy_cls.key_name(rule.params)
+        if key_name is not None and key_name in key_names and key_name not in keys:
+            continue  # the missing key is reported once, under 'keys'
         context = StrategyContext(
             field_path=path_text,
             key=keys.get(key_name) if key_name else None,

@@ -206,7 +206,9 @@ class Policy:
         version = document.get("version")
         if version is None:
             problem("missing 'version'; add 'version: 1'")
-        elif version != 1:
+        elif isinstance(version, str):
+            problem(f"'version' must be the number 1, not the text {version!r}", "version")
+        elif version != 1 or isinstance(version, bool):
             problem(f"unsupported version {version!r}; this MaskMe reads version 1", "version")
         self.version = 1
 
@@ -217,7 +219,8 @@ class Policy:
                 "happens to fields the policy does not list"
             )
         elif default not in ("keep", "drop"):
-            problem(f"'default' must be keep or drop, got {default!r}", "default")
+            hint = " (YAML reads yes, no, on and off as booleans)" if isinstance(default, bool) else ""
+            problem(f"'default' must be keep or drop, got {default!r}{hint}", "default")
         self.default = default if default in ("keep", "drop") else "keep"
 
         self.keys = _build_keys(document.get("keys"), problem)
@@ -280,7 +283,7 @@ def _parse_yaml(text: str, source: str | None) -> tuple[Any, _Lines]:
             raise PolicyError([PolicyProblem(message="the policy is empty", source=source)])
         by_path: dict[tuple[str, ...], int] = {}
         duplicates: list[PolicyProblem] = []
-        _collect_lines(node, (), by_path, duplicates, source)
+        _collect_lines(node, (), by_path, duplicates, source, set())
         if duplicates:
             raise PolicyError(duplicates)
         document = loader.construct_document(node)
@@ -305,7 +308,24 @@ def _collect_lines(
     by_path: dict[tuple[str, ...], int],
     duplicates: list[PolicyProblem],
     source: str | None,
+    seen_nodes: set[int],
 ) -> None:
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+        # An alias (*name) makes the composer reuse a node. Policies have no use for
+        # aliases, and following them could expand a small file into billions of values.
+        if id(node) in seen_nodes:
+            raise PolicyError(
+                [
+                    PolicyProblem(
+                        message="YAML aliases (*name) are not supported in a policy; "
+                        "write the value out",
+                        path=".".join(path),
+                        line=node.start_mark.line + 1,
+                        source=source,
+                    )
+                ]
+            )
+        seen_nodes.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key_node, value_node in node.value:
@@ -322,11 +342,11 @@ def _collect_lines(
                 )
             seen.add(key)
             by_path[(*path, key)] = line
-            _collect_lines(value_node, (*path, key), by_path, duplicates, source)
+            _collect_lines(value_node, (*path, key), by_path, duplicates, source, seen_nodes)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             by_path[(*path, str(index))] = item.start_mark.line + 1
-            _collect_lines(item, (*path, str(index)), by_path, duplicates, source)
+            _collect_lines(item, (*path, str(index)), by_path, duplicates, source, seen_nodes)
 
 
 def _plain(value: Any) -> Any:
@@ -409,9 +429,9 @@ def _build_fields(
             continue
         key_name = strategy_cls.key_name(params)
         if key_name is not None and key_name not in keys:
-            known = ", ".join(sorted(keys)) or "none defined"
+            known = f"defined: {', '.join(sorted(keys))}" if keys else "no keys are defined"
             problem(
-                f"key '{key_name}' is not defined under 'keys' (defined: {known})"
+                f"key '{key_name}' is not defined under 'keys' ({known})"
                 f"{suggest(key_name, keys)}",
                 "fields",
                 path,
@@ -436,20 +456,31 @@ def _validate_params(
         return strategy_cls.Params.model_validate(dict(params_input))
     except ValidationError as error:
         allowed = list(strategy_cls.Params.model_fields)
+        # One message per parameter: a union type gives one pydantic error per member.
+        by_parameter: dict[str, list[str]] = {}
         for item in error.errors(include_url=False, include_input=False):
             location = [str(part) for part in item["loc"]]
             if item["type"] == "extra_forbidden" and location:
                 unknown = location[0]
                 allowed_text = ", ".join(allowed) or "none"
-                message = (
+                problem(
                     f"unknown parameter '{unknown}' for strategy '{strategy_cls.name}'"
-                    f"{suggest(unknown, allowed)}; allowed: {allowed_text}"
+                    f"{suggest(unknown, allowed)}; allowed: {allowed_text}",
+                    "fields",
+                    path,
+                    unknown,
                 )
-            else:
-                where = ".".join(location)
-                message = f"{where}: {item['msg']}" if where else item["msg"]
-                message = f"strategy '{strategy_cls.name}': {message}"
-            problem(message, "fields", path, *location[:1])
+                continue
+            # Only the parameter name: deeper parts of the location name pydantic's
+            # union members (such as 'keep_separators.bool'), which mean nothing to a user.
+            where = location[0] if location else ""
+            messages = by_parameter.setdefault(where, [])
+            if item["msg"] not in messages:
+                messages.append(item["msg"])
+        for where, messages in by_parameter.items():
+            text = "; or ".join(messages)
+            message = f"{where}: {text}" if where else text
+            problem(f"strategy '{strategy_cls.name}': {message}", "fields", path, *([where] if where else []))
         return None
 
 

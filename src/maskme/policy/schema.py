@@ -64,16 +64,26 @@ def policy_json_schema() -> dict[str, Any]:
             "fields": {
                 "type": "object",
                 "description": "Field path (a.b, a[*].b) to strategy and parameters.",
-                "additionalProperties": {"oneOf": strategies},
+                "additionalProperties": {
+                    "oneOf": [
+                        *strategies,
+                        {
+                            "enum": [schema["properties"]["strategy"]["const"] for schema in strategies],
+                            "description": "A strategy name alone, for strategies without parameters.",
+                        },
+                    ]
+                },
             },
             "quasi_identifiers": {
                 "oneOf": [
+                    {"type": "string", "minLength": 1},
                     field_list,
                     {"type": "object", "additionalProperties": {"anyOf": [rule_schema, {"type": "null"}]}},
                 ]
             },
             "sensitive_attributes": {
                 "oneOf": [
+                    {"type": "string", "minLength": 1},
                     field_list,
                     {
                         "type": "object",
