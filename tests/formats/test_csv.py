@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import maskme
-from maskme.errors import FormatError
+from maskme.errors import FormatError, UsageError
 from maskme.formats import open_input, read_field_batches
 from maskme.formats.csv import detect_dialect
 
@@ -135,5 +135,57 @@ def test_read_field_batches_selects_columns(adult_csv):
 
 
 def test_read_field_batches_unknown_field(adult_csv):
-    with pytest.raises(FormatError, match="field not found: agee"):
+    with pytest.raises(UsageError, match="field not found: agee"):
         list(read_field_batches(adult_csv, ["agee"]))
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        # text after a closing quote
+        (b'id,ssn\n1,A\n2,"SECRET-0002"x\n', r"record 2 \(line 3\) is not valid CSV: a quote is misplaced"),
+        # a quote that never closes
+        (b'id,ssn\n1,A\n2,"SECRET-0002\n3,C\n', r"record 2 \(line 4\) is not valid CSV: a quote is not closed"),
+        # a row with more fields than the header
+        (b"id,ssn\n1,A\n2,SECRET-0002,EXTRA\n", r"record 2 \(line 3\) has 3 fields, the header has 2"),
+    ],
+)
+def test_csv_errors_name_record_not_value(tmp_path, data, message):
+    source = tmp_path / "in.csv"
+    source.write_bytes(data)
+    with pytest.raises(FormatError, match=message) as caught:
+        maskme.mask(source, KEEP, tmp_path / "out.csv", delimiter=",")
+    assert "SECRET" not in str(caught.value)
+
+
+def test_csv_blank_lines_are_not_records(tmp_path):
+    data = b"id,ssn\n1,A\n\n2,B\r\n\r\n\n"
+    assert pass_through(tmp_path, data) == b"id,ssn\n1,A\n2,B\n"
+
+
+def test_csv_blank_line_inside_quotes_kept(tmp_path):
+    data = b'id,note\n1,"first\n\nthird"\n2,x\n'
+    assert pass_through(tmp_path, data) == data
+
+
+def test_csv_single_column_blank_line_is_a_record(tmp_path):
+    data = b"name\nann\n\nbob\n"
+    assert pass_through(tmp_path, data) == data
+
+
+def test_csv_cr_only_line_ends_rejected(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_bytes(b"id,ssn\r1,A\r")
+    with pytest.raises(FormatError, match="carriage return alone"):
+        maskme.mask(source, KEEP, tmp_path / "out.csv")
+
+
+def test_unknown_field_does_not_list_header(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("1,900-12-3456,John Smith\n")  # no header row
+    policy = {"version": 1, "default": "keep", "fields": {"ssn": {"strategy": "drop"}}}
+    with pytest.raises(maskme.PolicyError) as caught:
+        maskme.mask(source, policy, tmp_path / "out.csv")
+    assert "900-12-3456" not in str(caught.value)
+    assert "John" not in str(caught.value)
+    assert "the input has 3 fields" in str(caught.value)

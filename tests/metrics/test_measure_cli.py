@@ -111,7 +111,7 @@ def test_unknown_field_fails_without_values(tmp_path):  # type: ignore[no-untype
     path.write_text("age,zip\nsecret-age,secret-zip\n")
     done = run_cli("measure", str(path), "-q", "age,zipcode")
 
-    assert done.returncode == 1
+    assert done.returncode == 2
     assert b"zipcode" in done.stderr
     assert b"secret" not in done.stderr
 
@@ -119,7 +119,7 @@ def test_unknown_field_fails_without_values(tmp_path):  # type: ignore[no-untype
 def test_no_quasi_identifiers_fails():
     done = run_cli("measure", ADULT_CSV)
 
-    assert done.returncode == 1
+    assert done.returncode == 2
     assert b"no quasi-identifiers to measure" in done.stderr
 
 

@@ -363,7 +363,7 @@ def mask(
         raise add_input_problems(error, source, format, delimiter, encoding) from None
     size = batch_size or default_batch_size()
     if size < 1:
-        raise FormatError(f"batch size must be a positive integer, got {size}")
+        raise UsageError(f"batch size must be a positive integer, got {size}")
 
     opened = open_input(source, format=format, delimiter=delimiter, encoding=encoding)
     with opened:
@@ -506,7 +506,7 @@ def _output_dialect(opened: Input, target_format: str, delimiter: str | None) ->
     dialect = opened.dialect or CsvDialect()
     if delimiter is not None:
         if len(delimiter) != 1:
-            raise FormatError("the output delimiter must be one character")
+            raise UsageError("the output delimiter must be one character")
         dialect = CsvDialect(
             delimiter=delimiter,
             line_terminator=dialect.line_terminator,

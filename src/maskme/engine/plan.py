@@ -73,12 +73,14 @@ def build_plan(
     def check_exists(text: str, *policy_path: str) -> None:
         if known is None or text in known:
             return
-        listed = ", ".join(known[:30]) + (", ..." if len(known) > 30 else "")
+        # The input's field names are not listed: in a file without a header row they
+        # would be the first record's values.
         problems.append(
             _problem(
                 policy,
-                f"field '{text}' matches nothing in the input{suggest(text, known)} "
-                f"(fields: {listed})",
+                f"field '{text}' matches nothing in the input{suggest(text, known)}; "
+                f"the input has {len(known)} fields (run with --format or check that its "
+                "first line is a header)",
                 *policy_path,
             )
         )

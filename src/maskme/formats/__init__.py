@@ -23,7 +23,7 @@ from typing import Any, BinaryIO, Literal
 
 import polars as pl
 
-from maskme.errors import FormatError, UsageError
+from maskme.errors import FormatError, UsageError, suggest
 from maskme.formats.base import Batch, FieldValues, Reader, Writer
 from maskme.formats.csv import CsvDialect, CsvReader, CsvWriter, detect_dialect
 from maskme.formats.frame import FrameReader, is_dataframe, to_polars
@@ -72,9 +72,9 @@ def default_batch_size() -> int:
     try:
         size = int(raw)
     except ValueError:
-        raise FormatError(f"MASKME_BATCH_SIZE must be a positive integer, got {raw!r}") from None
+        raise UsageError(f"MASKME_BATCH_SIZE must be a positive integer, got {raw!r}") from None
     if size < 1:
-        raise FormatError(f"MASKME_BATCH_SIZE must be a positive integer, got {size}")
+        raise UsageError(f"MASKME_BATCH_SIZE must be a positive integer, got {size}")
     return size
 
 
@@ -82,7 +82,7 @@ def detect_format(path: Path | None, explicit: str | None, sample: bytes = b"") 
     """Choose the format: the explicit one, else the file extension, else the first byte."""
     if explicit is not None:
         if explicit not in FORMATS:
-            raise FormatError(f"unknown format '{explicit}'; expected one of csv, json, jsonl")
+            raise UsageError(f"unknown format '{explicit}'; expected one of csv, json, jsonl")
         return explicit  # type: ignore[return-value]
     if path is not None:
         found = _EXTENSIONS.get(path.suffix.lower())
@@ -175,7 +175,7 @@ def open_input(
     try:
         codecs.lookup(encoding)
     except LookupError:
-        raise FormatError(f"unknown encoding '{encoding}'") from None
+        raise UsageError(f"unknown encoding '{encoding}'; use a Python codec name such as utf-8, latin-1 or cp1252") from None
 
     temporary: list[Path] = []
     if str(source) == "-":
@@ -240,7 +240,7 @@ def create_writer(
         return JsonArrayWriter(stream)
     if format == "jsonl":
         return JsonLinesWriter(stream)
-    raise FormatError(f"unknown format '{format}'; expected one of csv, json, jsonl")
+    raise UsageError(f"unknown format '{format}'; expected one of csv, json, jsonl")
 
 
 def read_field_batches(
@@ -264,9 +264,12 @@ def read_field_batches(
         if top is not None:
             missing = [path.text for path in paths if path.text not in top]
             if missing:
-                raise FormatError(
-                    f"{opened.name}: field not found: {', '.join(missing)} "
-                    f"(fields: {', '.join(top)})"
+                # The input's field names are not listed: without a header row they
+                # would be the first record's values.
+                hints = "".join(suggest(name, top) for name in missing)
+                raise UsageError(
+                    f"{opened.name}: field not found: {', '.join(missing)}{hints}; "
+                    f"the input has {len(top)} fields (check that its first line is a header)"
                 )
         for batch in opened.reader.batches(size):
             yield batch.frame(paths)

@@ -17,7 +17,7 @@ from typing import BinaryIO, Literal
 
 import polars as pl
 
-from maskme.errors import FormatError
+from maskme.errors import FormatError, UsageError
 from maskme.formats.base import Batch, FieldValues, Reader, Writer
 from maskme.policy.paths import FieldPath
 
@@ -68,11 +68,16 @@ def detect_dialect(path: Path, *, delimiter: str | None = None, label: str | Non
             ) from None
         text = sample[: error.start].decode("utf-8")
 
+    if "\r" in text and "\n" not in text:
+        raise FormatError(
+            f"{label}: lines end with a carriage return alone (classic Mac OS line ends); "
+            "convert the file to LF or CRLF line ends first"
+        )
     line_terminator = "\r\n" if "\r\n" in text.split("\n", 1)[0] + "\n" else "\n"
     if delimiter is None:
         delimiter = _detect_delimiter(text, complete, label)
     elif len(delimiter) != 1:
-        raise FormatError(f"the delimiter must be one character, got {len(delimiter)} characters")
+        raise UsageError(f"the delimiter must be one character, got {len(delimiter)} characters")
 
     header = text.split("\n", 1)[0].rstrip("\r")
     fields = header.split(delimiter) if header else []
@@ -210,11 +215,11 @@ class CsvReader(Reader):
                     self.bytes_read = block_start + int((block_end - block_start) * done)
                     yield CsvBatch(chunk, first)
                     first += chunk.height
-        except pl.exceptions.PolarsError as error:
-            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        except pl.exceptions.PolarsError:
+            # Polars' message can quote the offending field, which may be personal data.
             raise FormatError(
-                f"{self.label}: invalid CSV after record {first - 1:,}: {reason}. "
-                "Check the delimiter (--delimiter) and that quotes are closed"
+                f"{self.label}: invalid CSV after record {first - 1:,}; check the delimiter "
+                "(--delimiter) and that quotes are closed"
             ) from None
         if first == 1:
             # A header and no records: one empty batch, so the writer still writes the header.
@@ -239,6 +244,8 @@ class CsvReader(Reader):
         offset = 0
         carry = b""
         header_pending = True
+        records_before = 0
+        lines_before = 0
         with self.path.open("rb") as stream:
             while True:
                 data = stream.read(BLOCK_BYTES)
@@ -252,19 +259,82 @@ class CsvReader(Reader):
                     continue
                 text, carry = block[:cut], block[cut:]
                 if text:
-                    if header_pending:
-                        frame = pl.read_csv(text, has_header=True, **options)  # type: ignore[arg-type]
-                        frame.columns = self._header
-                        header_pending = False
-                    else:
-                        frame = pl.read_csv(
-                            text, has_header=False, new_columns=self._header, **options  # type: ignore[arg-type]
-                        )
+                    parsed = _without_blank_lines(text) if len(self._header) > 1 else text
+                    try:
+                        if header_pending:
+                            frame = pl.read_csv(parsed, has_header=True, **options)  # type: ignore[arg-type]
+                            frame.columns = self._header
+                        else:
+                            frame = pl.read_csv(
+                                parsed, has_header=False, new_columns=self._header, **options  # type: ignore[arg-type]
+                            )
+                    except pl.exceptions.PolarsError:
+                        raise self._diagnose(text, header_pending, records_before, lines_before) from None
+                    header_pending = False
                     if frame.height:
                         yield frame, offset, offset + len(text)
                     offset += len(text)
+                    records_before += frame.height
+                    lines_before += text.count(b"\n")
                 if not data:
                     return
+
+
+    def _diagnose(
+        self, text: bytes, has_header: bool, records_before: int, lines_before: int
+    ) -> FormatError:
+        """Find the first malformed record of a block that Polars rejected.
+
+        The message names the record and line and what is wrong, never the text.
+        """
+        rows = csv.reader(
+            io.StringIO(text.decode("utf-8", errors="replace"), newline=""),
+            delimiter=self.dialect.delimiter,
+            quotechar='"',
+            strict=True,
+        )
+        record = records_before
+        expected = len(self._header)
+        try:
+            for index, row in enumerate(rows):
+                if not row or (has_header and index == 0):
+                    continue
+                record += 1
+                if len(row) != expected:
+                    line = lines_before + rows.line_num
+                    return FormatError(
+                        f"{self.label}: record {record:,} (line {line:,}) has {len(row)} fields, "
+                        f"the header has {expected}; check the delimiter (--delimiter) and quoting"
+                    )
+        except csv.Error as error:
+            line = lines_before + rows.line_num
+            message = str(error)
+            closed = "EOF" in message or "end of data" in message
+            reason = "a quote is not closed" if closed else "a quote is misplaced"
+            return FormatError(
+                f"{self.label}: record {record + 1:,} (line {line:,}) is not valid CSV: {reason}; "
+                "a field with quotes must be quoted as a whole, with inner quotes doubled"
+            )
+        return FormatError(
+            f"{self.label}: invalid CSV after record {records_before:,}; check the delimiter "
+            "(--delimiter) and that quotes are closed"
+        )
+
+
+def _without_blank_lines(text: bytes) -> bytes:
+    """Remove empty lines outside quoted fields: with two or more columns they are no record."""
+    if b"\n\n" not in text and b"\n\r\n" not in text and not text.startswith((b"\n", b"\r\n")):
+        return text
+    kept = []
+    inside_quotes = False
+    for line in text.split(b"\n"):
+        if not inside_quotes and line in (b"", b"\r"):
+            continue
+        kept.append(line)
+        if line.count(b'"') % 2 == 1:
+            inside_quotes = not inside_quotes
+    joined = b"\n".join(kept)
+    return joined + b"\n" if text.endswith(b"\n") and not joined.endswith(b"\n") else joined
 
 
 def _last_record_end(block: bytes) -> int:
@@ -274,9 +344,10 @@ def _last_record_end(block: bytes) -> int:
     when the number of quote characters before it is even (an escaped quote
     ``""`` counts twice).
 
-    NOTE: a stray quote inside an unquoted field, which Polars reads as a plain
-    character, upsets this count; a file that also has line breaks inside
-    quoted fields may then be cut inside a record and fail to parse.
+    NOTE: Polars reads a stray quote inside an unquoted field as a plain
+    character, but it still changes this count. In a file that also has line
+    breaks inside quoted fields, a block may then end inside a record. Such a
+    file also fails in Polars' own whole-file reader (checked on one example).
     """
     end = len(block)
     odd = block.count(b'"') % 2 == 1

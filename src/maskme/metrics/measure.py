@@ -10,7 +10,7 @@ from typing import Any
 
 import polars as pl
 
-from maskme.errors import MaskMeError
+from maskme.errors import MaskMeError, UsageError
 from maskme.metrics._input import string_columns, to_polars
 from maskme.metrics.classes import ClassStatistics
 from maskme.metrics.measurement import (
@@ -135,7 +135,7 @@ def resolve_fields(
     if quasi_identifiers is None and loaded is not None:
         quasi_identifiers = list(loaded.quasi_identifiers)
     if not quasi_identifiers:
-        raise MaskMeError(
+        raise UsageError(
             "no quasi-identifiers to measure: name them (for example "
             "--quasi-identifiers age,sex,zip) or give a policy that lists them"
         )
