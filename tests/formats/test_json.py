@@ -156,3 +156,68 @@ def test_jsonl_round_trip_property(tmp_path, records, batch_size):
     out = run(tmp_path, "in.jsonl", data, batch_size=batch_size)
     assert [json.loads(line) for line in out.splitlines()] == records
     assert list(JsonLinesReader(tmp_path / "in.jsonl").batches(batch_size)) is not None
+
+
+@pytest.mark.parametrize(
+    ("path", "line", "message"),
+    [
+        ("customer.email", '{"customer": [{"email": "LIST-SECRET"}]}',
+         r"record 2, field `customer.email`: `customer` is an array.*`customer\[\*\]` walks"),
+        ("customer.email", '{"customer": "STR-SECRET"}', "`customer` is a string"),
+        ("orders[*].card", '{"orders": {"card": "OBJ-SECRET"}}', "`orders` is an object, but the policy path expects an array"),
+        ("orders[*].card", '{"orders": ["ELEMENT-SECRET"]}', r"`orders\[\*\]` is a string"),
+    ],
+)
+def test_json_unexpected_shape_stops_run(tmp_path, path, line, message):
+    policy = {"version": 1, "default": "drop", "fields": {path: {"strategy": "drop"}}}
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"customer": {"email": "a"}, "orders": [{"card": "1"}]}\n' + line + "\n")
+    target = tmp_path / "out.jsonl"
+    with pytest.raises(maskme.RecordError, match=message) as caught:
+        maskme.mask(source, policy, target)
+    assert "SECRET" not in str(caught.value)
+    assert not target.exists()
+
+
+def test_json_null_parent_is_absent(tmp_path):
+    policy = {"version": 1, "default": "keep", "fields": {"orders[*].card": {"strategy": "drop"}}}
+    out = run(tmp_path, "in.jsonl", b'{"orders": null}\n{"orders": [null, {"card": "1", "n": 2}]}\n', policy)
+    assert [json.loads(line) for line in out.splitlines()] == [
+        {"orders": None},
+        {"orders": [None, {"n": 2}]},
+    ]
+
+
+def test_json_dotted_top_level_key_matches(tmp_path):
+    policy = {"version": 1, "default": "drop", "fields": {"customer.email": {"strategy": "keep"}}}
+    out = run(tmp_path, "in.jsonl", b'{"customer.email": "a@x", "other": 1}\n', policy)
+    assert json.loads(out) == {"customer.email": "a@x"}
+    policy["fields"]["customer.email"] = {"strategy": "drop"}
+    out = run(tmp_path, "in.jsonl", b'{"customer.email": "a@x", "other": 1}\n',
+              {**policy, "default": "keep"})
+    assert json.loads(out) == {"other": 1}
+
+
+def test_json_default_drop_removes_scalar_in_place_of_object(tmp_path):
+    policy = {"version": 1, "default": "drop", "quasi_identifiers": ["customer.zip"]}
+    out = run(tmp_path, "in.jsonl", b'{"customer": "SCALAR", "x": 1}\n{"customer": {"zip": "021", "y": 2}}\n', policy)
+    assert [json.loads(line) for line in out.splitlines()] == [{}, {"customer": {"zip": "021"}}]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("in.jsonl", b'{"a": "\\ud800x"}\n', "line 1: a string contains an unpaired UTF-16 surrogate"),
+        ("in.json", b'[{"a": "\\udfff"}]', "record 1: a string contains an unpaired UTF-16 surrogate"),
+        ("in.jsonl", b'{"a": ' + b"[" * 5000 + b"]" * 5000 + b"}\n", "line 1: nested too deeply"),
+        ("in.jsonl", b'{"a": ' + b"[" * 400 + b"]" * 400 + b"}\n", "record 1: cannot be written as JSON: nested too deeply"),
+    ],
+)
+def test_json_unwritable_input_fails_cleanly(tmp_path, name, data, message):
+    with pytest.raises(FormatError, match=message):
+        run(tmp_path, name, data)
+
+
+def test_json_escaped_emoji_pair_kept(tmp_path):
+    out = run(tmp_path, "in.jsonl", b'{"a": "\\ud83d\\ude00"}\n')
+    assert json.loads(out) == {"a": "\U0001f600"}

@@ -13,7 +13,7 @@ import codecs
 import json
 import re
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from operator import itemgetter, methodcaller, setitem
@@ -24,7 +24,7 @@ import numpy as np
 import orjson
 import polars as pl
 
-from maskme.errors import FormatError
+from maskme.errors import FormatError, RecordError
 from maskme.formats.base import Batch, FieldValues, Reader, Writer
 from maskme.policy.paths import FieldPath, PathSegment
 
@@ -79,11 +79,10 @@ def _as_text(value: Any) -> str | None:
 
 @dataclass(frozen=True, kw_only=True)
 class _InEveryRecord:
-    """Where a top-level field present in every record of a batch came from."""
+    """A top-level field that every record of a batch has: its key and original values."""
 
     key: str
     originals: list[Any]
-
 
 
 class JsonBatch(Batch):
@@ -134,8 +133,28 @@ class JsonBatch(Batch):
         locations: list[tuple[Any, Any]] = []
         owners: list[int] = []
         segments = path.segments
+        dotted = path.text if not path.walks_arrays else None
         for index, record in enumerate(self.records):
-            _collect(record, segments, 0, locations, owners, index)
+            if dotted is not None and dotted in record:
+                # A top-level key that contains dots, as in a flattened export.
+                locations.append((record, dotted))
+                owners.append(index)
+                continue
+            try:
+                _collect(record, segments, 0, locations, owners, index)
+            except _ShapeMismatch as mismatch:
+                hint = (
+                    f" (`{mismatch.where}[*]` walks its elements)"
+                    if mismatch.found == "an array" and mismatch.expected == "an object"
+                    else ""
+                )
+                raise RecordError(
+                    f"`{mismatch.where}` is {mismatch.found}, but the policy path expects "
+                    f"{mismatch.expected}; fix the path in the policy{hint} or the data, so "
+                    "that no value passes unmasked",
+                    record=self.first_record + index,
+                    field=path.text,
+                ) from None
         return locations, owners
 
     def field_values(self, path: FieldPath) -> FieldValues | None:
@@ -243,6 +262,9 @@ class JsonBatch(Batch):
             self._pending.pop(last.key, None)
             deque(map(methodcaller("pop", last.key, None), self._records), maxlen=0)
             return
+        if not path.walks_arrays:
+            for record in self.records:
+                record.pop(path.text, None)  # a top-level key with dots
         containers = []
         if parent is not None:
             locations, _ = self._walk(parent)
@@ -262,6 +284,8 @@ class JsonBatch(Batch):
             for segment in path.segments:
                 node = node.setdefault(segment.key, {})
             node["\0leaf"] = True
+            if path.is_nested and not path.walks_arrays:
+                tree.setdefault(path.text, {})["\0leaf"] = True  # a top-level key with dots
         for record in self.records:
             _prune(record, tree)
 
@@ -275,11 +299,32 @@ class JsonBatch(Batch):
             values = []
             for record in self.records:
                 node: Any = record
-                for segment in path.segments:
-                    node = node.get(segment.key) if isinstance(node, dict) else None
+                if path.is_nested and path.text in record:
+                    node = record[path.text]  # a top-level key with dots
+                else:
+                    for segment in path.segments:
+                        node = node.get(segment.key) if isinstance(node, dict) else None
                 values.append(_as_text(node))
             columns.append(pl.Series(path.text, values, dtype=pl.String))
         return pl.DataFrame(columns) if columns else pl.DataFrame(height=self.length)
+
+
+class _ShapeMismatch(Exception):
+    """A value on a field path is not the object or array the path expects."""
+
+    def __init__(self, where: str, found: Any, expected: str) -> None:
+        super().__init__(expected)
+        self.where = where
+        self.found = _kind_name(found)
+        self.expected = expected
+
+
+def _path_text(segments: tuple[PathSegment, ...], end: int, *, last_array: bool = True) -> str:
+    parts = []
+    for index, segment in enumerate(segments[:end]):
+        walks = segment.each_element and (last_array or index < end - 1)
+        parts.append(segment.key + ("[*]" if walks else ""))
+    return ".".join(parts)
 
 
 def _collect(
@@ -290,8 +335,17 @@ def _collect(
     owners: list[int],
     owner: int,
 ) -> None:
-    if not isinstance(node, dict):
+    """Find every value at ``segments`` below ``node``.
+
+    A missing key or a null on the way means the value is absent. Any other
+    shape the path does not expect (an array where it names an object key, a
+    string where it walks an array) raises _ShapeMismatch: silently skipping it
+    would let a value the policy meant to mask leave unchanged.
+    """
+    if node is None:
         return
+    if not isinstance(node, dict):
+        raise _ShapeMismatch(_path_text(segments, depth), node, "an object")
     segment = segments[depth]
     if segment.key not in node:
         return
@@ -304,8 +358,10 @@ def _collect(
             _collect(node[segment.key], segments, depth + 1, locations, owners, owner)
         return
     elements = node[segment.key]
-    if not isinstance(elements, list):
+    if elements is None:
         return
+    if not isinstance(elements, list):
+        raise _ShapeMismatch(_path_text(segments, depth + 1, last_array=False), elements, "an array")
     for position, element in enumerate(elements):
         if last:
             locations.append((elements, position))
@@ -326,7 +382,15 @@ def _prune(node: Any, tree: dict[str, Any]) -> None:
         if subtree is None:
             del node[key]
         elif "\0leaf" not in subtree:
-            _prune(node[key], subtree)
+            value = node[key]
+            if isinstance(value, list):
+                # Only objects (and nested arrays) can hold the kept fields.
+                value[:] = [element for element in value if isinstance(element, (dict, list))]
+                _prune(value, subtree)
+            elif isinstance(value, dict):
+                _prune(value, subtree)
+            elif value is not None:
+                del node[key]  # a scalar where the kept paths expect an object
 
 
 # -- readers ---------------------------------------------------------------------
@@ -373,6 +437,9 @@ class JsonLinesReader(Reader):
                 f"{self.label}: line {line_number:,}: invalid JSON at column {error.colno}: "
                 f"{error.msg}"
             ) from None
+        except RecursionError:
+            raise FormatError(f"{self.label}: line {line_number:,}: {_TOO_DEEP}") from None
+        _check_surrogates(record, text, lambda: f"{self.label}: line {line_number:,}")
         if end != len(text.strip(_WHITESPACE)):
             raise FormatError(
                 f"{self.label}: line {line_number:,}: extra data after the JSON object; "
@@ -387,6 +454,8 @@ class JsonLinesReader(Reader):
 
 
 def _kind_name(value: Any) -> str:
+    if isinstance(value, dict):
+        return "an object"
     if isinstance(value, list):
         return "an array"
     if isinstance(value, JsonNumber):
@@ -502,6 +571,8 @@ class _ArrayScanner:
         while True:
             try:
                 record, end = _decoder.raw_decode(self.buffer, self.position)
+            except RecursionError:
+                raise self._error(f"record {number:,}: {_TOO_DEEP}") from None
             except json.JSONDecodeError as error:
                 pending = len(self.buffer) - self.position
                 if self.eof or pending > MAX_RECORD_BYTES:
@@ -512,11 +583,49 @@ class _ArrayScanner:
                 # A number or literal at the very end may continue in the next chunk.
                 self._read_more()
                 continue
+            _check_surrogates(
+                record, self.buffer[self.position : end], lambda: str(self._error(f"record {number:,}"))
+            )
             self.position = end
             return record
 
 
 # -- writers ---------------------------------------------------------------------
+
+_TOO_DEEP = "nested too deeply to process (more than about 250 levels of arrays or objects)"
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _check_surrogates(record: Any, text: str, where: Callable[[], str]) -> None:
+    """Reject a record whose text escapes half of a UTF-16 surrogate pair.
+
+    Such a string cannot be written as UTF-8, so it would fail later, deep in a
+    strategy or the writer. Valid pairs (an escaped emoji) pass.
+    """
+    if _SURROGATE_ESCAPE.search(text) is None:
+        return
+    try:
+        dump_record(record)
+    except orjson.JSONEncodeError:
+        raise FormatError(
+            f"{where()}: a string contains an unpaired UTF-16 surrogate escape (\\uD800 to "
+            "\\uDFFF), which is not valid Unicode; fix the data"
+        ) from None
+
+
+def _dump_all(records: list[dict[str, Any]], first_record: int, separator: bytes) -> list[bytes]:
+    """Serialize records, turning an encoding failure into a FormatError naming the record."""
+    try:
+        return [dump_record(record) + separator for record in records]
+    except orjson.JSONEncodeError:
+        for index, record in enumerate(records):
+            try:
+                dump_record(record)
+            except orjson.JSONEncodeError:
+                raise FormatError(
+                    f"record {first_record + index:,}: cannot be written as JSON: {_TOO_DEEP}"
+                ) from None
+        raise
 
 
 class JsonLinesWriter(Writer):
@@ -524,7 +633,7 @@ class JsonLinesWriter(Writer):
 
     def write(self, batch: Batch) -> None:
         assert isinstance(batch, JsonBatch)
-        self.stream.write(b"".join(dump_record(record) + b"\n" for record in batch.records))
+        self.stream.write(b"".join(_dump_all(batch.records, batch.first_record, b"\n")))
 
     def write_frame(self, data: pl.DataFrame) -> None:
         """Write a DataFrame of String columns, one object per row, values as strings."""
@@ -541,12 +650,12 @@ class JsonArrayWriter(Writer):
 
     def write(self, batch: Batch) -> None:
         assert isinstance(batch, JsonBatch)
-        parts = []
-        for record in batch.records:
-            parts.append(b"\n" if self._count == 0 else b",\n")
-            parts.append(dump_record(record))
-            self._count += 1
-        self.stream.write(b"".join(parts))
+        dumped = _dump_all(batch.records, batch.first_record, b"")
+        if not dumped:
+            return
+        opening = b"\n" if self._count == 0 else b",\n"
+        self.stream.write(opening + b",\n".join(dumped))
+        self._count += len(dumped)
 
     def write_frame(self, data: pl.DataFrame) -> None:
         """Write a DataFrame of String columns, one object per row, values as strings."""
