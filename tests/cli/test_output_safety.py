@@ -120,3 +120,24 @@ def test_output_permissions_follow_umask(workdir):
     os.umask(umask)
     assert mode == 0o666 & ~umask
     assert [p.name for p in workdir.iterdir() if p.name.endswith(".part")] == []
+
+
+def test_interrupt_leaves_nothing(workdir):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "maskme", "mask", "-", "--format", "csv", "-p", "p.yaml", "-o", "out.csv"],
+        stdin=subprocess.PIPE, stderr=subprocess.PIPE, cwd=workdir,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    process.stdin.write(b"zip,ssn\n" + b"02139,900-00-0001\n" * 1000)
+    process.stdin.flush()
+    time.sleep(2)  # the run is now waiting for the rest of standard input
+    process.send_signal(signal.SIGINT)
+    _, error = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert b"interrupted; nothing was written" in error
+    assert sorted(p.name for p in workdir.iterdir()) == ["in.csv", "main.key", "p.yaml"]

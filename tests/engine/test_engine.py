@@ -202,3 +202,10 @@ def test_batch_size_does_not_change_output(tmp_path, adult_csv):
         maskme.mask(adult_csv, policy(occupation="test_upper", sex="drop"), target, batch_size=size)
         outputs.append(target.read_bytes())
     assert outputs[0] == outputs[1] == outputs[2]
+
+
+def test_pandas_index_kept():
+    frame = pd.DataFrame({"n": [1, 2, 3], "name": ["a", "b", "c"]}, index=[10, 20, 30])
+    out = maskme.mask(frame, policy(name="test_upper"))
+    assert out.index.tolist() == [10, 20, 30]
+    assert out.loc[20, "name"] == "B"

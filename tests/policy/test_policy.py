@@ -168,3 +168,29 @@ def test_policy_messages_explain_yaml_types(tmp_path):
 def test_policy_undefined_key_without_keys(tmp_path):
     with pytest.raises(PolicyError, match=r"key 'main' is not defined under 'keys' \(no keys are defined\)"):
         Policy.from_yaml(write(tmp_path, "version: 1\ndefault: keep\nfields:\n  a: {strategy: hash, key: main}\n"))
+
+
+def test_keys_file_must_be_small_regular_file(tmp_path):
+    (tmp_path / "big.key").write_bytes(b"x" * 70_000)
+    (tmp_path / "folder.key").mkdir()
+    with pytest.raises(KeyMissingError) as caught:
+        load_keys(
+            {
+                "big": KeySource(name="big", file="big.key"),
+                "folder": KeySource(name="folder", file="folder.key"),
+                "device": KeySource(name="device", file="/dev/zero"),
+            },
+            ["big", "folder", "device"],
+            base_dir=tmp_path,
+            policy_source=None,
+        )
+    text = str(caught.value)
+    assert "larger than 65,536 bytes" in text
+    assert "folder.key is not a regular file" in text
+    assert "/dev/zero is not a regular file" in text
+
+
+def test_keys_file_crlf_stripped(tmp_path):
+    (tmp_path / "k.key").write_bytes(b"secret\r\n")
+    keys = load_keys({"a": KeySource(name="a", file="k.key")}, ["a"], base_dir=tmp_path, policy_source=None)
+    assert keys == {"a": b"secret"}

@@ -684,5 +684,11 @@ def _run_to_frame(
 
     _stream_batches(plan, opened, size, result, progress, observers, collect, "dataframe")
     frame = pl.concat(parts, how="vertical_relaxed") if parts else pl.DataFrame()
-    result.frame = frame.to_pandas() if opened.frame_kind == "pandas" else frame
+    if opened.frame_kind == "pandas":
+        converted = frame.to_pandas()
+        if opened.frame_index is not None and len(opened.frame_index) == len(converted):
+            converted.index = opened.frame_index
+        result.frame = converted
+    else:
+        result.frame = frame
 

@@ -112,6 +112,8 @@ class Input:
     dialect: CsvDialect | None = None
     encoding: str = "utf-8"
     frame_kind: str | None = None
+    #: A pandas source's index, given back to the result so it joins with the source.
+    frame_index: Any = None
     _temporary: list[Path] = field(default_factory=list)
 
     def close(self) -> None:
@@ -169,7 +171,13 @@ def open_input(
     """
     if is_dataframe(source) or isinstance(source, pl.LazyFrame):
         frame, kind = to_polars(source)
-        return Input(reader=FrameReader(frame), format="dataframe", name="DataFrame", frame_kind=kind)
+        return Input(
+            reader=FrameReader(frame),
+            format="dataframe",
+            name="DataFrame",
+            frame_kind=kind,
+            frame_index=getattr(source, "index", None) if kind == "pandas" else None,
+        )
 
     encoding = encoding or "utf-8"
     try:

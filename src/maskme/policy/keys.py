@@ -9,7 +9,10 @@ from pathlib import Path
 from maskme.errors import KeyMissingError, PolicyProblem
 from maskme.policy.model import KeySource
 
-__all__ = ["load_keys"]
+__all__ = ["MAX_KEY_FILE_BYTES", "load_keys"]
+
+#: Largest key file read; a bigger file (or a device such as /dev/zero) is not a key.
+MAX_KEY_FILE_BYTES = 64 * 1024
 
 
 def load_keys(
@@ -51,9 +54,19 @@ def load_keys(
             if not path.is_absolute():
                 path = base_dir / path
             try:
-                data = path.read_bytes()
+                if path.exists() and not path.is_file():
+                    missing(f"key '{name}' is missing: key file {path} is not a regular file")
+                    continue
+                with path.open("rb") as stream:
+                    data = stream.read(MAX_KEY_FILE_BYTES + 1)
             except OSError as error:
                 missing(f"key '{name}' is missing: cannot read key file {path}: {error.strerror}")
+                continue
+            if len(data) > MAX_KEY_FILE_BYTES:
+                missing(
+                    f"key '{name}' is invalid: key file {path} is larger than "
+                    f"{MAX_KEY_FILE_BYTES:,} bytes; a key is a short secret, not a data file"
+                )
                 continue
             if data.endswith(b"\r\n"):
                 data = data[:-2]
