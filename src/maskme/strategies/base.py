@@ -32,7 +32,7 @@ __all__ = [
 class StrategyParams(BaseModel):
     """Base of every strategy's parameter model: frozen, and unknown names are rejected."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 @dataclass(frozen=True, kw_only=True)
