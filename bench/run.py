@@ -531,7 +531,8 @@ def write_page(results: dict[str, Any], path: Path) -> None:
         "table (records are drawn independently, so the first records are a random sample), "
         "because its t-closeness grows with classes times records; MaskMe runs on the same "
         "sample and on the whole table. pycanon's times are inside its process and exclude "
-        "reading the file and starting Python; MaskMe's are whole processes.")
+        "reading the file and starting Python. The table's times are whole processes; the "
+        "times inside the processes are given below it.")
     add("")
     add("| run | median wall s | median CPU s | peak MB | k | l | t | classes |")
     add("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
