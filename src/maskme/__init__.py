@@ -54,12 +54,12 @@ __all__ = [
     "Strategy",
     "StrategyParams",
     "UsageError",
+    "__version__",
     "anonymize",
     "load_policy",
     "mask",
     "measure",
     "register_strategy",
-    "__version__",
 ]
 
 

@@ -12,14 +12,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "FormatError",
+    "KeyMissingError",
     "MaskMeError",
     "PolicyError",
     "PolicyProblem",
-    "FormatError",
-    "UsageError",
-    "RecordError",
-    "KeyMissingError",
     "PrivacyTargetError",
+    "RecordError",
+    "UsageError",
     "suggest",
 ]
 

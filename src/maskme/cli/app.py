@@ -29,9 +29,9 @@ def _root() -> None:
 
 
 # Command modules register themselves on import; keep this list sorted.
-from maskme.cli import schema as _schema  # noqa: E402,F401
-from maskme.cli import strategies as _strategies  # noqa: E402,F401
-from maskme.cli import mask as _mask  # noqa: E402,F401
-from maskme.cli import measure as _measure  # noqa: E402,F401
-from maskme.cli import anonymize as _anonymize  # noqa: E402,F401
-from maskme.cli import version as _version  # noqa: E402,F401
+from maskme.cli import anonymize as _anonymize  # noqa: F401
+from maskme.cli import mask as _mask  # noqa: F401
+from maskme.cli import measure as _measure  # noqa: F401
+from maskme.cli import schema as _schema  # noqa: F401
+from maskme.cli import strategies as _strategies  # noqa: F401
+from maskme.cli import version as _version  # noqa: F401

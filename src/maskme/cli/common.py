@@ -25,7 +25,7 @@ from maskme.errors import MaskMeError
 if TYPE_CHECKING:
     from maskme.engine import ProgressCallback
 
-__all__ = ["stderr", "fail_on_errors", "progress_bar", "configure_logging"]
+__all__ = ["configure_logging", "fail_on_errors", "progress_bar", "stderr"]
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -22,27 +22,27 @@ def mask_command(
         str, typer.Option("--output", "-o", help="Output file, or - for standard output.")
     ] = "-",
     format: Annotated[
-        Optional[str],
+        str | None,
         typer.Option("--format", "-f", help="Input format: csv, json or jsonl (default: from the extension)."),
     ] = None,
     output_format: Annotated[
-        Optional[str],
+        str | None,
         typer.Option("--output-format", help="Output format (default: from the output extension, else the input's)."),
     ] = None,
     delimiter: Annotated[
-        Optional[str], typer.Option("--delimiter", help="CSV delimiter of the input (default: detected).")
+        str | None, typer.Option("--delimiter", help="CSV delimiter of the input (default: detected).")
     ] = None,
     output_delimiter: Annotated[
-        Optional[str], typer.Option("--output-delimiter", help="CSV delimiter of the output (default: the input's).")
+        str | None, typer.Option("--output-delimiter", help="CSV delimiter of the output (default: the input's).")
     ] = None,
     encoding: Annotated[
-        Optional[str], typer.Option("--encoding", help="Text encoding of the input and output (default: utf-8).")
+        str | None, typer.Option("--encoding", help="Text encoding of the input and output (default: utf-8).")
     ] = None,
     batch_size: Annotated[
-        Optional[int], typer.Option("--batch-size", min=1, help="Records per batch (default: 65536; bounds memory).")
+        int | None, typer.Option("--batch-size", min=1, help="Records per batch (default: 65536; bounds memory).")
     ] = None,
     report: Annotated[
-        Optional[Path], typer.Option("--report", help="Write a JSON report measuring the output to this file.")
+        Path | None, typer.Option("--report", help="Write a JSON report measuring the output to this file.")
     ] = None,
     compare: Annotated[
         bool, typer.Option("--compare", help="Measure the input too, and report both side by side.")

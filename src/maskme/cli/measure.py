@@ -13,6 +13,7 @@ from rich.table import Table
 
 from maskme.cli.app import app
 from maskme.cli.common import configure_logging, fail_on_errors
+
 if TYPE_CHECKING:
     from maskme.metrics import Measurement, SensitiveAttributeMeasures
 

@@ -46,7 +46,7 @@ from maskme.policy.model import Policy, load_policy
 from maskme.policy.paths import FieldPath, parse_field_path
 from maskme.strategies.base import BatchView, InvalidValues, record_error_from
 
-__all__ = ["RunObserver", "RunResult", "mask", "ProgressCallback"]
+__all__ = ["ProgressCallback", "RunObserver", "RunResult", "mask"]
 
 logger = logging.getLogger(__name__)
 

@@ -92,11 +92,11 @@ def build_plan(
     for name in policy.sensitive_attributes:
         check_exists(name, "sensitive_attributes", name)
 
-    key_names = {
-        name: policy.line_of("keys", name)
-        for rule in policy.fields.values()
-        if (name := rule.strategy_class.key_name(rule.params)) is not None and name in policy.keys
-    }
+    key_names: dict[str, int | None] = {}
+    for rule in policy.fields.values():
+        key_name = rule.strategy_class.key_name(rule.params)
+        if key_name is not None and key_name in policy.keys:
+            key_names[key_name] = policy.line_of("keys", key_name)
     keys: dict[str, bytes] = {}
     try:
         keys = load_keys(

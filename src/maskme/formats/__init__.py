@@ -36,11 +36,11 @@ from maskme.formats.json import (
 from maskme.policy.paths import parse_field_path
 
 __all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "FORMATS",
     "Batch",
     "CsvDialect",
-    "DEFAULT_BATCH_SIZE",
     "FieldValues",
-    "FORMATS",
     "Input",
     "Reader",
     "Writer",

@@ -21,7 +21,7 @@ from maskme.errors import FormatError, UsageError
 from maskme.formats.base import Batch, FieldValues, Reader, Writer
 from maskme.policy.paths import FieldPath
 
-__all__ = ["CsvDialect", "detect_dialect", "CsvReader", "CsvWriter", "CsvBatch"]
+__all__ = ["CsvBatch", "CsvDialect", "CsvReader", "CsvWriter", "detect_dialect"]
 
 CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
 SAMPLE_BYTES = 256 * 1024

@@ -16,7 +16,7 @@ from maskme.errors import FormatError
 from maskme.formats.base import Batch, FieldValues, Reader
 from maskme.policy.paths import FieldPath
 
-__all__ = ["FrameBatch", "FrameReader", "to_polars", "is_dataframe"]
+__all__ = ["FrameBatch", "FrameReader", "is_dataframe", "to_polars"]
 
 
 def is_dataframe(value: Any) -> bool:

@@ -28,8 +28,14 @@ from maskme.errors import FormatError, RecordError
 from maskme.formats.base import Batch, FieldValues, Reader, Writer
 from maskme.policy.paths import FieldPath, PathSegment
 
-__all__ = ["JsonNumber", "JsonBatch", "JsonArrayReader", "JsonLinesReader", "JsonArrayWriter",
-           "JsonLinesWriter"]
+__all__ = [
+    "JsonArrayReader",
+    "JsonArrayWriter",
+    "JsonBatch",
+    "JsonLinesReader",
+    "JsonLinesWriter",
+    "JsonNumber",
+]
 
 READ_CHUNK = 1 << 20
 #: Largest single record the array reader buffers before it reports the input as malformed.

@@ -23,7 +23,7 @@ from maskme.policy.paths import parse_field_path
 from maskme.strategies import StrategyParams, get_strategy
 from maskme.strategies.base import Strategy
 
-__all__ = ["Policy", "FieldRule", "KeySource", "SensitiveAttribute", "load_policy"]
+__all__ = ["FieldRule", "KeySource", "Policy", "SensitiveAttribute", "load_policy"]
 
 TOP_LEVEL_KEYS = (
     "version",

@@ -1,18 +1,24 @@
 """Strategies: the registry, the base class and the built-in strategies."""
 
-from maskme.strategies.base import BatchView, InvalidValues, Strategy, StrategyContext, StrategyParams
+from maskme.strategies import drop as _drop  # noqa: F401  (registers the built-in)
+from maskme.strategies import generalize as _generalize  # noqa: F401
+from maskme.strategies import hash as _hash  # noqa: F401
+from maskme.strategies import keep as _keep  # noqa: F401
+from maskme.strategies import noise as _noise  # noqa: F401
+from maskme.strategies import redact as _redact  # noqa: F401
+from maskme.strategies.base import (
+    BatchView,
+    InvalidValues,
+    Strategy,
+    StrategyContext,
+    StrategyParams,
+)
 from maskme.strategies.registry import (
     available_strategies,
     get_strategy,
     register_strategy,
     unregister_strategy,
 )
-from maskme.strategies import drop as _drop  # noqa: F401  (registers the built-in)
-from maskme.strategies import generalize as _generalize  # noqa: F401
-from maskme.strategies import hash as _hash  # noqa: F401
-from maskme.strategies import noise as _noise  # noqa: F401
-from maskme.strategies import redact as _redact  # noqa: F401
-from maskme.strategies import keep as _keep  # noqa: F401
 
 __all__ = [
     "BatchView",

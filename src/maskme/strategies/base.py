@@ -21,11 +21,11 @@ from pydantic import BaseModel, ConfigDict
 from maskme.errors import RecordError
 
 __all__ = [
-    "StrategyParams",
-    "StrategyContext",
     "BatchView",
-    "Strategy",
     "InvalidValues",
+    "Strategy",
+    "StrategyContext",
+    "StrategyParams",
 ]
 
 
@@ -125,7 +125,7 @@ class Strategy(ABC):
         """Whether this instance's output has the input's type (may depend on params)."""
         return self.keeps_type
 
-    def observe(self, values: pl.Series, batch: BatchView) -> None:  # noqa: B027
+    def observe(self, values: pl.Series, batch: BatchView) -> None:
         """Collect what the second pass needs; called for every batch when ``two_pass``."""
 
     @abstractmethod
