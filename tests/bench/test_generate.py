@@ -121,7 +121,7 @@ def test_runner_masks_tiny_tables(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 def test_runner_reads_measure_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(run, "DATA", tmp_path)
     generate.write_people(300, "csv", directory=tmp_path)
-    on_full, on_sample = run.measure_benchmarks(300, 100)
+    on_full, _ = run.measure_benchmarks(300, 100)
     sample_file = tmp_path / "people-300-first-100.csv"
     assert len(sample_file.read_text(encoding="utf-8").splitlines()) == 101
     run.run_rounds(on_full[:1], 1, dict(run.os.environ))
