@@ -592,10 +592,10 @@ def _collector_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector while batches stream.
 
     A JSON batch is tens of thousands of dicts, and every automatic full
-    collection walks all of them: on the JSONL benchmark (bench/run.py) that
-    was about 45 % of the CPU time. Batches are freed by reference counting,
-    since records contain no reference cycles; the collector runs again once
-    the stream ends.
+    collection walks all of them: masking 100,000 records of the benchmark
+    table (bench/generate.py) took 45 % less CPU time without them. Batches
+    are freed by reference counting, since records contain no reference
+    cycles. The collector runs again once the stream ends.
     """
     enabled = gc.isenabled()
     gc.disable()
