@@ -82,7 +82,7 @@ def mask_file(
             "quasi_identifiers; list them in the policy (for example quasi_identifiers: [age, zip])"
         )
     if report is not None:
-        _check_report_path(report, source, destination, resolved)
+        check_report_path(report, source, destination, resolved)
     observers: list[Any] = []
     measurement = _measurement_for(resolved, report is not None or resolved.privacy is not None, compare)
     if measurement is not None:
@@ -105,11 +105,15 @@ def mask_file(
         **options,
     )
     if report is not None:
-        _write_report(report, result)
+        write_report(report, result)
     return result
 
 
-def _check_report_path(report: str | Path, source: Any, destination: Any, policy: Policy) -> None:
+def check_report_path(
+    report: str | Path, source: Any, destination: Any, policy: str | Path | Policy | dict[str, Any]
+) -> None:
+    """Raise UsageError when the report would overwrite an input, the output, or land nowhere."""
+    policy = load_policy(policy)
     if str(report) == "-":
         if destination is not None and str(destination) == "-":
             raise UsageError("the report and the output cannot both go to standard output")
@@ -118,6 +122,11 @@ def _check_report_path(report: str | Path, source: Any, destination: Any, policy
     if destination is not None and str(destination) != "-":
         protected["the output file"] = Path(destination)
     check_output_path(report, protected, what="report")
+    path = Path(report)
+    if path.is_dir():
+        raise UsageError(f"the report {path} is a folder; give a file path")
+    if not path.resolve().parent.is_dir():
+        raise UsageError(f"the report's folder {path.resolve().parent} does not exist")
 
 
 class _MeasurementObserver:
@@ -188,7 +197,8 @@ def _check_targets(
         raise PrivacyTargetError(f"privacy targets not met, so nothing was written:\n  {lines}")
 
 
-def _write_report(report: str | Path, result: RunResult) -> None:
+def write_report(report: str | Path, result: Any) -> None:
+    """Write a run's JSON report to a file (atomically) or, for ``-``, to standard output."""
     text = json.dumps(result.to_dict(), indent=2, default=str) + "\n"
     if str(report) == "-":
         sys.stdout.write(text)

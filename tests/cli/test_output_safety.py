@@ -141,3 +141,48 @@ def test_interrupt_leaves_nothing(workdir):
     assert process.returncode == 130
     assert b"interrupted; nothing was written" in error
     assert sorted(p.name for p in workdir.iterdir()) == ["in.csv", "main.key", "p.yaml"]
+
+
+ANONYMIZE_POLICY = (
+    "version: 1\ndefault: keep\nkeys:\n  main: {file: main.key}\n"
+    "fields:\n  ssn: {strategy: hash, key: main}\n"
+    "quasi_identifiers:\n  zip: {hierarchy: zip.csv}\nprivacy: {k: 1}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["-o", "a.yaml"], b"the policy file"),
+        (["-o", "main.key"], b"the key file"),
+        (["-o", "zip.csv"], b"the hierarchy file"),
+        (["-o", "in.csv"], b"the input file"),
+        (["-o", "out.csv", "--report", "in.csv"], b"the report in.csv is the input file"),
+        (["-o", "out.csv", "--report", "out.csv"], b"the report out.csv is the output file"),
+        (["-o", "folder"], b"is a folder"),
+    ],
+)
+def test_anonymize_never_overwrites(workdir, arguments, message):
+    (workdir / "a.yaml").write_text(ANONYMIZE_POLICY)
+    (workdir / "zip.csv").write_text("02139;021**;*\n")
+    (workdir / "folder").mkdir()
+    before = {p.name: p.read_bytes() for p in workdir.iterdir() if p.is_file()}
+    done = run_cli("anonymize", "in.csv", "-p", "a.yaml", *arguments, cwd=workdir)
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr
+    assert {p.name: p.read_bytes() for p in workdir.iterdir() if p.is_file()} == before
+
+
+def test_anonymize_to_device_not_replaced(workdir):
+    (workdir / "a.yaml").write_text(ANONYMIZE_POLICY)
+    (workdir / "zip.csv").write_text("02139;021**;*\n")
+    fifo = workdir / "out.fifo"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    done = run_cli("anonymize", "in.csv", "-p", "a.yaml", "-o", "out.fifo", "-q", cwd=workdir)
+    reader.join(timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert received[0].startswith(b"zip,ssn\n")

@@ -209,3 +209,10 @@ def test_pandas_index_kept():
     out = maskme.mask(frame, policy(name="test_upper"))
     assert out.index.tolist() == [10, 20, 30]
     assert out.loc[20, "name"] == "B"
+
+
+def test_pandas_named_index_rejected():
+    frame = pd.DataFrame({"id": [1, 2], "ssn": ["900-00-0001", "900-00-0002"]}).set_index("ssn")
+    with pytest.raises(UsageError, match=r"named index \(ssn\).*reset_index") as caught:
+        maskme.mask(frame, {"version": 1, "default": "drop", "fields": {"id": {"strategy": "keep"}}})
+    assert "900-00" not in str(caught.value)

@@ -189,3 +189,13 @@ def test_unknown_field_does_not_list_header(tmp_path):
     assert "900-12-3456" not in str(caught.value)
     assert "John" not in str(caught.value)
     assert "the input has 3 fields" in str(caught.value)
+
+
+def test_headerless_input_gets_no_suggestion(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("Emily,Stone,1984-02-03\nBob,Ray,1990-01-01\n")
+    policy = {"version": 1, "default": "keep", "fields": {"email": {"strategy": "drop"}}}
+    with pytest.raises(maskme.PolicyError) as caught:
+        maskme.mask(source, policy, tmp_path / "out.csv")
+    assert "Emily" not in str(caught.value)
+    assert "the input has 3 fields" in str(caught.value)

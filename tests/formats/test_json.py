@@ -210,7 +210,7 @@ def test_json_default_drop_removes_scalar_in_place_of_object(tmp_path):
         ("in.jsonl", b'{"a": "\\ud800x"}\n', "line 1: a string contains an unpaired UTF-16 surrogate"),
         ("in.json", b'[{"a": "\\udfff"}]', "record 1: a string contains an unpaired UTF-16 surrogate"),
         ("in.jsonl", b'{"a": ' + b"[" * 5000 + b"]" * 5000 + b"}\n", "line 1: nested too deeply"),
-        ("in.jsonl", b'{"a": ' + b"[" * 400 + b"]" * 400 + b"}\n", "record 1: cannot be written as JSON: nested too deeply"),
+        ("in.jsonl", b'{"a": ' + b"[" * 400 + b"]" * 400 + b"}\n", "line 1: nested too deeply"),
     ],
 )
 def test_json_unwritable_input_fails_cleanly(tmp_path, name, data, message):
@@ -221,3 +221,22 @@ def test_json_unwritable_input_fails_cleanly(tmp_path, name, data, message):
 def test_json_escaped_emoji_pair_kept(tmp_path):
     out = run(tmp_path, "in.jsonl", b'{"a": "\\ud83d\\ude00"}\n')
     assert json.loads(out) == {"a": "\U0001f600"}
+
+
+def test_json_dotted_key_and_nested_value_both_masked(tmp_path):
+    policy = {"version": 1, "default": "keep", "fields": {"customer.email": {"strategy": "redact"}}}
+    out = run(tmp_path, "in.jsonl", b'{"customer.email": "DOT", "customer": {"email": "NESTED"}}\n', policy)
+    assert json.loads(out) == {"customer.email": "***", "customer": {"email": "******"}}
+
+
+def test_json_keep_leaves_objects_alone(tmp_path):
+    policy = {"version": 1, "default": "drop", "fields": {"customer": "keep", "tags": "keep"}}
+    out = run(tmp_path, "in.jsonl", b'{"customer": {"n": 1.10}, "tags": [1, "a"], "x": 1}\n', policy)
+    assert out == b'{"customer":{"n":1.10},"tags":[1,"a"]}\n'
+
+
+def test_json_strategy_on_object_rejected(tmp_path):
+    policy = {"version": 1, "default": "keep", "fields": {"customer": {"strategy": "redact", "keep_last": 3}}}
+    with pytest.raises(maskme.RecordError, match="record 1, field `customer`: the value is an object") as caught:
+        run(tmp_path, "in.jsonl", b'{"customer": {"email": "SECRET@x.org"}}\n', policy)
+    assert "SECRET" not in str(caught.value)

@@ -194,3 +194,9 @@ def test_keys_file_crlf_stripped(tmp_path):
     (tmp_path / "k.key").write_bytes(b"secret\r\n")
     keys = load_keys({"a": KeySource(name="a", file="k.key")}, ["a"], base_dir=tmp_path, policy_source=None)
     assert keys == {"a": b"secret"}
+
+
+def test_policy_nested_too_deeply(tmp_path):
+    text = "version: 1\ndefault: keep\nx: " + "[" * 2000 + "]" * 2000 + "\n"
+    with pytest.raises(PolicyError, match="nested too deeply"):
+        Policy.from_yaml(write(tmp_path, text))

@@ -29,7 +29,7 @@ from maskme.anonymization.table import StatisticsTable
 from maskme.engine.local import apply_plan, observe_plan
 from maskme.engine.plan import Plan
 from maskme.errors import FormatError, MaskMeError
-from maskme.formats import Input, create_writer
+from maskme.formats import atomic_output, Input, create_writer
 from maskme.formats.base import Batch
 from maskme.formats.csv import CsvBatch
 from maskme.formats.frame import FrameBatch
@@ -185,26 +185,24 @@ def transform_batch(batch: Batch, plan: Plan, recode: RecodeTable, matched: set[
 
 @contextmanager
 def staged_output(destination: str | Path) -> Iterator[Path]:
-    """Yield a temporary path, and move it to ``destination`` (or copy it to stdout) only on success."""
-    if str(destination) == "-":
-        handle, name = tempfile.mkstemp(prefix="maskme-anonymize-")
-        directory = None
-    else:
-        target = Path(destination)
-        directory = target.resolve().parent
-        if not directory.is_dir():
-            raise FormatError(f"output folder not found: {directory}")
-        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=directory)
+    """Yield a temporary path whose content reaches ``destination`` only on success.
+
+    The content then goes where the masking engine would put it (standard
+    output, a device or FIFO, or a regular file renamed into place), with the
+    same checks and errors.
+    """
+    handle, name = tempfile.mkstemp(prefix="maskme-anonymize-")
     os.close(handle)
     staged = Path(name)
     try:
         yield staged
-        if directory is None:
+        if str(destination) == "-":
             with staged.open("rb") as stream:
                 shutil.copyfileobj(stream, sys.stdout.buffer, 1 << 20)
             sys.stdout.buffer.flush()
         else:
-            os.replace(staged, Path(destination))
+            with atomic_output(Path(destination)) as target, staged.open("rb") as stream:
+                shutil.copyfileobj(stream, target, 1 << 20)
     finally:
         staged.unlink(missing_ok=True)
 

@@ -371,7 +371,9 @@ def anonymize(
     started = time.perf_counter()
     size = batch_size or default_batch_size()
     if destination is not None:
-        _check_not_input(source, destination)
+        from maskme.engine.local import check_output_path, protected_files
+
+        check_output_path(destination, protected_files(source, load_policy(policy)))
     with _readable_twice(source) as readable:
         return _anonymize(
             readable, policy, destination, started=started, format=format, delimiter=delimiter,
@@ -475,16 +477,6 @@ def _anonymize(
         measurement=measurement,
         frame=output_frame,
     )
-
-
-def _check_not_input(source: Any, destination: str | Path) -> None:
-    if str(destination) == "-" or not isinstance(source, str | Path) or str(source) == "-":
-        return
-    if Path(source).resolve() == Path(destination).resolve():
-        raise UsageError(
-            f"the output {destination} is the input file; MaskMe never overwrites its input, "
-            "so choose another output path"
-        )
 
 
 def _check_removed(removed: int, best: NodeEvaluation) -> None:

@@ -54,7 +54,10 @@ def anonymize_command(
     configure_logging(verbose)
     with fail_on_errors():
         from maskme.anonymization import anonymize
+        from maskme.run import check_report_path, write_report
 
+        if report is not None:
+            check_report_path(report, input, output, policy)
         result = anonymize(
             input,
             policy,
@@ -66,11 +69,9 @@ def anonymize_command(
         )
         if report is not None:
             try:
-                report.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
-            except OSError as error:
-                raise FormatError(
-                    f"cannot write the report {report}: {error.strerror}; the output was written"
-                ) from None
+                write_report(report, result)
+            except FormatError as error:
+                raise FormatError(f"{error}; the output was written") from None
     if quiet:
         return
     levels = ", ".join(f"{name}={level}" for name, level in result.levels.items())

@@ -132,6 +132,11 @@ def apply_plan(plan: Plan, batch: Batch, matched: set[str]) -> None:
                 matched.add(planned.path.text)
             batch.drop_field(planned.path)
             continue
+        if planned.rule.strategy == "keep":
+            # keep changes nothing, so the values are not read (and an object stays an object).
+            if planned.path.text not in matched and batch.has_field(planned.path):
+                matched.add(planned.path.text)
+            continue
         original = batch.field_values(planned.path)
         if original is None:
             continue
@@ -275,6 +280,15 @@ def protected_files(source: Any, policy: Policy | None) -> dict[str, Path | int]
             if key.file is not None:
                 path = Path(key.file)
                 protected[f"the key file of key '{name}'"] = (
+                    path if path.is_absolute() else policy.base_dir / path
+                )
+        hierarchies = [getattr(rule.params, "hierarchy", None) for rule in policy.fields.values()]
+        hierarchies += [attribute.hierarchy for attribute in policy.sensitive_attributes.values()]
+        hierarchies += [getattr(rule, "hierarchy", None) for rule in policy.quasi_identifier_rules.values()]
+        for hierarchy in hierarchies:
+            if isinstance(hierarchy, (str, Path)):
+                path = Path(hierarchy)
+                protected[f"the hierarchy file {hierarchy}"] = (
                     path if path.is_absolute() else policy.base_dir / path
                 )
     return protected

@@ -8,6 +8,7 @@ reported at once as a :class:`~maskme.errors.PolicyError`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -59,6 +60,14 @@ def _problem(policy: Policy, message: str, *path: str) -> PolicyProblem:
     )
 
 
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_ .\-]{0,63}")
+
+
+def _looks_like_name(text: str) -> bool:
+    """Whether a header cell looks like a field name rather than a data value."""
+    return _NAME.fullmatch(text) is not None
+
+
 def build_plan(
     policy: Policy, columns: Sequence[str] | None, *, seed: int | None = None
 ) -> Plan:
@@ -70,16 +79,25 @@ def build_plan(
     problems: list[PolicyProblem] = []
     known = list(columns) if columns is not None else None
 
+    named = [*policy.fields, *policy.quasi_identifiers, *policy.sensitive_attributes]
+    # Suggestions quote the input's first line. When no name of the policy is in it and it
+    # does not look like a row of names, it is probably data, so no suggestion is offered.
+    header_likely = known is not None and (
+        any(name in known for name in named) or all(map(_looks_like_name, known))
+    )
+
     def check_exists(text: str, *policy_path: str) -> None:
         if known is None or text in known:
             return
+        hint = suggest(text, known) if header_likely else ""
+        count = f"{len(known)} field" + ("" if len(known) == 1 else "s")
         # The input's field names are not listed: in a file without a header row they
         # would be the first record's values.
         problems.append(
             _problem(
                 policy,
-                f"field '{text}' matches nothing in the input{suggest(text, known)}; "
-                f"the input has {len(known)} fields (run with --format or check that its "
+                f"field '{text}' matches nothing in the input{hint}; "
+                f"the input has {count} (run with --format or check that its "
                 "first line is a header)",
                 *policy_path,
             )

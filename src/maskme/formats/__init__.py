@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 import shutil
 import stat
 import sys
@@ -274,10 +275,16 @@ def read_field_batches(
             if missing:
                 # The input's field names are not listed: without a header row they
                 # would be the first record's values.
-                hints = "".join(suggest(name, top) for name in missing)
+                # Suggestions only when some field matched: otherwise the first line is
+                # probably data, and a suggestion would quote it.
+                header_likely = len(missing) < len(paths) or all(
+                    re.fullmatch(r"[A-Za-z_][A-Za-z0-9_ .\-]{0,63}", name) for name in top
+                )
+                hints = "".join(suggest(name, top) for name in missing) if header_likely else ""
                 raise UsageError(
                     f"{opened.name}: field not found: {', '.join(missing)}{hints}; "
-                    f"the input has {len(top)} fields (check that its first line is a header)"
+                    f"the input has {len(top)} field{'' if len(top) == 1 else 's'} "
+                    "(check that its first line is a header)"
                 )
         for batch in opened.reader.batches(size):
             yield batch.frame(paths)

@@ -49,6 +49,10 @@ class Batch(ABC):
     def field_values(self, path: FieldPath) -> FieldValues | None:
         """Return the values at ``path`` as a String column, or None if no record has it."""
 
+    def has_field(self, path: FieldPath) -> bool:
+        """Whether some record has a value (null included) at ``path``."""
+        return self.field_values(path) is not None
+
     @abstractmethod
     def set_field_values(
         self, path: FieldPath, original: FieldValues, new: pl.Series, *, keeps_type: bool

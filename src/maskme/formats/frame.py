@@ -12,7 +12,7 @@ from typing import Any
 
 import polars as pl
 
-from maskme.errors import FormatError
+from maskme.errors import FormatError, UsageError
 from maskme.formats.base import Batch, FieldValues, Reader
 from maskme.policy.paths import FieldPath
 
@@ -33,6 +33,12 @@ def to_polars(frame: Any) -> tuple[pl.DataFrame, str]:
         return frame, "polars"
     if isinstance(frame, pl.LazyFrame):
         return frame.collect(), "polars"
+    names = [name for name in getattr(frame.index, "names", []) if name is not None]
+    if names:
+        raise UsageError(
+            f"the DataFrame has a named index ({', '.join(map(str, names))}), which the policy "
+            "cannot reach; call reset_index() first so the policy applies to it"
+        )
     try:
         converted = pl.from_pandas(frame, include_index=False)
     except Exception as error:  # pyarrow raises several kinds for unsupported object columns

@@ -142,10 +142,10 @@ class JsonBatch(Batch):
         dotted = path.text if not path.walks_arrays else None
         for index, record in enumerate(self.records):
             if dotted is not None and dotted in record:
-                # A top-level key that contains dots, as in a flattened export.
+                # A top-level key that contains dots, as in a flattened export. A nested
+                # value on the same path is collected too, so neither leaves unmasked.
                 locations.append((record, dotted))
                 owners.append(index)
-                continue
             try:
                 _collect(record, segments, 0, locations, owners, index)
             except _ShapeMismatch as mismatch:
@@ -163,6 +163,12 @@ class JsonBatch(Batch):
                 ) from None
         return locations, owners
 
+    def has_field(self, path: FieldPath) -> bool:
+        if not path.is_nested:
+            return any(path.top_key in record for record in self._records) or path.top_key in self._pending
+        locations, _ = self._walk(path)
+        return bool(locations)
+
     def field_values(self, path: FieldPath) -> FieldValues | None:
         if not path.walks_arrays and len(path.segments) == 1:
             every = self._values_in_every_record(path)
@@ -172,7 +178,9 @@ class JsonBatch(Batch):
             present = [key in record for record in self.records]
             if not any(present):
                 return None
-            values = [_as_text(record.get(key)) for record in self.records]
+            originals = [record.get(key) for record in self.records]
+            _reject_containers(originals, None, self.first_record, path)
+            values = [_as_text(value) for value in originals]
             self._locations[path.text] = [
                 (record, key) if here else (None, None)
                 for record, here in zip(self.records, present, strict=True)
@@ -182,7 +190,9 @@ class JsonBatch(Batch):
         if not locations:
             return None
         self._locations[path.text] = locations
-        values = [_as_text(container[key]) for container, key in locations]
+        originals = [container[key] for container, key in locations]
+        _reject_containers(originals, owners, self.first_record, path)
+        values = [_as_text(value) for value in originals]
         return FieldValues(
             values=pl.Series(path.text, values, dtype=pl.String),
             record_index=np.asarray(owners, dtype=np.int64),
@@ -229,6 +239,7 @@ class JsonBatch(Batch):
             # Strings (JsonNumber included) and nulls convert directly; anything else raises.
             values = pl.Series(path.text, originals, dtype=pl.String, strict=True)
         except TypeError:
+            _reject_containers(originals, None, self.first_record, path)
             values = pl.Series(path.text, [_as_text(value) for value in originals], dtype=pl.String)
         self._locations[path.text] = _InEveryRecord(key=key, originals=originals)
         return FieldValues(values=values)
@@ -313,6 +324,26 @@ class JsonBatch(Batch):
                 values.append(_as_text(node))
             columns.append(pl.Series(path.text, values, dtype=pl.String))
         return pl.DataFrame(columns) if columns else pl.DataFrame(height=self.length)
+
+
+def _reject_containers(
+    originals: list[Any], owners: list[int] | None, first_record: int, path: FieldPath
+) -> None:
+    """Raise when a strategy would get an object or array: it applies to scalar values.
+
+    Masking the JSON text of an object would leave parts of it readable (the
+    last characters of a redacted object are its last value).
+    """
+    for position, value in enumerate(originals):
+        if isinstance(value, (dict, list)):
+            index = position if owners is None else owners[position]
+            kind = "an object" if isinstance(value, dict) else "an array"
+            raise RecordError(
+                f"the value is {kind}; a strategy applies to scalar values, so name the "
+                "fields inside it (a.b or a[*]) or drop it",
+                record=first_record + index,
+                field=path.text,
+            )
 
 
 class _ShapeMismatch(Exception):
@@ -599,24 +630,32 @@ class _ArrayScanner:
 # -- writers ---------------------------------------------------------------------
 
 _TOO_DEEP = "nested too deeply to process (more than about 250 levels of arrays or objects)"
+#: Below this many brackets a record cannot be nested past orjson's limit, so it is not checked.
+_MAX_CHEAP_BRACKETS = 250
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _check_surrogates(record: Any, text: str, where: Callable[[], str]) -> None:
-    """Reject a record whose text escapes half of a UTF-16 surrogate pair.
+    """Reject a record that could not be written back: see the messages below.
 
-    Such a string cannot be written as UTF-8, so it would fail later, deep in a
-    strategy or the writer. Valid pairs (an escaped emoji) pass.
+    A string that escapes half of a UTF-16 surrogate pair cannot be written as
+    UTF-8, and orjson writes at most 255 levels of nesting; either would fail
+    later, deep in a strategy or the writer. Valid pairs (an escaped emoji)
+    pass. The check runs only when the text could hold such a record.
     """
-    if _SURROGATE_ESCAPE.search(text) is None:
+    surrogate = _SURROGATE_ESCAPE.search(text) is not None
+    deep = text.count("[") + text.count("{") > _MAX_CHEAP_BRACKETS
+    if not surrogate and not deep:
         return
     try:
         dump_record(record)
     except orjson.JSONEncodeError:
-        raise FormatError(
-            f"{where()}: a string contains an unpaired UTF-16 surrogate escape (\\uD800 to "
-            "\\uDFFF), which is not valid Unicode; fix the data"
-        ) from None
+        if surrogate:
+            raise FormatError(
+                f"{where()}: a string contains an unpaired UTF-16 surrogate escape (\\uD800 to "
+                "\\uDFFF), which is not valid Unicode; fix the data"
+            ) from None
+        raise FormatError(f"{where()}: {_TOO_DEEP}") from None
 
 
 def _dump_all(records: list[dict[str, Any]], first_record: int, separator: bytes) -> list[bytes]:

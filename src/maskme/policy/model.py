@@ -297,6 +297,10 @@ def _parse_yaml(text: str, source: str | None) -> tuple[Any, _Lines]:
         ) from None
     except yaml.YAMLError as error:
         raise PolicyError([PolicyProblem(message=f"invalid YAML: {error}", source=source)]) from None
+    except RecursionError:
+        raise PolicyError(
+            [PolicyProblem(message="the policy is nested too deeply to read", source=source)]
+        ) from None
     finally:
         loader.dispose()
     return document, _Lines(source=source, by_path=by_path)
