@@ -382,8 +382,14 @@ class NoiseDistortion(FieldAccumulator):
             "records": self._records,
             "values_not_numeric": self._not_numeric,
             "mean_absolute_change": _Distribution(self._changes.table()).mean(),
-            "before": before.summary(),
-            "after": after.summary(),
+            # Quantiles of the input are values of real records (the minimum and maximum
+            # above all), so a report gives only how far each quantile moved.
+            "before": {key: value for key, value in before.summary().items() if key != "quantiles"},
+            "after": {key: value for key, value in after.summary().items() if key != "quantiles"},
+            "quantile_change": {
+                str(share): _difference(after.quantile(share), before.quantile(share))
+                for share in _QUANTILES
+            },
             "mean_change": _difference(after.mean(), before.mean()),
             "std_change": _difference(after.std(), before.std()),
             "kolmogorov_smirnov": before.kolmogorov_smirnov(after),
