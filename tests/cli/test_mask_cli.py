@@ -162,3 +162,26 @@ def test_schema_accepts_shorthand_forms():
     )
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"version": 1, "default": "keep", "fields": {"ssn": "dorp"}}, schema)
+
+
+def test_mask_privacy_target_missed_exit_3(tmp_path, adult_csv):
+    policy = tmp_path / "targets.yaml"
+    policy.write_text(
+        "version: 1\ndefault: keep\n"
+        "fields:\n  age: {strategy: generalize, interval: 10}\n"
+        "quasi_identifiers: [age, sex, race]\nsensitive_attributes: [salary-class]\n"
+        "privacy: {k: 5, l: 2}\n"
+    )
+    target = tmp_path / "out.csv"
+    done = run_cli("mask", str(adult_csv), "-p", str(policy), "-o", str(target))
+    assert done.returncode == 3
+    text = done.stderr.decode()
+    assert "privacy targets not met, so nothing was written" in text
+    assert "k = 1, needs 5" in text
+    assert "l-diversity of `salary-class` = 1, needs 2" in text
+    assert not target.exists()
+
+    policy.write_text(policy.read_text().replace("privacy: {k: 5, l: 2}", "privacy: {k: 1}"))
+    done = run_cli("mask", str(adult_csv), "-p", str(policy), "-o", str(target))
+    assert done.returncode == 0, done.stderr
+    assert target.exists()
