@@ -69,7 +69,7 @@ def mask_file(
     progress: ProgressCallback | None = None,
     **options: Any,
 ) -> RunResult:
-    """Run the engine, measuring and checking privacy targets when the policy or caller asks."""
+    """Run the engine, measuring and checking privacy targets when the policy or the caller requests it."""
     try:
         resolved = load_policy(policy)
     except PolicyError as error:
@@ -164,7 +164,7 @@ class _MeasurementObserver:
 
 
 def rule_removes(strategy_name: str) -> bool:
-    """Whether the named strategy removes its field."""
+    """Return whether the named strategy removes its field."""
     from maskme.strategies import get_strategy
 
     return get_strategy(strategy_name).removes_field

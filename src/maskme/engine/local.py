@@ -68,7 +68,7 @@ class RunObserver(Protocol):
 
 @dataclass(kw_only=True)
 class RunResult:
-    """What a run did: counts, formats and where the output went."""
+    """Summary of a run: record count, formats and the output's location."""
 
     records: int = 0
     input_format: str = ""

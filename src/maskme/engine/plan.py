@@ -64,7 +64,7 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_ .\-]{0,63}")
 
 
 def _looks_like_name(text: str) -> bool:
-    """Whether a header cell looks like a field name rather than a data value."""
+    """Return whether a header cell looks like a field name rather than a data value."""
     return _NAME.fullmatch(text) is not None
 
 

@@ -50,7 +50,7 @@ class Batch(ABC):
         """Return the values at ``path`` as a String column, or None if no record has it."""
 
     def has_field(self, path: FieldPath) -> bool:
-        """Whether some record has a value (null included) at ``path``."""
+        """Return whether some record has a value (null included) at ``path``."""
         return self.field_values(path) is not None
 
     @abstractmethod

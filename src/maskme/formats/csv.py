@@ -3,7 +3,7 @@
 Every column is read as text (no type inference), so ``007`` and ``1.10``
 leave as they came. An unquoted empty cell is null and a quoted ``""`` is the
 empty string; both are written back the same way. The output keeps the input's
-delimiter, line ending, byte-order mark and quoting style unless told otherwise.
+delimiter, line ending, byte-order mark and quoting style unless options set others.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ QuoteStyle = Literal["necessary", "always"]
 
 @dataclass(frozen=True, kw_only=True)
 class CsvDialect:
-    """How a CSV file is written: delimiter, line ending, byte-order mark, quoting."""
+    """Dialect of a CSV file: delimiter, line ending, byte-order mark and quoting style."""
 
     delimiter: str = ","
     line_terminator: str = "\n"

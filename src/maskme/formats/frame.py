@@ -20,7 +20,7 @@ __all__ = ["FrameBatch", "FrameReader", "is_dataframe", "to_polars"]
 
 
 def is_dataframe(value: Any) -> bool:
-    """Whether ``value`` is a Polars or pandas DataFrame."""
+    """Return whether ``value`` is a Polars or pandas DataFrame."""
     if isinstance(value, pl.DataFrame):
         return True
     module = type(value).__module__

@@ -39,7 +39,7 @@ SENSITIVE_KINDS = ("categorical", "ordered")
 
 @dataclass(frozen=True, kw_only=True)
 class KeySource:
-    """Where a secret comes from: an environment variable or a key file, never the policy."""
+    """Source of a secret: an environment variable or a key file, never the policy."""
 
     name: str
     env: str | None = None
