@@ -37,7 +37,7 @@ class StrategyParams(BaseModel):
 
 @dataclass(frozen=True, kw_only=True)
 class StrategyContext:
-    """What a strategy instance receives when a plan is built.
+    """Context a strategy instance receives when a plan is built.
 
     ``key`` is the secret named by the params' ``key`` (if any), already loaded
     from the environment or a key file. ``base_dir`` is where relative paths in
@@ -54,7 +54,7 @@ class StrategyContext:
 class BatchView:
     """The part of a batch a strategy may look at besides its own column.
 
-    ``record_numbers`` holds the 1-based record number of each value, so a
+    ``record_numbers`` contains the 1-based record number of each value, so a
     strategy can draw per-record randomness that does not depend on how the
     input was cut into batches. ``column`` returns another field's values
     aligned with this column (for ``consistent_by``), as a ``String`` series.
@@ -114,7 +114,7 @@ class Strategy(ABC):
 
     @classmethod
     def requires_key(cls, params: StrategyParams) -> bool:
-        """Whether these params cannot run without a key."""
+        """Return whether these params cannot run without a key."""
         return False
 
     def required_fields(self) -> list[str]:
@@ -122,7 +122,7 @@ class Strategy(ABC):
         return []
 
     def output_keeps_type(self) -> bool:
-        """Whether this instance's output has the input's type (may depend on params)."""
+        """Return whether this instance's output has the input's type (may depend on params)."""
         return self.keeps_type
 
     def observe(self, values: pl.Series, batch: BatchView) -> None:
