@@ -108,7 +108,8 @@ def test_strategies_on_format(tmp_path, fmt):
     for row, original in zip(rows, RECORDS):
         assert float(row["amount"]) != float(original["amount"])
         assert len(row["amount"].split(".")[-1]) <= 2
-        assert row["visit"][:2] == "20" and len(row["visit"]) == 10
+        assert row["visit"][:2] == "20"
+        assert len(row["visit"]) == 10
 
 
 def test_same_values_on_every_format(tmp_path):

@@ -54,10 +54,10 @@ def test_policy_reports_every_problem_with_lines(tmp_path):
     assert len(problems) == 4
     text = str(caught.value)
     assert "invalid policy: 4 problems" in text
-    assert f"{path}:3" in text and "did you mean 'fields'" in text
-    assert f"{path}:5" in text and "unknown strategy 'dorp'" in text and "did you mean 'drop'" in text
-    assert f"{path}:6" in text and "unknown parameter 'extra'" in text
-    assert f"{path}:7" in text and "expected {strategy: name" in text
+    assert f"{path}:3 (feilds): unknown key 'feilds' (did you mean 'fields'?)" in text
+    assert f"{path}:5 (fields.a.strategy): unknown strategy 'dorp' (did you mean 'drop'?)" in text
+    assert f"{path}:6 (fields.b.extra): unknown parameter 'extra'" in text
+    assert f"{path}:7 (fields.c): expected {{strategy: name" in text
 
 
 def test_policy_requires_default_and_version(tmp_path):

@@ -39,7 +39,7 @@ from maskme.formats import (
     open_input,
 )
 from maskme.formats.base import Batch, FieldValues
-from maskme.formats.csv import CsvBatch, CsvDialect
+from maskme.formats.csv import CsvBatch, CsvDialect, with_delimiter
 from maskme.formats.frame import FrameBatch
 from maskme.formats.json import JsonBatch
 from maskme.policy.model import Policy, load_policy
@@ -517,17 +517,9 @@ def _key_problems(error: PolicyError, document: dict[str, Any]) -> list[PolicyPr
 def _output_dialect(opened: Input, target_format: str, delimiter: str | None) -> CsvDialect | None:
     if target_format != "csv":
         return None
-    dialect = opened.dialect or CsvDialect()
-    if delimiter is not None:
-        if len(delimiter) != 1:
-            raise UsageError("the output delimiter must be one character")
-        dialect = CsvDialect(
-            delimiter=delimiter,
-            line_terminator=dialect.line_terminator,
-            bom=dialect.bom,
-            quote_style=dialect.quote_style,
-        )
-    return dialect
+    if delimiter is not None and len(delimiter) != 1:
+        raise UsageError("the output delimiter must be one character")
+    return with_delimiter(opened.dialect or CsvDialect(), delimiter)
 
 
 def _stream_batches(
