@@ -1,7 +1,7 @@
 """Exception tree of MaskMe.
 
 Every error MaskMe raises on purpose derives from :class:`MaskMeError`. Messages
-say what failed and where (policy file and line, record number, field path),
+state what failed and where (policy file and line, record number, field path),
 what was expected, and how to fix it. They never contain a data value or a key.
 """
 

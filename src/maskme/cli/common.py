@@ -1,4 +1,4 @@
-"""What every command shares: error reporting with exit codes, and progress on a terminal."""
+"""Shared command-line helpers: error reporting with exit codes, and progress on a terminal."""
 
 from __future__ import annotations
 

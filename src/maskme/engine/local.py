@@ -2,7 +2,7 @@
 
 A run reads the input once, or twice when a strategy needs the whole column
 first (``two_pass``). The output goes to a temporary file that is renamed into
-place only when every record was written and every check passed; standard
+place only when every record was written and every check passed. Standard
 output gets the finished file copied to it, so a failed run writes nothing
 anywhere.
 """

@@ -1,10 +1,10 @@
 """Readers and writers for CSV, JSON and JSONL files, stdin/stdout, and DataFrames.
 
 :func:`open_input` turns a source into a :class:`~maskme.formats.base.Reader`
-of batches; :func:`create_writer` writes batches back in a format. Standard
-input is first copied to a temporary file, so a run can read it twice and
-detect its format; text in another encoding is transcoded to UTF-8 the same
-way.
+of batches, and :func:`create_writer` writes batches back in a format.
+Standard input is first copied to a temporary file, so a run can read it twice
+and detect its format. Text in another encoding is transcoded to UTF-8 the
+same way.
 """
 
 from __future__ import annotations

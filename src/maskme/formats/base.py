@@ -1,8 +1,8 @@
 """The shape every format module shares: a reader of batches, a batch, a writer.
 
-A batch is a slice of consecutive records. Strategies never see it: the engine
-asks it for one field's values as a Polars ``String`` column, and gives the
-transformed column back. Every format keeps values it is not asked to change
+A batch is a slice of consecutive records. Strategies never receive it: the
+engine reads one field's values from it as a Polars ``String`` column, and
+writes the transformed column back. Every format keeps values it is not asked to change
 exactly as they came.
 """
 

@@ -1,8 +1,9 @@
 """In-memory DataFrames (Polars or pandas) as a source and a destination.
 
 Columns the policy does not touch keep their dtype and values. A transformed
-column is handed to its strategy as text and, when the strategy keeps the type,
-cast back to the column's original dtype; otherwise it becomes a String column.
+column is handed to its strategy as text. When the strategy keeps the type, the
+result is cast back to the column's original dtype, and otherwise it becomes a
+String column.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """The policy: which strategy each field gets, and what the release must meet.
 
 A :class:`Policy` is built from a YAML or JSON file, from a mapping, or in code
-with keyword arguments; every route runs the same validation, which collects
-every problem (unknown names with a did-you-mean, invalid parameters, malformed
-paths) and raises one :class:`~maskme.errors.PolicyError` listing them with the
-policy file, line and path.
+with keyword arguments. Every route runs the same validation. It collects every
+problem (unknown names with a did-you-mean, invalid parameters, malformed
+paths) and raises one :class:`~maskme.errors.PolicyError` that lists them with
+the policy file, line and path.
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ def parse_field_path(text: str) -> FieldPath:
     Raises
     ------
     ValueError
-        When the path is empty or a segment is malformed; the message says which.
+        When the path is empty or a segment is malformed; the message names the segment.
     """
     if not text or not text.strip():
         raise ValueError("field path is empty")

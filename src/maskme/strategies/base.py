@@ -86,7 +86,7 @@ class Strategy(ABC):
 
     Notes
     -----
-    Each strategy's docstring says what privacy it gives and what it does not.
+    Each strategy's docstring states what privacy it gives and what it does not.
     """
 
     name: ClassVar[str]
@@ -94,7 +94,7 @@ class Strategy(ABC):
 
     #: Same input, params and key give the same output.
     deterministic: ClassVar[bool] = True
-    #: Whoever holds the key (or nothing, for some strategies) can recover the input.
+    #: The input can be recovered with the key (or without one, for some strategies).
     reversible: ClassVar[bool] = False
     #: The output has the input's type: a number stays a number, a date a date.
     keeps_type: ClassVar[bool] = False
