@@ -2,9 +2,10 @@
 
 A strategy transforms the values of one field, a column at a time. The engine
 hands it a Polars ``String`` series in which missing values (null, and the empty
-string) are already null, and puts missing values back afterwards, so a strategy
-never sees and never invents a missing value. The strategy returns a series of
-the same length with nulls where its input had nulls.
+string) are already null, and puts missing values back afterwards. So a strategy
+meets a missing value only as a null, and whatever it returns there, the
+missing value leaves as it came. The strategy returns a series of the same
+length with nulls where its input had nulls.
 """
 
 from __future__ import annotations
