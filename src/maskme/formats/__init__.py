@@ -47,6 +47,7 @@ __all__ = [
     "Writer",
     "create_writer",
     "detect_format",
+    "open_fields",
     "open_input",
     "read_field_batches",
 ]
@@ -268,6 +269,28 @@ def read_field_batches(
     """
     paths = [parse_field_path(name) for name in fields]
     size = batch_size or default_batch_size()
+    with open_fields(source, fields, format=format, delimiter=delimiter, encoding=encoding) as opened:
+        for batch in opened.reader.batches(size):
+            yield batch.frame(paths)
+
+
+@contextmanager
+def open_fields(
+    source: str | Path | Any,
+    fields: Sequence[str],
+    *,
+    format: str | None = None,
+    delimiter: str | None = None,
+    encoding: str | None = None,
+) -> Iterator[Input]:
+    """Open ``source`` as :func:`open_input` does, after checking that it has ``fields``.
+
+    Raises
+    ------
+    UsageError
+        When a field is not among the input's top-level fields (CSV, DataFrame).
+    """
+    paths = [parse_field_path(name) for name in fields]
     with open_input(source, format=format, delimiter=delimiter, encoding=encoding) as opened:
         top = opened.reader.top_level_fields()
         if top is not None:
@@ -286,8 +309,7 @@ def read_field_batches(
                     f"the input has {len(top)} field{'' if len(top) == 1 else 's'} "
                     "(check that its first line is a header)"
                 )
-        for batch in opened.reader.batches(size):
-            yield batch.frame(paths)
+        yield opened
 
 
 @contextmanager

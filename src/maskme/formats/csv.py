@@ -21,7 +21,7 @@ from maskme.errors import FormatError, UsageError
 from maskme.formats.base import Batch, FieldValues, Reader, Writer
 from maskme.policy.paths import FieldPath
 
-__all__ = ["CsvBatch", "CsvDialect", "CsvReader", "CsvWriter", "detect_dialect"]
+__all__ = ["CsvBatch", "CsvDialect", "CsvReader", "CsvScan", "CsvWriter", "detect_dialect"]
 
 CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
 SAMPLE_BYTES = 256 * 1024
@@ -174,6 +174,15 @@ class CsvBatch(Batch):
         return pl.DataFrame(columns) if columns else pl.DataFrame(height=self.length)
 
 
+@dataclass(frozen=True, kw_only=True)
+class CsvScan:
+    """Some fields of a whole CSV file as a lazy frame; see :meth:`CsvReader.scan`."""
+
+    frame: pl.LazyFrame
+    #: The Boolean column that is true for a record whose every field is empty.
+    empty: str
+
+
 class CsvReader(Reader):
     """Streams a UTF-8 CSV file (with a header row) as batches of String columns."""
 
@@ -226,6 +235,35 @@ class CsvReader(Reader):
             empty = pl.DataFrame({name: pl.Series([], dtype=pl.String) for name in self._header})
             yield CsvBatch(empty, 1)
         self.bytes_read = self.total_bytes or 0
+
+    def scan(self, fields: Sequence[str]) -> CsvScan | None:
+        """Return ``fields`` of the whole file as a lazy frame, or None for an empty file.
+
+        Polars' streaming engine then reads the file in parallel and computes
+        aggregations without holding the records (``maskme measure``). The
+        fields have the values :meth:`batches` gives, except where a record
+        has every field empty: Polars reads an empty line as such a record,
+        where :meth:`batches` skips the line. The frame's ``empty`` column
+        flags these records, and a caller that finds one reads the file with
+        :meth:`batches` instead. Every column is parsed, so a record with too
+        many fields raises a PolarsError when the frame is collected;
+        :meth:`batches` then names the record.
+        """
+        if self.total_bytes == 0:
+            return None
+        empty = "empty"
+        while empty in self._header:
+            empty = f"_{empty}"
+        frame = pl.scan_csv(
+            self.path,
+            has_header=True,
+            new_columns=self._header,
+            separator=self.dialect.delimiter,
+            quote_char='"',
+            infer_schema=False,
+        )
+        flag = pl.all_horizontal(pl.all().is_null()) if len(self._header) > 1 else pl.lit(False)
+        return CsvScan(frame=frame.select(*dict.fromkeys(fields), flag.alias(empty)), empty=empty)
 
     def _blocks(self) -> Iterator[tuple[pl.DataFrame, int, int]]:
         """Parse the file in blocks of about BLOCK_BYTES that end where a record ends.

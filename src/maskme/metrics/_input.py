@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 
 from maskme.errors import MaskMeError, suggest
 
-__all__ = ["string_columns", "to_polars"]
+__all__ = ["string_columns", "string_expressions", "to_polars"]
 
 logger = logging.getLogger(__name__)
+
+FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 # pyarrow's ArrowInvalid and ArrowTypeError derive from ValueError and TypeError.
 _CONVERSION_ERRORS = (ValueError, TypeError, pl.exceptions.PolarsError)
@@ -54,31 +56,36 @@ def to_polars(frame: Any) -> pl.DataFrame:
     )
 
 
-def string_columns(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
+def string_columns(frame: FrameT, columns: Sequence[str]) -> FrameT:
     """Select ``columns`` as ``String`` columns in which the empty string is null.
 
     Any dtype is accepted and cast to its text form, so grouping never depends
     on how a reader or a user typed a column. An empty string is a missing
-    value, as an empty CSV cell is.
+    value, as an empty CSV cell is. A LazyFrame gives a LazyFrame.
 
     Raises
     ------
     MaskMeError
         When a column is not in the frame.
     """
-    present = set(frame.columns)
-    missing = [name for name in columns if name not in present]
+    schema = frame.collect_schema()
+    missing = [name for name in columns if name not in schema]
     if missing:
         name = missing[0]
         raise MaskMeError(
-            f"field `{name}` not found in the data{suggest(name, frame.columns)}; "
-            f"the data has {len(frame.columns)} fields: check the quasi-identifier and "
+            f"field `{name}` not found in the data{suggest(name, schema.names())}; "
+            f"the data has {len(schema)} fields: check the quasi-identifier and "
             "sensitive attribute names"
         )
+    return frame.select(string_expressions(schema, columns))
+
+
+def string_expressions(schema: pl.Schema, columns: Sequence[str]) -> list[pl.Expr]:
+    """Return the expressions :func:`string_columns` selects, for a frame with ``schema``."""
     expressions = []
     for name in dict.fromkeys(columns):
         column = pl.col(name)
-        if frame.schema[name] != pl.String:
+        if schema[name] != pl.String:
             column = column.cast(pl.String)
         expressions.append(pl.when(column == "").then(None).otherwise(column).alias(name))
-    return frame.select(expressions)
+    return expressions

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from maskme.errors import MaskMeError
-from maskme.metrics._input import string_columns, to_polars
+from maskme.metrics._input import string_columns, string_expressions, to_polars
 
 __all__ = ["SUPPRESSED_PATTERN", "ClassStatistics", "EquivalenceClasses", "count_classes"]
 
@@ -153,6 +153,7 @@ class ClassStatistics:
         }
         self._pending_rows = 0
         self._suppressed = 0
+        self._fields = [*self.quasi_identifiers, *self.sensitive_attributes]
 
     @property
     def suppressed_records(self) -> int:
@@ -161,37 +162,70 @@ class ClassStatistics:
 
     def update(self, batch: object) -> None:
         """Count the records of one batch."""
-        frame = string_columns(
-            to_polars(batch), [*self.quasi_identifiers, *self.sensitive_attributes]
-        )
-        suppressed = frame.select(
-            pl.all_horizontal(
-                pl.col(name).str.contains(SUPPRESSED_PATTERN).fill_null(False)
-                for name in self.quasi_identifiers
-            )
-        ).to_series()
-        self._suppressed += int(suppressed.sum())
-        in_classes = frame.filter(~suppressed)
-        if in_classes.height == 0:
-            return
+        frame = string_columns(to_polars(batch), self._fields).lazy()
+        self._add(pl.collect_all(self._queries(frame)))
 
+    def update_lazy(self, frame: pl.LazyFrame, *, unless: str | None = None) -> bool:
+        """Count the records of a lazy frame with Polars' streaming engine.
+
+        Polars reads the source in parallel and keeps only the class tables,
+        so a whole file is counted in one call, in memory bounded like
+        :meth:`update`'s. ``unless`` names a Boolean column of ``frame``: when
+        it is true for some record, nothing is counted and False is returned.
+        Errors of the source (a malformed file) propagate as PolarsError, and
+        then nothing has been counted either.
+        """
+        checked = string_columns(frame, self._fields)  # raises on a missing field
+        flag = "unless"
+        while flag in self._fields:
+            flag = f"_{flag}"
+        selected = frame.select(
+            *string_expressions(checked.collect_schema(), self._fields),
+            (pl.col(unless) if unless is not None else pl.lit(False)).alias(flag),
+        )
+        tables = pl.collect_all(self._queries(selected, extra_key=flag), engine="streaming")
+        if any(table[flag].any() for table in tables):
+            return False
+        self._add([table.drop(flag) for table in tables])
+        return True
+
+    def _queries(self, frame: pl.LazyFrame, extra_key: str | None = None) -> list[pl.LazyFrame]:
+        """Build the count queries: per class, or per class and sensitive value for each attribute.
+
+        ``extra_key``, a column of ``frame``, is one more grouping key, kept in
+        the tables under its own name.
+        """
         # Columns are selected under internal names, so a sensitive attribute
         # named like an internal column (`q0`, `value`) cannot collide.
         keys = [
             pl.col(name).alias(key)
             for name, key in zip(self.quasi_identifiers, self._keys, strict=True)
         ]
+        extra = [] if extra_key is None else [extra_key]
+        queries = []
         for target in self._targets:
             if target is None:
-                partial = in_classes.select(keys).group_by(self._keys).len(name="count")
+                counted = frame.select(*keys, *extra).group_by([*self._keys, *extra]).len(name="count")
             else:
-                partial = (
-                    in_classes.select(*keys, pl.col(target).alias("value"))
-                    .group_by([*self._keys, "value"])
+                counted = (
+                    frame.select(*keys, pl.col(target).alias("value"), *extra)
+                    .group_by([*self._keys, "value", *extra])
                     .len(name="count")
                 )
-            self._pending[target].append(partial.with_columns(pl.col("count").cast(pl.UInt64)))
-            self._pending_rows += partial.height
+            queries.append(counted.with_columns(pl.col("count").cast(pl.UInt64)))
+        return queries
+
+    def _add(self, tables: list[pl.DataFrame]) -> None:
+        """Set aside suppressed records and queue the counts of the others for merging."""
+        suppressed = pl.all_horizontal(
+            pl.col(key).str.contains(SUPPRESSED_PATTERN).fill_null(False) for key in self._keys
+        )
+        self._suppressed += int(tables[0].filter(suppressed)["count"].sum())
+        for target, table in zip(self._targets, tables, strict=True):
+            in_classes = table.filter(~suppressed)
+            if in_classes.height:
+                self._pending[target].append(in_classes)
+                self._pending_rows += in_classes.height
         self._compact_if_large()
 
     def merge(self, other: ClassStatistics) -> None:
@@ -230,12 +264,18 @@ class ClassStatistics:
             counts = self._merged[target]
             if counts is None:
                 counts = pl.DataFrame(schema={**empty_keys, "value": pl.String, "count": pl.UInt64})
+            # Sorting by value first and then, stably, by the integer class_id
+            # is faster than sorting by both (profiled on 575,000 rows).
             histograms[target] = (
-                counts.join(
-                    classes.select(["class_id", *self._keys]), on=self._keys, nulls_equal=True
+                counts.sort("value", nulls_last=True)
+                .join(
+                    classes.select(["class_id", *self._keys]),
+                    on=self._keys,
+                    nulls_equal=True,
+                    maintain_order="left",
                 )
                 .select("class_id", "value", "count")
-                .sort(["class_id", "value"], nulls_last=True)
+                .sort("class_id", maintain_order=True)
             )
         renames = dict(zip(self._keys, self.quasi_identifiers, strict=True))
         return EquivalenceClasses(
@@ -260,8 +300,12 @@ class ClassStatistics:
             merged = self._merged[target]
             if merged is not None:
                 pieces = [merged, *pieces]
-            keys = self._keys if target is None else [*self._keys, "value"]
-            self._merged[target] = pl.concat(pieces).group_by(keys).agg(pl.col("count").sum())
+            if len(pieces) == 1:
+                # Each piece already has one row per key, so there is nothing to add up.
+                self._merged[target] = pieces[0]
+            else:
+                keys = self._keys if target is None else [*self._keys, "value"]
+                self._merged[target] = pl.concat(pieces).group_by(keys).agg(pl.col("count").sum())
             self._pending[target] = []
         self._pending_rows = 0
 

@@ -94,8 +94,7 @@ def measure(
         k = target_k
     fields = [*quasi_identifiers_list, *(spec.name for spec in specs)]
     statistics = ClassStatistics(quasi_identifiers_list, [spec.name for spec in specs])
-    for batch in _batches(source, fields, format, batch_size, delimiter, encoding):
-        statistics.update(batch)
+    _count(statistics, source, fields, format, batch_size, delimiter, encoding)
     classes = statistics.result()
     logger.debug(
         "measured %d records in %d equivalence classes", classes.records, classes.classes.height
@@ -177,34 +176,61 @@ def _with_declaration(
     return list(zip(specs, undeclared, strict=True))
 
 
-def _batches(
+def _count(
+    statistics: ClassStatistics,
     source: Any,
     fields: list[str],
     format: str | None,
     batch_size: int | None,
     delimiter: str | None,
     encoding: str | None,
-) -> Iterator[pl.DataFrame]:
-    if isinstance(source, str | PathLike):
-        from maskme.formats import read_field_batches
+) -> None:
+    """Feed every record of ``source`` to ``statistics``.
 
-        yield from read_field_batches(
-            source,
-            fields,
-            format=format,
-            batch_size=batch_size,
-            delimiter=delimiter,
-            encoding=encoding,
-        )
+    A CSV file is counted by Polars' streaming engine in one parallel pass
+    (:meth:`CsvReader.scan`). The batch readers take over when Polars rejects
+    the file (their errors name the bad record), and when a record has every
+    field empty, which may be an empty line that Polars reads as a record.
+    Other sources go batch by batch.
+    """
+    if not isinstance(source, str | PathLike):
+        for batch in _frame_batches(source, fields, batch_size):
+            statistics.update(batch)
         return
-    frame = string_columns(to_polars(source), fields)
-    if batch_size is None or batch_size >= frame.height:
-        yield frame
+    from maskme.formats import default_batch_size, open_fields
+    from maskme.formats.csv import CsvReader
+    from maskme.policy.paths import parse_field_path
+
+    with open_fields(
+        source, fields, format=format, delimiter=delimiter, encoding=encoding
+    ) as opened:
+        reader = opened.reader
+        scan = reader.scan(fields) if isinstance(reader, CsvReader) else None
+        if scan is not None:
+            counted = ClassStatistics(statistics.quasi_identifiers, statistics.sensitive_attributes)
+            try:
+                complete = counted.update_lazy(scan.frame, unless=scan.empty)
+            except pl.exceptions.PolarsError:
+                logger.debug("Polars could not scan the input; reading it in batches")
+            else:
+                if complete:
+                    statistics.merge(counted)
+                    return
+                logger.debug("a record has every field empty; reading the input in batches")
+        paths = [parse_field_path(name) for name in fields]
+        for records in reader.batches(batch_size or default_batch_size()):
+            statistics.update(records.frame(paths))
+
+
+def _frame_batches(frame: Any, fields: list[str], batch_size: int | None) -> Iterator[pl.DataFrame]:
+    selected = string_columns(to_polars(frame), fields)
+    if batch_size is None or batch_size >= selected.height:
+        yield selected
         return
     if batch_size < 1:
         raise MaskMeError(f"batch size must be at least 1, got {batch_size}")
-    for start in range(0, frame.height, batch_size):
-        yield frame.slice(start, batch_size)
+    for start in range(0, selected.height, batch_size):
+        yield selected.slice(start, batch_size)
 
 
 def _read_population(
