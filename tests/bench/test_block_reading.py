@@ -87,3 +87,23 @@ def test_progress_reaches_file_size(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 )
 def test_last_record_end(block: bytes, expected: int) -> None:
     assert _last_record_end(block) == expected
+
+
+def _blank_lines_removed_line_by_line(text: bytes) -> bytes:
+    """Reference: split into lines and track quotes line by line."""
+    kept = []
+    inside_quotes = False
+    for line in text.split(b"\n"):
+        if not inside_quotes and line in (b"", b"\r"):
+            continue
+        kept.append(line)
+        if line.count(b'"') % 2 == 1:
+            inside_quotes = not inside_quotes
+    joined = b"\n".join(kept)
+    return joined + b"\n" if text.endswith(b"\n") and not joined.endswith(b"\n") else joined
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet='a"\n\r,', max_size=40).map(str.encode))
+def test_blank_line_removal_matches_line_by_line(text: bytes) -> None:
+    assert csv_format._without_blank_lines(text) == _blank_lines_removed_line_by_line(text)

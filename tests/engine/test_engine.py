@@ -216,3 +216,40 @@ def test_pandas_named_index_rejected():
     with pytest.raises(UsageError, match=r"named index \(ssn\).*reset_index") as caught:
         maskme.mask(frame, {"version": 1, "default": "drop", "fields": {"id": {"strategy": "keep"}}})
     assert "900-00" not in str(caught.value)
+
+
+def test_parallel_run_raises_first_failure_in_order(tmp_path, monkeypatch):
+    """A bad value in an early batch wins over a malformed record the reader meets later."""
+    from maskme.formats import csv as csv_format
+
+    monkeypatch.setattr(csv_format, "BLOCK_BYTES", 64)
+    lines = ["id,income"] + [f"{n},{n * 10}" for n in range(1, 200)]
+    lines[3] = "3,not-a-number"
+    lines[150] = "150,1,extra"
+    source = tmp_path / "in.csv"
+    source.write_text("\n".join(lines) + "\n")
+    policy = {"version": 1, "default": "keep",
+              "fields": {"income": {"strategy": "noise", "scale": 1, "seed": 1}}}
+    target = tmp_path / "out.csv"
+    with pytest.raises(RecordError) as raised:
+        maskme.mask(source, policy, target, batch_size=4, delimiter=",")
+    assert raised.value.record == 3
+    assert raised.value.field == "income"
+    assert not target.exists()
+
+
+def test_parallel_run_raises_reader_error_without_output(tmp_path, monkeypatch):
+    from maskme.errors import FormatError
+    from maskme.formats import csv as csv_format
+
+    monkeypatch.setattr(csv_format, "BLOCK_BYTES", 64)
+    lines = ["id,income"] + [f"{n},{n * 10}" for n in range(1, 200)]
+    lines[150] = "150,1,extra"
+    source = tmp_path / "in.csv"
+    source.write_text("\n".join(lines) + "\n")
+    policy = {"version": 1, "default": "keep",
+              "fields": {"income": {"strategy": "noise", "scale": 1, "seed": 1}}}
+    target = tmp_path / "out.csv"
+    with pytest.raises(FormatError, match=r"record 150 \(line 151\) has 3 fields"):
+        maskme.mask(source, policy, target, batch_size=4, delimiter=",")
+    assert not target.exists()

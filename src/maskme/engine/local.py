@@ -13,11 +13,12 @@ import codecs
 import gc
 import logging
 import os
+import queue
 import shutil
 import sys
 import tempfile
+import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -562,34 +563,50 @@ def _stream_batches_in_parallel(
 ) -> set[str]:
     """Transform CSV batches on worker threads and write them in input order.
 
-    Polars and numpy release the GIL inside their kernels, so batches are
-    transformed at the same time on several cores while this thread reads the
-    next batch and writes the oldest finished one. The first failing batch in
-    input order raises, as in a sequential run.
+    Polars and numpy release the GIL inside their kernels, so reading (this
+    thread), transforming (worker threads) and writing (one writer thread)
+    run at the same time on several cores. At most ``PARALLEL_BATCHES``
+    transformed batches wait for the writer, which bounds memory. The first
+    failing batch in input order raises, as in a sequential run.
     """
     matched: set[str] = set()
-    pending: deque[tuple[Batch, Future[None]]] = deque()
+    waiting: queue.Queue[tuple[Batch, Future[None]] | None] = queue.Queue(PARALLEL_BATCHES)
+    failures: list[BaseException] = []
 
-    def write_oldest() -> None:
-        batch, future = pending.popleft()
-        future.result()
-        emit(batch)
-        result.records += batch.length
-        if progress is not None:
-            progress(result.records, opened.reader.bytes_read, opened.reader.total_bytes)
+    def write_in_order() -> None:
+        while (item := waiting.get()) is not None:
+            batch, future = item
+            if failures:
+                future.cancel()
+                continue  # the queue keeps draining, so the reading thread is not stuck on put()
+            try:
+                future.result()
+                emit(batch)
+            except BaseException as error:  # re-raised by the reading thread
+                failures.append(error)
+                continue
+            result.records += batch.length
+            if progress is not None:
+                progress(result.records, opened.reader.bytes_read, opened.reader.total_bytes)
 
+    writer = threading.Thread(target=write_in_order, name="maskme-writer", daemon=True)
     with ThreadPoolExecutor(max_workers=PARALLEL_BATCHES, thread_name_prefix="maskme") as pool:
+        writer.start()
         try:
             for batch in opened.reader.batches(size):
-                pending.append((batch, pool.submit(apply_plan, plan, batch, matched)))
-                if len(pending) > PARALLEL_BATCHES:
-                    write_oldest()
-            while pending:
-                write_oldest()
+                if failures:
+                    break
+                waiting.put((batch, pool.submit(apply_plan, plan, batch, matched)))
         except BaseException:
-            for _, future in pending:
-                future.cancel()
+            waiting.put(None)
+            writer.join()
+            if failures:
+                raise failures[0] from None  # an earlier batch failed first
             raise
+        waiting.put(None)
+        writer.join()
+    if failures:
+        raise failures[0]
     return matched
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO, Literal
 
+import numpy as np
 import polars as pl
 
 from maskme.errors import FormatError, UsageError
@@ -28,6 +29,9 @@ SAMPLE_BYTES = 256 * 1024
 SAMPLE_ROWS = 200
 #: Bytes of CSV text the reader parses at a time; bounds its memory whatever the file size.
 BLOCK_BYTES = 16 << 20
+
+_LF = ord("\n")
+_CR = ord("\r")
 
 QuoteStyle = Literal["necessary", "always"]
 
@@ -284,7 +288,6 @@ class CsvReader(Reader):
         carry = b""
         header_pending = True
         records_before = 0
-        lines_before = 0
         with self.path.open("rb") as stream:
             while True:
                 data = stream.read(BLOCK_BYTES)
@@ -308,16 +311,28 @@ class CsvReader(Reader):
                                 parsed, has_header=False, new_columns=self._header, **options  # type: ignore[arg-type]
                             )
                     except pl.exceptions.PolarsError:
+                        lines_before = self._line_breaks_before(offset)
                         raise self._diagnose(text, header_pending, records_before, lines_before) from None
                     header_pending = False
                     if frame.height:
                         yield frame, offset, offset + len(text)
                     offset += len(text)
                     records_before += frame.height
-                    lines_before += text.count(b"\n")
                 if not data:
                     return
 
+
+    def _line_breaks_before(self, offset: int) -> int:
+        """Count the line breaks in the file's first ``offset`` bytes (for error messages only)."""
+        count = 0
+        with self.path.open("rb") as stream:
+            while offset > 0:
+                chunk = stream.read(min(offset, BLOCK_BYTES))
+                if not chunk:
+                    break
+                count += chunk.count(b"\n")
+                offset -= len(chunk)
+        return count
 
     def _diagnose(
         self, text: bytes, has_header: bool, records_before: int, lines_before: int
@@ -361,19 +376,51 @@ class CsvReader(Reader):
 
 
 def _without_blank_lines(text: bytes) -> bytes:
-    """Remove empty lines outside quoted fields: with two or more columns they are no record."""
-    if b"\n\n" not in text and b"\n\r\n" not in text and not text.startswith((b"\n", b"\r\n")):
+    """Remove empty lines outside quoted fields: with two or more columns they are no record.
+
+    The empty lines are found with numpy and only they are visited: the
+    quotes counted between consecutive empty lines tell whether one is
+    inside a quoted multi-line field.
+    """
+    starts = _empty_line_starts(text)
+    if not starts:
         return text
     kept = []
-    inside_quotes = False
-    for line in text.split(b"\n"):
-        if not inside_quotes and line in (b"", b"\r"):
-            continue
-        kept.append(line)
-        if line.count(b'"') % 2 == 1:
-            inside_quotes = not inside_quotes
-    joined = b"\n".join(kept)
+    kept_from = 0
+    quotes = 0
+    counted_to = 0
+    for start in starts:
+        quotes += text.count(b'"', counted_to, start)
+        counted_to = start
+        if quotes % 2 == 1 or start < kept_from:
+            continue  # inside a quoted field
+        end = start + (2 if text.startswith(b"\r", start) else 1)
+        kept.append(text[kept_from:start])
+        kept_from = end
+    kept.append(text[kept_from:])
+    joined = b"".join(kept)
+    if kept_from > len(text) and joined.endswith(b"\n"):
+        # The last line was a lone "\r" with no break after it, so the break before it goes too.
+        return joined[:-1]
     return joined + b"\n" if text.endswith(b"\n") and not joined.endswith(b"\n") else joined
+
+
+def _empty_line_starts(text: bytes) -> list[int]:
+    """Return the sorted offsets where an empty line (``""`` or ``"\\r"``) starts.
+
+    Vectorized with numpy: ``bytes.find(b"\\n\\n")`` took 0.29 s per 185 MB
+    of the benchmark table, whose lines are short.
+    """
+    data = np.frombuffer(text, dtype=np.uint8)
+    size = data.size
+    if size == 0:
+        return []
+    line_starts = np.concatenate(([0], np.flatnonzero(data == _LF) + 1))
+    line_starts = line_starts[line_starts < size]
+    first = data[line_starts]
+    after = np.minimum(line_starts + 1, size - 1)
+    lone_return = (first == _CR) & ((line_starts + 1 == size) | (data[after] == _LF))
+    return line_starts[(first == _LF) | lone_return].tolist()  # type: ignore[no-any-return]
 
 
 def _last_record_end(block: bytes) -> int:
