@@ -75,9 +75,9 @@ def test_scan_reads_the_values_batches_read(
     assert scan is not None
     whole = scan.frame.collect(engine="streaming")
     batched = pl.concat([batch.data for batch in reader.batches(7)])  # type: ignore[attr-defined]
-    every_field_empty = batched.select(pl.all_horizontal(pl.all().is_null())).to_series()
-    assert whole.drop(scan.empty).equals(batched)
-    assert whole[scan.empty].equals(every_field_empty.alias(scan.empty))
+    doubtful = batched.select(pl.all_horizontal(pl.all().is_null())).to_series()
+    assert whole.drop(scan.needs_batches).equals(batched)
+    assert whole[scan.needs_batches].equals(doubtful.alias(scan.needs_batches))
 
 
 def test_empty_lines_are_no_records(tmp_path: Path) -> None:

@@ -183,8 +183,8 @@ class CsvScan:
     """Some fields of a whole CSV file as a lazy frame; see :meth:`CsvReader.scan`."""
 
     frame: pl.LazyFrame
-    #: The Boolean column that is true for a record whose every field is empty.
-    empty: str
+    #: The Boolean column that is true for a record only :meth:`CsvReader.batches` reads right.
+    needs_batches: str
 
 
 class CsvReader(Reader):
@@ -245,29 +245,39 @@ class CsvReader(Reader):
 
         Polars' streaming engine then reads the file in parallel and computes
         aggregations without holding the records (``maskme measure``). The
-        fields have the values :meth:`batches` gives, except where a record
-        has every field empty: Polars reads an empty line as such a record,
-        where :meth:`batches` skips the line. The frame's ``empty`` column
-        flags these records, and a caller that finds one reads the file with
-        :meth:`batches` instead. Every column is parsed, so a record with too
-        many fields raises a PolarsError when the frame is collected;
-        :meth:`batches` then names the record.
+        fields have the values :meth:`batches` gives, except in records that
+        the frame's ``needs_batches`` column flags, and a caller that finds
+        one reads the file with :meth:`batches` instead. Flagged are records
+        with more fields than the header (:meth:`batches` rejects them), and
+        records whose given fields and last field are all empty: Polars reads
+        an empty line as a record of empty fields, where :meth:`batches`
+        skips the line. Other malformed input raises a PolarsError when the
+        frame is collected.
         """
         if self.total_bytes == 0:
             return None
-        empty = "empty"
-        while empty in self._header:
-            empty = f"_{empty}"
+        taken = set(self._header)
+        extra, flag = "extra", "needs_batches"
+        while extra in taken:
+            extra = f"_{extra}"
+        while flag in taken or flag == extra:
+            flag = f"_{flag}"
+        # A column after the last one catches the first surplus field of a record.
+        schema = dict.fromkeys([*self._header, extra], pl.String)
         frame = pl.scan_csv(
             self.path,
             has_header=True,
-            new_columns=self._header,
+            schema=schema,
+            missing_columns="insert",
             separator=self.dialect.delimiter,
             quote_char='"',
-            infer_schema=False,
         )
-        flag = pl.all_horizontal(pl.all().is_null()) if len(self._header) > 1 else pl.lit(False)
-        return CsvScan(frame=frame.select(*dict.fromkeys(fields), flag.alias(empty)), empty=empty)
+        checked = dict.fromkeys([*fields, self._header[-1]])
+        doubtful = pl.col(extra).is_not_null() | pl.all_horizontal(
+            pl.col(name).is_null() for name in checked
+        )
+        selected = frame.select(*dict.fromkeys(fields), doubtful.alias(flag))
+        return CsvScan(frame=selected, needs_batches=flag)
 
     def _blocks(self) -> Iterator[tuple[pl.DataFrame, int, int]]:
         """Parse the file in blocks of about BLOCK_BYTES that end where a record ends.

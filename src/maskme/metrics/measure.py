@@ -189,9 +189,9 @@ def _count(
 
     A CSV file is counted by Polars' streaming engine in one parallel pass
     (:meth:`CsvReader.scan`). The batch readers take over when Polars rejects
-    the file (their errors name the bad record), and when a record has every
-    field empty, which may be an empty line that Polars reads as a record.
-    Other sources go batch by batch.
+    the file and when a record may read differently there (too many fields,
+    or an empty line that Polars reads as a record): their errors name the
+    bad record. Other sources go batch by batch.
     """
     if not isinstance(source, str | PathLike):
         for batch in _frame_batches(source, fields, batch_size):
@@ -209,14 +209,14 @@ def _count(
         if scan is not None:
             counted = ClassStatistics(statistics.quasi_identifiers, statistics.sensitive_attributes)
             try:
-                complete = counted.update_lazy(scan.frame, unless=scan.empty)
+                complete = counted.update_lazy(scan.frame, unless=scan.needs_batches)
             except pl.exceptions.PolarsError:
                 logger.debug("Polars could not scan the input; reading it in batches")
             else:
                 if complete:
                     statistics.merge(counted)
                     return
-                logger.debug("a record has every field empty; reading the input in batches")
+                logger.debug("a record may be malformed or an empty line; reading the input in batches")
         paths = [parse_field_path(name) for name in fields]
         for records in reader.batches(batch_size or default_batch_size()):
             statistics.update(records.frame(paths))
