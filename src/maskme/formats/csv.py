@@ -256,11 +256,11 @@ class CsvReader(Reader):
         """
         if self.total_bytes == 0:
             return None
-        taken = set(self._header)
+        header_names = set(self._header)
         extra, flag = "extra", "needs_batches"
-        while extra in taken:
+        while extra in header_names:
             extra = f"_{extra}"
-        while flag in taken or flag == extra:
+        while flag in header_names or flag == extra:
             flag = f"_{flag}"
         # A column after the last one catches the first surplus field of a record.
         schema = dict.fromkeys([*self._header, extra], pl.String)
