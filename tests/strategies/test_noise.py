@@ -379,3 +379,25 @@ def test_invalid_dates_error(value):
 def test_params_rejected(params, message):
     with pytest.raises(ValidationError, match=message):
         NoiseParams(**params)
+
+
+_DATE_TEXTS = st.one_of(
+    st.none(),
+    st.dates().map(lambda day: day.strftime("%Y-%m-%d")),
+    st.from_regex(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}\Z"),  # 2021-13-45 and other invalid dates
+    st.sampled_from(["2021-01-02T10:00", "2021-01-02 10:00:00Z", "20210102", ""]),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts=st.lists(_DATE_TEXTS, max_size=20))
+def test_split_iso_plain_dates_match_full_pattern(texts: list[str | None]) -> None:
+    from maskme.strategies.parsing import ISO_DATE_PATTERN, _split_iso
+
+    values = pl.Series("d", texts, dtype=pl.String)
+    dates, rest = _split_iso(values)
+    groups = values.str.extract_groups(ISO_DATE_PATTERN)
+    expected_dates = groups.struct.field("1").str.to_date("%Y-%m-%d", strict=False)
+    expected_rest = groups.struct.field("2")
+    assert dates.to_list() == expected_dates.to_list()
+    assert rest.to_list() == expected_rest.to_list()

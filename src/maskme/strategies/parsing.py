@@ -36,6 +36,8 @@ _OFFSET = r"(?:Z|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)"
 #: An ISO 8601 date or timestamp: group 1 is the date, group 2 the rest (time and offset).
 ISO_DATE_PATTERN = rf"^(\d{{4}}-\d{{2}}-\d{{2}})((?:[T ]{_TIME}{_OFFSET}?)?)$"
 
+#: A calendar date alone, which ISO_DATE_PATTERN splits into itself and "".
+_PLAIN_DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 _INTEGER_PATTERN = r"^\s*[+-]?\d+\s*$"
 
 #: Choices for a value a strategy cannot parse.
@@ -147,6 +149,10 @@ def shift_dates(
 
 def _split_iso(values: pl.Series) -> tuple[pl.Series, pl.Series]:
     """Split ISO 8601 text into its calendar date and the text after it."""
+    if values.str.contains(_PLAIN_DATE_PATTERN).fill_null(True).all():
+        # Only plain dates (or nulls): the same split without the full pattern's
+        # capture groups, which cost about twice as much.
+        return values.str.to_date("%Y-%m-%d", strict=False), values.str.slice(10)
     groups = values.str.extract_groups(ISO_DATE_PATTERN)
     dates = groups.struct.field("1").str.to_date("%Y-%m-%d", strict=False)
     rest = groups.struct.field("2")

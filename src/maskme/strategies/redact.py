@@ -127,7 +127,7 @@ class Redact(Strategy):
             domain = domain.fill_null("")
         else:
             local = values
-            domain = pl.Series(values.name, [""] * len(values), dtype=pl.String)
+            domain = None
 
         fallback = needs_grapheme_fallback(local)
         if params.keep_separators is False:
@@ -138,6 +138,8 @@ class Redact(Strategy):
             masked = self._mask_keeping_separators(local)
         if fallback.any():
             masked = self._mask_per_value(local, masked, fallback)
+        if domain is None:
+            return masked.alias(values.name)
         result = pl.select(pl.lit(masked) + pl.lit(domain)).to_series()
         return result.alias(values.name)
 
