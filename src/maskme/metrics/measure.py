@@ -81,9 +81,10 @@ def measure(
 
     Notes
     -----
-    The source is read in batches and only class counts are kept, so memory
-    is bounded by the number of equivalence classes. Every number is exact
-    and the same for any batch size.
+    Only counts per class and sensitive value are kept, so memory grows with
+    the number of such combinations, not of records. A CSV file is counted
+    in one parallel pass by Polars' streaming engine, other sources batch by
+    batch. Every number is exact and the same for any batch size.
     """
     quasi_identifiers_list, specs, target_k = resolve_fields(
         quasi_identifiers=quasi_identifiers,
