@@ -149,6 +149,7 @@ def test_page_lists_targets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     masking = [
         _benchmark("csv: Polars pass-through (baseline a)", 1.0, 1.0, 100),
         _benchmark("csv: maskme mask", 1.3, 1.2, 200),
+        _benchmark(run.REFERENCE_MASK, 1.1, 1.5, 200),
         _benchmark("csv: pandas script (baseline b)", 8.0, 8.0, 900),
         _benchmark("jsonl: maskme pass-through", 2.0, 2.0, 150),
         _benchmark("jsonl: maskme mask", 4.0, 4.0, 250),
@@ -171,12 +172,21 @@ def test_page_lists_targets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         "measure_benchmarks": (full, sample, sample, pycanon),
         "inprocess_values": {"k": 2, "l": 1, "t": 0.5, "first_seconds": 0.4,
                              "repeat_seconds": 0.05},
+        "full_inprocess_values": {"k": 2, "l": 1, "t": 0.5, "first_seconds": 0.3,
+                                  "repeat_seconds": 0.2},
         "measure_rows_table": [(full, run.maskme_values(full.samples[0]))],
         "values_agree": True, "anonymize": None, "anonymize_skipped": True,
         "hash_values": 10, "hash": {"vectorized_us": 0.2, "fallback_us": 1.0, "identical": True},
     }
     results["targets"] = run.target_rows(results)
     verdicts = {name: met for name, _, met in results["targets"]}
+    measured = {name: text for name, text, _ in results["targets"]}
+    csv_target = "CSV mask at 100 records: at most 1.4x the Polars pass-through"
+    assert measured[csv_target].startswith("1.30x wall (1.20x CPU)")
+    assert "the same work as one Polars query: 1.10x wall (1.50x CPU)" in measured[csv_target]
+    assert measured["measure k+l+t at 100 records: under 1 s"].startswith(
+        "`maskme.measure` call 0.30 s; the whole `maskme measure` process 0.50 s wall"
+    )
     assert verdicts["CSV mask at 100 records: at most 1.4x the Polars pass-through"] is True
     assert verdicts["CSV mask at 100 records: at least 5x faster than pandas"] is True
     assert verdicts["JSONL mask at 100 records: within 1.5x MaskMe's JSONL pass-through"] is False
