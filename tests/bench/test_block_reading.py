@@ -107,3 +107,29 @@ def _blank_lines_removed_line_by_line(text: bytes) -> bytes:
 @given(text=st.text(alphabet='a"\n\r,', max_size=40).map(str.encode))
 def test_blank_line_removal_matches_line_by_line(text: bytes) -> None:
     assert csv_format._without_blank_lines(text) == _blank_lines_removed_line_by_line(text)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    # A record of one empty field would be an empty line, which the reader skips.
+    rows=st.lists(st.lists(st.sampled_from(["1", "x", "", '"q,r"']), min_size=1, max_size=3)
+                  .filter(lambda row: row != [""]), min_size=1, max_size=30),
+    block=st.sampled_from([4, 9, 16, 1 << 20]),
+    final_break=st.booleans(),
+)
+def test_blocks_keep_width_of_short_records(
+    tmp_path_factory: pytest.TempPathFactory, rows: list[list[str]], block: int, final_break: bool
+) -> None:
+    """A block that starts with a record shorter than the header still has every column."""
+    text = "a,b,c\n" + "\n".join(",".join(row) for row in rows) + ("\n" if final_break else "")
+    path = tmp_path_factory.mktemp("short") / "table.csv"
+    path.write_text(text)
+    expected = pl.read_csv(path, infer_schema=False)
+    original = csv_format.BLOCK_BYTES
+    csv_format.BLOCK_BYTES = block
+    try:
+        found = _read_all(path, batch_size=5)
+    finally:
+        csv_format.BLOCK_BYTES = original
+    assert found.columns == ["a", "b", "c"]
+    assert found.equals(expected)

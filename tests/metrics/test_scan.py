@@ -137,3 +137,29 @@ def test_lazy_counting_stops_on_a_flagged_record() -> None:
     assert statistics.result().records == 0
     assert statistics.update_lazy(flagged.lazy())
     assert statistics.result().records == 2
+
+
+def test_measure_empty_surplus_field_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "surplus.csv"
+    path.write_text("a,b,c\n1,x,p,\n2,y,q\n")
+    with pytest.raises(FormatError, match=r"record 1 \(line 2\) has 4 fields, the header has 3"):
+        maskme.measure(path, quasi_identifiers=["a", "b"], sensitive_attributes=["c"], delimiter=",")
+
+
+def test_measure_misplaced_quote_in_other_column_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "quote.csv"
+    path.write_text('a,b,c\n1,"x"y,p\n2,y,q\n')
+    with pytest.raises(FormatError, match=r"record 1 \(line 2\) is not valid CSV: a quote is misplaced"):
+        maskme.measure(path, quasi_identifiers=["a"], sensitive_attributes=["c"], delimiter=",")
+
+
+def test_measure_short_last_record_without_line_break(tmp_path: Path) -> None:
+    path = tmp_path / "short.csv"
+    path.write_text("a,b,c\n1,x,p\n2,y")
+    measured = maskme.measure(path, quasi_identifiers=["a", "b"], sensitive_attributes=["c"],
+                              delimiter=",").to_dict()
+    assert measured["records"] == 2
+    assert measured["sensitive_attributes"][0]["records_with_missing_values"] == 1
+    target = tmp_path / "out.csv"
+    maskme.mask(path, {"version": 1, "default": "keep"}, target, delimiter=",")
+    assert target.read_text() == "a,b,c\n1,x,p\n2,y,\n"

@@ -183,7 +183,7 @@ class CsvScan:
     """Some fields of a whole CSV file as a lazy frame; see :meth:`CsvReader.scan`."""
 
     frame: pl.LazyFrame
-    #: The Boolean column that is true for a record only :meth:`CsvReader.batches` reads right.
+    #: The Boolean column that is true for a record whose fields are all empty (maybe an empty line).
     needs_batches: str
 
 
@@ -246,37 +246,30 @@ class CsvReader(Reader):
         Polars' streaming engine then reads the file in parallel and computes
         aggregations without holding the records (``maskme measure``). The
         fields have the values :meth:`batches` gives, except in records that
-        the frame's ``needs_batches`` column flags, and a caller that finds
-        one reads the file with :meth:`batches` instead. Flagged are records
-        with more fields than the header (:meth:`batches` rejects them), and
-        records whose given fields and last field are all empty: Polars reads
-        an empty line as a record of empty fields, where :meth:`batches`
-        skips the line. Other malformed input raises a PolarsError when the
-        frame is collected.
+        the frame's ``needs_batches`` column flags: records whose fields are
+        all empty, because Polars reads an empty line as such a record where
+        :meth:`batches` skips the line. A caller that finds one reads the
+        file with :meth:`batches` instead. Every column is parsed, so a
+        malformed record anywhere (too many fields, a misplaced quote) raises
+        a PolarsError when the frame is collected; :meth:`batches` then names
+        the record.
         """
         if self.total_bytes == 0:
             return None
-        header_names = set(self._header)
-        extra, flag = "extra", "needs_batches"
-        while extra in header_names:
-            extra = f"_{extra}"
-        while flag in header_names or flag == extra:
+        flag = "needs_batches"
+        while flag in self._header:
             flag = f"_{flag}"
-        # A column after the last one catches the first surplus field of a record.
-        schema = dict.fromkeys([*self._header, extra], pl.String)
         frame = pl.scan_csv(
             self.path,
             has_header=True,
-            schema=schema,
-            missing_columns="insert",
+            new_columns=self._header,
             separator=self.dialect.delimiter,
             quote_char='"',
+            infer_schema=False,
         )
-        checked = dict.fromkeys([*fields, self._header[-1]])
-        doubtful = pl.col(extra).is_not_null() | pl.all_horizontal(
-            pl.col(name).is_null() for name in checked
-        )
-        selected = frame.select(*dict.fromkeys(fields), doubtful.alias(flag))
+        # The flag reads every column, which makes Polars parse (and check) them all.
+        every_field_empty = pl.all_horizontal(pl.all().is_null())
+        selected = frame.select(*dict.fromkeys(fields), every_field_empty.alias(flag))
         return CsvScan(frame=selected, needs_batches=flag)
 
     def _blocks(self) -> Iterator[tuple[pl.DataFrame, int, int]]:
@@ -298,6 +291,8 @@ class CsvReader(Reader):
         carry = b""
         header_pending = True
         records_before = 0
+        names = [f"c{index}" for index in range(len(self._header))]
+        placeholder = (self.dialect.delimiter.join(names) + "\n").encode("utf-8")
         with self.path.open("rb") as stream:
             while True:
                 data = stream.read(BLOCK_BYTES)
@@ -317,9 +312,11 @@ class CsvReader(Reader):
                             frame = pl.read_csv(parsed, has_header=True, **options)  # type: ignore[arg-type]
                             frame.columns = self._header
                         else:
-                            frame = pl.read_csv(
-                                parsed, has_header=False, new_columns=self._header, **options  # type: ignore[arg-type]
-                            )
+                            # A header line of the right width sets the number of
+                            # columns; without it Polars takes the block's first
+                            # record, which may be short.
+                            frame = pl.read_csv(placeholder + parsed, has_header=True, **options)  # type: ignore[arg-type]
+                            frame.columns = self._header
                     except pl.exceptions.PolarsError:
                         lines_before = self._line_breaks_before(offset)
                         raise self._diagnose(text, header_pending, records_before, lines_before) from None
