@@ -2,10 +2,16 @@
 
 import json
 import os
+import signal
 import stat
 import threading
 
 import pytest
+from typer.testing import CliRunner
+
+from maskme.cli.app import app
+from maskme.strategies import Strategy, StrategyParams, register_strategy
+from maskme.strategies.registry import unregister_strategy
 
 from tests.conftest import run_cli
 
@@ -186,3 +192,42 @@ def test_anonymize_to_device_not_replaced(workdir):
     assert done.returncode == 0, done.stderr
     assert stat.S_ISFIFO(fifo.stat().st_mode)
     assert received[0].startswith(b"zip,ssn\n")
+
+
+class _TerminateParams(StrategyParams):
+    pass
+
+
+class _TerminateOnSecondBatch(Strategy):
+    """Sends SIGTERM to this process while the second batch is transformed."""
+
+    name = "test_terminate"
+    Params = _TerminateParams
+    batches = 0
+
+    def apply(self, values, batch):
+        type(self).batches += 1
+        if type(self).batches == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return values
+
+
+def test_sigterm_leaves_no_output(tmp_path):
+    """SIGTERM mid-run ends the command with 143 and removes the partial output."""
+    handler_before = signal.getsignal(signal.SIGTERM)
+    register_strategy(_TerminateOnSecondBatch)
+    try:
+        source = tmp_path / "in.csv"
+        source.write_text("a,b\n" + "".join(f"{n},x\n" for n in range(50)))
+        policy = tmp_path / "policy.yaml"
+        policy.write_text("version: 1\ndefault: keep\nfields:\n  b: {strategy: test_terminate}\n")
+        target = tmp_path / "out.csv"
+        result = CliRunner().invoke(
+            app, ["mask", str(source), "-p", str(policy), "-o", str(target), "--batch-size", "10", "-q"]
+        )
+    finally:
+        unregister_strategy(_TerminateOnSecondBatch.name)
+    assert result.exit_code == 143
+    assert "terminated; nothing was written" in result.output
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["in.csv", "policy.yaml"]
+    assert signal.getsignal(signal.SIGTERM) is handler_before

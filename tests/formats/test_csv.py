@@ -1,6 +1,8 @@
 """CSV reading and writing: dialect detection and byte-for-byte pass-through."""
 
+import os
 import string
+import threading
 from pathlib import Path
 
 import pytest
@@ -122,9 +124,33 @@ def test_csv_wrong_encoding_message(tmp_path):
 
 def test_csv_duplicate_header(tmp_path):
     source = tmp_path / "in.csv"
-    source.write_text("a,a\n1,2\n")
-    with pytest.raises(FormatError, match="column 'a' appears twice"):
+    source.write_text("b,Smith,Smith\n1,2,3\n")
+    with pytest.raises(FormatError, match="columns 2 and 3 of the header have the same name") as raised:
         open_input(source)
+    assert "Smith" not in str(raised.value)
+
+
+def test_csv_first_line_empty(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("\na,b\n1,2\n")
+    with pytest.raises(FormatError, match="the first line is empty; expected a header row"):
+        open_input(source, delimiter=",")
+
+
+def test_fifo_input_is_read_once(tmp_path):
+    fifo = tmp_path / "in.fifo"
+    os.mkfifo(fifo)
+
+    def feed() -> None:
+        with open(fifo, "w") as stream:
+            stream.write("a,b\n1,x\n2,y\n")
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    target = tmp_path / "out.csv"
+    maskme.mask(fifo, KEEP, target, format="csv")
+    writer.join(timeout=10)
+    assert target.read_text() == "a,b\n1,x\n2,y\n"
 
 
 def test_read_field_batches_selects_columns(adult_csv):
@@ -145,7 +171,7 @@ def test_read_field_batches_unknown_field(adult_csv):
         # text after a closing quote
         (b'id,ssn\n1,A\n2,"SECRET-0002"x\n', r"record 2 \(line 3\) is not valid CSV: a quote is misplaced"),
         # a quote that never closes
-        (b'id,ssn\n1,A\n2,"SECRET-0002\n3,C\n', r"record 2 \(line 4\) is not valid CSV: a quote is not closed"),
+        (b'id,ssn\n1,A\n2,"SECRET-0002\n3,C\n', r"record 2 \(line 3\) is not valid CSV: a quote is not closed"),
         # a row with more fields than the header
         (b"id,ssn\n1,A\n2,SECRET-0002,EXTRA\n", r"record 2 \(line 3\) has 3 fields, the header has 2"),
     ],
@@ -199,3 +225,30 @@ def test_headerless_input_gets_no_suggestion(tmp_path):
         maskme.mask(source, policy, tmp_path / "out.csv")
     assert "Emily" not in str(caught.value)
     assert "the input has 3 fields" in str(caught.value)
+
+
+def test_csv_invalid_utf8_names_line(tmp_path):
+    source = tmp_path / "in.csv"
+    # Past the 256 KiB sample that dialect detection reads, so the block reader meets it.
+    rows = "".join(f"{n},plain\n" for n in range(1, 40000))
+    source.write_bytes(b"id,name\n" + rows.encode() + b"40000,caf\xe9\n")
+    with pytest.raises(FormatError, match=r"not valid UTF-8 on line 40,001; pass --encoding") as caught:
+        maskme.mask(source, KEEP, tmp_path / "out.csv", delimiter=",")
+    assert "caf" not in str(caught.value)
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_measure_rejects_bad_batch_size(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("a,b\n1,x\n")
+    with pytest.raises(UsageError, match="batch size must be at least 1, got -1"):
+        maskme.measure(source, quasi_identifiers=["a"], batch_size=-1)
+
+
+def test_measure_rejects_pattern_like_field(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("a,*\n1,x\n")
+    with pytest.raises(maskme.MaskMeError, match="field `\\*` cannot be measured"):
+        maskme.measure(source, quasi_identifiers=["*"], delimiter=",")
+    with pytest.raises(UsageError, match="invalid field path 'a\\[0\\]'"):
+        maskme.measure(source, quasi_identifiers=["a[0]"], delimiter=",")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,11 +40,27 @@ def configure_logging(verbose: bool) -> None:
     )
 
 
+class _Terminated(Exception):
+    """Raised in the main thread when the process receives SIGTERM."""
+
+
+def _raise_terminated(signal_number: int, frame: object) -> None:
+    raise _Terminated
+
+
 @contextmanager
 def fail_on_errors() -> Iterator[None]:
-    """Turn MaskMe errors into a message on stderr and the error's exit status."""
+    """Turn MaskMe errors into a message on stderr and the error's exit status.
+
+    SIGTERM raises inside the command, so that temporary output is removed on
+    the way out, as for Ctrl-C.
+    """
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         yield
+    except _Terminated:
+        stderr.print("terminated; nothing was written")
+        raise typer.Exit(143) from None
     except MaskMeError as error:
         # The message is escaped: labels such as "[30, 40)" must not be read as markup.
         stderr.print(f"[bold red]error:[/] {escape(str(error))}", markup=True, highlight=False)
@@ -53,6 +70,8 @@ def fail_on_errors() -> Iterator[None]:
         raise typer.Exit(130) from None
     except BrokenPipeError:
         raise typer.Exit(1) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @contextmanager

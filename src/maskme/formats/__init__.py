@@ -137,9 +137,18 @@ def _is_utf8(encoding: str) -> bool:
 
 
 def _spool_stdin(directory: str | None) -> Path:
-    handle, name = tempfile.mkstemp(prefix="maskme-stdin-", dir=directory)
-    with os.fdopen(handle, "wb") as spool:
-        shutil.copyfileobj(sys.stdin.buffer, spool, 1 << 20)
+    return _spool(sys.stdin.buffer, directory)
+
+
+def _spool(stream: BinaryIO, directory: str | None = None) -> Path:
+    """Copy a stream that can be read only once (stdin, a FIFO) to a temporary file."""
+    handle, name = tempfile.mkstemp(prefix="maskme-input-", dir=directory)
+    try:
+        with os.fdopen(handle, "wb") as spool:
+            shutil.copyfileobj(stream, spool, 1 << 20)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
     return Path(name)
 
 
@@ -201,6 +210,11 @@ def open_input(
             raise FormatError(f"input file not found: {path}")
         if path.is_dir():
             raise FormatError(f"input is a folder, not a file: {path}")
+        if not path.is_file():
+            # A FIFO or a device can be read only once, and the readers open the input twice.
+            with path.open("rb") as stream:
+                path = _spool(stream)
+            temporary.append(path)
     try:
         if not _is_utf8(encoding):
             converted = _transcode_to_utf8(path, encoding)
@@ -213,7 +227,7 @@ def open_input(
         dialect = None
         if chosen == "csv":
             dialect = detect_dialect(path, delimiter=delimiter, label=name)
-            reader = CsvReader(path, dialect)
+            reader = CsvReader(path, dialect, label=name)
         elif chosen == "json":
             reader = JsonArrayReader(path)
         else:
@@ -267,9 +281,9 @@ def read_field_batches(
     Works on CSV, JSON and JSONL files, ``-`` for stdin, and DataFrames. A
     field missing from a record is null in that row.
     """
-    paths = [parse_field_path(name) for name in fields]
     size = batch_size or default_batch_size()
     with open_fields(source, fields, format=format, delimiter=delimiter, encoding=encoding) as opened:
+        paths = [parse_field_path(name) for name in fields]
         for batch in opened.reader.batches(size):
             yield batch.frame(paths)
 
@@ -290,7 +304,10 @@ def open_fields(
     UsageError
         When a field is not among the input's top-level fields (CSV, DataFrame).
     """
-    paths = [parse_field_path(name) for name in fields]
+    try:
+        paths = [parse_field_path(name) for name in fields]
+    except ValueError as error:
+        raise UsageError(f"{error}; write a field path as key, a.b or a[*].b") from None
     with open_input(source, format=format, delimiter=delimiter, encoding=encoding) as opened:
         top = opened.reader.top_level_fields()
         if top is not None:

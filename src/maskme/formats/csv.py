@@ -17,6 +17,7 @@ from typing import BinaryIO, Literal
 
 import numpy as np
 import polars as pl
+import polars.selectors as cs
 
 from maskme.errors import FormatError, UsageError
 from maskme.formats.base import Batch, FieldValues, Reader, Writer
@@ -166,7 +167,7 @@ class CsvBatch(Batch):
 
     def keep_only(self, paths: Sequence[FieldPath]) -> None:
         wanted = {path.text for path in paths}
-        self.data = self.data.select([c for c in self.data.columns if c in wanted])
+        self.data = self.data.select(cs.by_name([c for c in self.data.columns if c in wanted]))
 
     def frame(self, paths: Sequence[FieldPath]) -> pl.DataFrame:
         columns = []
@@ -190,9 +191,9 @@ class CsvScan:
 class CsvReader(Reader):
     """Streams a UTF-8 CSV file (with a header row) as batches of String columns."""
 
-    def __init__(self, path: Path, dialect: CsvDialect) -> None:
+    def __init__(self, path: Path, dialect: CsvDialect, *, label: str | None = None) -> None:
         self.path = path
-        self.label = str(path)
+        self.label = label or str(path)
         self.dialect = dialect
         self.total_bytes = path.stat().st_size
         self._header = self._read_header()
@@ -204,14 +205,17 @@ class CsvReader(Reader):
             except csv.Error as error:
                 raise FormatError(f"{self.label}: invalid CSV header: {error}") from None
         if not header:
-            raise FormatError(f"{self.label}: the file is empty; expected a header row")
-        seen: set[str] = set()
-        for name in header:
-            if name in seen:
+            problem = "the first line is empty" if self.path.stat().st_size else "the file is empty"
+            raise FormatError(f"{self.label}: {problem}; expected a header row")
+        first_position: dict[str, int] = {}
+        for position, name in enumerate(header, start=1):
+            if name in first_position:
+                # Positions, not the name: without a header row the name is a data value.
                 raise FormatError(
-                    f"{self.label}: column '{name}' appears twice in the header; rename one"
+                    f"{self.label}: columns {first_position[name]} and {position} of the header "
+                    "have the same name; rename one, and check that the first line is a header"
                 )
-            seen.add(name)
+            first_position[name] = position
         return header
 
     def top_level_fields(self) -> list[str]:
@@ -269,7 +273,9 @@ class CsvReader(Reader):
         )
         # The flag reads every column, which makes Polars parse (and check) them all.
         every_field_empty = pl.all_horizontal(pl.all().is_null())
-        selected = frame.select(*dict.fromkeys(fields), every_field_empty.alias(flag))
+        # By exact name: pl.col and plain strings read "*" and "^...$" as patterns.
+        chosen = [cs.by_name(name).as_expr() for name in dict.fromkeys(fields)]
+        selected = frame.select(*chosen, every_field_empty.alias(flag))
         return CsvScan(frame=selected, needs_batches=flag)
 
     def _blocks(self) -> Iterator[tuple[pl.DataFrame, int, int]]:
@@ -348,6 +354,14 @@ class CsvReader(Reader):
 
         The message names the record and line and what is wrong, never the text.
         """
+        try:
+            text.decode("utf-8")
+        except UnicodeDecodeError as error:
+            line = lines_before + text.count(b"\n", 0, error.start) + 1
+            return FormatError(
+                f"{self.label}: not valid UTF-8 on line {line:,}; pass --encoding with the "
+                "file's encoding (for example latin-1 or cp1252)"
+            )
         rows = csv.reader(
             io.StringIO(text.decode("utf-8", errors="replace"), newline=""),
             delimiter=self.dialect.delimiter,
@@ -356,19 +370,22 @@ class CsvReader(Reader):
         )
         record = records_before
         expected = len(self._header)
+        # The line where the record being read starts: an unclosed quote is found
+        # only at the end of the text, many lines later.
+        start_line = lines_before + 1
         try:
             for index, row in enumerate(rows):
-                if not row or (has_header and index == 0):
-                    continue
-                record += 1
-                if len(row) != expected:
-                    line = lines_before + rows.line_num
-                    return FormatError(
-                        f"{self.label}: record {record:,} (line {line:,}) has {len(row)} fields, "
-                        f"the header has {expected}; check the delimiter (--delimiter) and quoting"
-                    )
+                if row and not (has_header and index == 0):
+                    record += 1
+                    if len(row) != expected:
+                        return FormatError(
+                            f"{self.label}: record {record:,} (line {start_line:,}) has "
+                            f"{len(row)} fields, the header has {expected}; check the delimiter "
+                            "(--delimiter) and quoting"
+                        )
+                start_line = lines_before + rows.line_num + 1
         except csv.Error as error:
-            line = lines_before + rows.line_num
+            line = start_line
             message = str(error)
             closed = "EOF" in message or "end of data" in message
             reason = "a quote is not closed" if closed else "a quote is misplaced"

@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 import polars as pl
+import polars.selectors as cs
 
 from maskme.errors import MaskMeError, suggest
 
-__all__ = ["string_columns", "string_expressions", "to_polars"]
+__all__ = ["column", "string_columns", "string_expressions", "to_polars"]
 
 logger = logging.getLogger(__name__)
 
@@ -80,12 +81,21 @@ def string_columns(frame: FrameT, columns: Sequence[str]) -> FrameT:
     return frame.select(string_expressions(schema, columns))
 
 
+def column(name: str) -> pl.Expr:
+    """Select the column named exactly ``name``.
+
+    ``pl.col`` reads ``*`` and names like ``^a.*$`` as patterns, and field
+    names come from the data.
+    """
+    return cs.by_name(name).as_expr()
+
+
 def string_expressions(schema: pl.Schema, columns: Sequence[str]) -> list[pl.Expr]:
     """Return the expressions :func:`string_columns` selects, for a frame with ``schema``."""
     expressions = []
     for name in dict.fromkeys(columns):
-        column = pl.col(name)
+        selected = column(name)
         if schema[name] != pl.String:
-            column = column.cast(pl.String)
-        expressions.append(pl.when(column == "").then(None).otherwise(column).alias(name))
+            selected = selected.cast(pl.String)
+        expressions.append(pl.when(selected == "").then(None).otherwise(selected).alias(name))
     return expressions

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from maskme.errors import MaskMeError
-from maskme.metrics._input import string_columns, string_expressions, to_polars
+from maskme.metrics._input import column, string_columns, string_expressions, to_polars
 
 __all__ = ["SUPPRESSED_PATTERN", "ClassStatistics", "EquivalenceClasses", "count_classes"]
 
@@ -87,7 +87,7 @@ class EquivalenceClasses:
         """The number of records with at least one missing quasi-identifier value."""
         if self.classes.height == 0:
             return 0
-        has_missing = pl.any_horizontal(pl.col(name).is_null() for name in self.quasi_identifiers)
+        has_missing = pl.any_horizontal(column(name).is_null() for name in self.quasi_identifiers)
         return int(self.classes.filter(has_missing)["count"].sum())
 
 
@@ -128,6 +128,15 @@ class ClassStatistics:
             )
         if len(set(self.quasi_identifiers)) != len(self.quasi_identifiers):
             raise MaskMeError("a quasi-identifier is listed twice: list each field once")
+        patterns = [
+            name for name in (*self.quasi_identifiers, *self.sensitive_attributes)
+            if name == "*" or (name.startswith("^") and name.endswith("$"))
+        ]
+        if patterns:
+            raise MaskMeError(
+                f"field `{patterns[0]}` cannot be measured, because Polars reads `*` and names "
+                "like `^...$` as column patterns: rename the field before measuring"
+            )
         reserved = [name for name in self.quasi_identifiers if name in _RESERVED_NAMES]
         if reserved:
             raise MaskMeError(
@@ -181,7 +190,7 @@ class ClassStatistics:
             flag = f"_{flag}"
         selected = frame.select(
             *string_expressions(checked.collect_schema(), self._fields),
-            (pl.col(unless) if unless is not None else pl.lit(False)).alias(flag),
+            (column(unless) if unless is not None else pl.lit(False)).alias(flag),
         )
         tables = pl.collect_all(self._queries(selected, extra_key=flag), engine="streaming")
         if any(table[flag].any() for table in tables):
@@ -198,7 +207,7 @@ class ClassStatistics:
         # Columns are selected under internal names, so a sensitive attribute
         # named like an internal column (`q0`, `value`) cannot collide.
         keys = [
-            pl.col(name).alias(key)
+            column(name).alias(key)
             for name, key in zip(self.quasi_identifiers, self._keys, strict=True)
         ]
         extra = [] if extra_key is None else [extra_key]
@@ -208,7 +217,7 @@ class ClassStatistics:
                 counted = frame.select(*keys, *extra).group_by([*self._keys, *extra]).len(name="count")
             else:
                 counted = (
-                    frame.select(*keys, pl.col(target).alias("value"), *extra)
+                    frame.select(*keys, column(target).alias("value"), *extra)
                     .group_by([*self._keys, "value", *extra])
                     .len(name="count")
                 )

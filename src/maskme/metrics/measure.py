@@ -86,6 +86,8 @@ def measure(
     in one parallel pass by Polars' streaming engine, other sources batch by
     batch. Every number is exact and the same for any batch size.
     """
+    if batch_size is not None and batch_size < 1:
+        raise UsageError(f"batch size must be at least 1, got {batch_size}")
     quasi_identifiers_list, specs, target_k = resolve_fields(
         quasi_identifiers=quasi_identifiers,
         sensitive_attributes=sensitive_attributes,
