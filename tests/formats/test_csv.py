@@ -252,3 +252,11 @@ def test_measure_rejects_pattern_like_field(tmp_path):
         maskme.measure(source, quasi_identifiers=["*"], delimiter=",")
     with pytest.raises(UsageError, match="invalid field path 'a\\[0\\]'"):
         maskme.measure(source, quasi_identifiers=["a[0]"], delimiter=",")
+
+
+def test_csv_quote_inside_unquoted_field_names_record(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_bytes(b'id,ssn,x\n1,A,p\n2,SECRET"0002,q\n3,C,r\n')
+    with pytest.raises(FormatError, match=r"record 2 \(line 3\) is not valid CSV: a quote is misplaced") as caught:
+        maskme.mask(source, KEEP, tmp_path / "out.csv", delimiter=",")
+    assert "SECRET" not in str(caught.value)

@@ -362,17 +362,15 @@ class CsvReader(Reader):
                 f"{self.label}: not valid UTF-8 on line {line:,}; pass --encoding with the "
                 "file's encoding (for example latin-1 or cp1252)"
             )
-        rows = csv.reader(
-            io.StringIO(text.decode("utf-8", errors="replace"), newline=""),
-            delimiter=self.dialect.delimiter,
-            quotechar='"',
-            strict=True,
-        )
+        # The lines as the csv module reads them (it breaks at \n, \r and \r\n).
+        lines = list(io.StringIO(text.decode("utf-8", errors="replace"), newline=""))
+        rows = csv.reader(lines, delimiter=self.dialect.delimiter, quotechar='"', strict=True)
         record = records_before
         expected = len(self._header)
         # The line where the record being read starts: an unclosed quote is found
         # only at the end of the text, many lines later.
         start_line = lines_before + 1
+        lines_read = 0
         try:
             for index, row in enumerate(rows):
                 if row and not (has_header and index == 0):
@@ -383,19 +381,26 @@ class CsvReader(Reader):
                             f"{len(row)} fields, the header has {expected}; check the delimiter "
                             "(--delimiter) and quoting"
                         )
-                start_line = lines_before + rows.line_num + 1
+                    # A record on one line with an odd number of quotes has a quote
+                    # inside an unquoted field, which the csv module keeps as text.
+                    if rows.line_num == lines_read + 1 and lines[lines_read].count('"') % 2:
+                        return self._quote_error(record, start_line, misplaced=True)
+                lines_read = rows.line_num
+                start_line = lines_before + lines_read + 1
         except csv.Error as error:
-            line = start_line
             message = str(error)
-            closed = "EOF" in message or "end of data" in message
-            reason = "a quote is not closed" if closed else "a quote is misplaced"
-            return FormatError(
-                f"{self.label}: record {record + 1:,} (line {line:,}) is not valid CSV: {reason}; "
-                "a field with quotes must be quoted as a whole, with inner quotes doubled"
-            )
+            unclosed = "EOF" in message or "end of data" in message
+            return self._quote_error(record + 1, start_line, misplaced=not unclosed)
         return FormatError(
             f"{self.label}: invalid CSV after record {records_before:,}; check the delimiter "
             "(--delimiter) and that quotes are closed"
+        )
+
+    def _quote_error(self, record: int, line: int, *, misplaced: bool) -> FormatError:
+        reason = "a quote is misplaced" if misplaced else "a quote is not closed"
+        return FormatError(
+            f"{self.label}: record {record:,} (line {line:,}) is not valid CSV: {reason}; "
+            "a field with quotes must be quoted as a whole, with inner quotes doubled"
         )
 
 
