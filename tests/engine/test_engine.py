@@ -253,3 +253,26 @@ def test_parallel_run_raises_reader_error_without_output(tmp_path, monkeypatch):
     with pytest.raises(FormatError, match=r"record 150 \(line 151\) has 3 fields"):
         maskme.mask(source, policy, target, batch_size=4, delimiter=",")
     assert not target.exists()
+
+
+@pytest.mark.parametrize("name", ["^a$", "*"])
+def test_pattern_like_field_names_rejected(tmp_path, name):
+    """Polars reads these names as patterns; a drop must never hit another column."""
+    from maskme.errors import PolicyError
+
+    source = tmp_path / "in.csv"
+    source.write_text(f"a,{name},b\n1,SECRET,4\n")
+    policy = {"version": 1, "default": "keep", "fields": {name: {"strategy": "drop"}}}
+    target = tmp_path / "out.csv"
+    with pytest.raises(PolicyError, match="is not supported: Polars reads"):
+        maskme.mask(source, policy, target, delimiter=",")
+    assert not target.exists()
+
+
+def test_pattern_like_column_passes_through_unlisted(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("a,^a$,b\n1,x,4\n")
+    policy = {"version": 1, "default": "keep", "fields": {"a": {"strategy": "drop"}}}
+    target = tmp_path / "out.csv"
+    maskme.mask(source, policy, target, delimiter=",")
+    assert target.read_text() == "^a$,b\nx,4\n"

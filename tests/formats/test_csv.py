@@ -241,8 +241,22 @@ def test_csv_invalid_utf8_names_line(tmp_path):
 def test_measure_rejects_bad_batch_size(tmp_path):
     source = tmp_path / "in.csv"
     source.write_text("a,b\n1,x\n")
-    with pytest.raises(UsageError, match="batch size must be at least 1, got -1"):
+    with pytest.raises(UsageError, match="batch size must be a positive integer, got -1"):
         maskme.measure(source, quasi_identifiers=["a"], batch_size=-1)
+    with pytest.raises(UsageError, match="batch size must be a positive integer, got -1"):
+        list(read_field_batches(source, ["a"], batch_size=-1))
+    with pytest.raises(UsageError, match="batch size must be a positive integer, got 0"):
+        maskme.mask(source, KEEP, tmp_path / "out.csv", batch_size=0)
+
+
+@pytest.mark.parametrize("delimiter", ["é", '"', "\n", ";;"])
+def test_csv_delimiter_must_be_one_ascii_character(tmp_path, delimiter):
+    source = tmp_path / "in.csv"
+    source.write_text("a,b\n1,x\n")
+    with pytest.raises(UsageError, match="the delimiter must be one ASCII character"):
+        maskme.mask(source, KEEP, tmp_path / "out.csv", delimiter=delimiter)
+    with pytest.raises(UsageError, match="the output delimiter must be one ASCII character"):
+        maskme.mask(source, KEEP, tmp_path / "out2.csv", delimiter=",", output_delimiter=delimiter)
 
 
 def test_measure_rejects_pattern_like_field(tmp_path):
@@ -260,3 +274,36 @@ def test_csv_quote_inside_unquoted_field_names_record(tmp_path):
     with pytest.raises(FormatError, match=r"record 2 \(line 3\) is not valid CSV: a quote is misplaced") as caught:
         maskme.mask(source, KEEP, tmp_path / "out.csv", delimiter=",")
     assert "SECRET" not in str(caught.value)
+
+
+def test_csv_short_record_is_not_the_malformed_one(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_bytes(b"a,b,c\n1\n1,2,3,4\n")
+    with pytest.raises(FormatError, match=r"record 2 \(line 3\) has 4 fields, the header has 3"):
+        maskme.mask(source, KEEP, tmp_path / "out.csv", delimiter=",")
+
+
+def test_csv_block_of_empty_lines_adds_no_record(tmp_path, monkeypatch):
+    from maskme.formats import csv as csv_format
+
+    monkeypatch.setattr(csv_format, "BLOCK_BYTES", 8)
+    source = tmp_path / "in.csv"
+    source.write_bytes(b"a,b\n1,2\n" + b"\n" * 20 + b"3,4\n" + b"\r\n" * 9)
+    target = tmp_path / "out.csv"
+    maskme.mask(source, KEEP, target, delimiter=",")
+    assert target.read_bytes() == b"a,b\n1,2\n3,4\n"
+
+
+def test_csv_unclosed_quote_stops_before_holding_the_file(tmp_path, monkeypatch):
+    from maskme.formats import csv as csv_format
+
+    monkeypatch.setattr(csv_format, "BLOCK_BYTES", 64)
+    monkeypatch.setattr(csv_format, "MAX_CARRY_BYTES", 256)
+    source = tmp_path / "in.csv"
+    rows = "".join(f"{n},SECRET{n},c\n" for n in range(3, 200))
+    source.write_text('id,name,city\n1,2,3\n2,"SECRET,y\n' + rows)
+    target = tmp_path / "out.csv"
+    with pytest.raises(FormatError, match=r"record 2 \(line 3\) is not valid CSV: a quote is not closed") as caught:
+        maskme.mask(source, KEEP, target, delimiter=",")
+    assert "SECRET" not in str(caught.value)
+    assert not target.exists()

@@ -48,7 +48,7 @@ from maskme.errors import (
     PrivacyTargetError,
     UsageError,
 )
-from maskme.formats import default_batch_size, open_input, read_field_batches
+from maskme.formats import open_input, read_field_batches, resolve_batch_size
 from maskme.metrics.classes import ClassStatistics
 from maskme.metrics.measure import measure
 from maskme.metrics.measurement import (
@@ -289,7 +289,7 @@ def _pass_one_batches(
             encoding=encoding,
         )
         return
-    size = batch_size or default_batch_size()
+    size = resolve_batch_size(batch_size)
     paths = [parse_field_path(name) for name in fields]
     with open_input(source, format=format, delimiter=delimiter, encoding=encoding) as opened:
         full = build_plan(policy, opened.reader.top_level_fields(), seed=seed)
@@ -369,7 +369,7 @@ def anonymize(
     input's format and CSV dialect; a non-UTF-8 input is written as UTF-8.
     """
     started = time.perf_counter()
-    size = batch_size or default_batch_size()
+    size = resolve_batch_size(batch_size)
     if destination is not None:
         from maskme.engine.local import check_output_path, protected_files
 

@@ -35,9 +35,9 @@ from maskme.formats import (
     Input,
     atomic_output,
     create_writer,
-    default_batch_size,
     detect_format,
     open_input,
+    resolve_batch_size,
 )
 from maskme.formats.base import Batch, FieldValues
 from maskme.formats.csv import CsvBatch, CsvDialect, with_delimiter
@@ -376,9 +376,7 @@ def mask(
         resolved_policy = load_policy(policy)
     except PolicyError as error:
         raise add_input_problems(error, source, format, delimiter, encoding) from None
-    size = batch_size or default_batch_size()
-    if size < 1:
-        raise UsageError(f"batch size must be a positive integer, got {size}")
+    size = resolve_batch_size(batch_size)
 
     opened = open_input(source, format=format, delimiter=delimiter, encoding=encoding)
     with opened:
@@ -518,8 +516,13 @@ def _key_problems(error: PolicyError, document: dict[str, Any]) -> list[PolicyPr
 def _output_dialect(opened: Input, target_format: str, delimiter: str | None) -> CsvDialect | None:
     if target_format != "csv":
         return None
-    if delimiter is not None and len(delimiter) != 1:
-        raise UsageError("the output delimiter must be one character")
+    if delimiter is not None and (
+        len(delimiter) != 1 or not delimiter.isascii() or delimiter in "\r\n\""
+    ):
+        raise UsageError(
+            "the output delimiter must be one ASCII character other than a quote or a line "
+            "break, such as , ; | or a tab"
+        )
     return with_delimiter(opened.dialect or CsvDialect(), delimiter)
 
 

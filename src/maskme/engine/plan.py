@@ -63,6 +63,11 @@ def _problem(policy: Policy, message: str, *path: str) -> PolicyProblem:
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_ .\-]{0,63}")
 
 
+def is_column_pattern(name: str) -> bool:
+    """Return whether Polars reads ``name`` as a pattern rather than a column name."""
+    return name == "*" or (name.startswith("^") and name.endswith("$"))
+
+
 def _looks_like_name(text: str) -> bool:
     """Return whether a header cell looks like a field name rather than a data value."""
     return _NAME.fullmatch(text) is not None
@@ -103,6 +108,18 @@ def build_plan(
             )
         )
 
+    for section, names in (("fields", list(policy.fields)),
+                           ("quasi_identifiers", list(policy.quasi_identifiers)),
+                           ("sensitive_attributes", list(policy.sensitive_attributes))):
+        for name in names:
+            if is_column_pattern(name):
+                # Polars would read the name as a pattern and act on other columns.
+                problems.append(_problem(
+                    policy,
+                    f"field '{name}' is not supported: Polars reads `*` and names like "
+                    "`^...$` as column patterns; rename the field in the input and the policy",
+                    section, name,
+                ))
     for path_text in policy.fields:
         check_exists(path_text, "fields", path_text)
     for name in policy.quasi_identifiers:

@@ -50,6 +50,7 @@ __all__ = [
     "open_fields",
     "open_input",
     "read_field_batches",
+    "resolve_batch_size",
 ]
 
 Format = Literal["csv", "json", "jsonl"]
@@ -78,6 +79,21 @@ def default_batch_size() -> int:
     if size < 1:
         raise UsageError(f"MASKME_BATCH_SIZE must be a positive integer, got {size}")
     return size
+
+
+def resolve_batch_size(batch_size: int | None) -> int:
+    """Return ``batch_size``, or the default when it is None.
+
+    Raises
+    ------
+    UsageError
+        When the size is below 1 (0 included, which is no batch size).
+    """
+    if batch_size is None:
+        return default_batch_size()
+    if batch_size < 1:
+        raise UsageError(f"batch size must be a positive integer, got {batch_size}")
+    return batch_size
 
 
 def detect_format(path: Path | None, explicit: str | None, sample: bytes = b"") -> Format:
@@ -281,7 +297,7 @@ def read_field_batches(
     Works on CSV, JSON and JSONL files, ``-`` for stdin, and DataFrames. A
     field missing from a record is null in that row.
     """
-    size = batch_size or default_batch_size()
+    size = resolve_batch_size(batch_size)
     with open_fields(source, fields, format=format, delimiter=delimiter, encoding=encoding) as opened:
         paths = [parse_field_path(name) for name in fields]
         for batch in opened.reader.batches(size):

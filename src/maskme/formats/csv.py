@@ -30,6 +30,8 @@ SAMPLE_BYTES = 256 * 1024
 SAMPLE_ROWS = 200
 #: Bytes of CSV text the reader parses at a time; bounds its memory whatever the file size.
 BLOCK_BYTES = 16 << 20
+#: Longest text without a record end the reader holds before it reports an unclosed quote.
+MAX_CARRY_BYTES = 64 << 20
 
 _LF = ord("\n")
 _CR = ord("\r")
@@ -81,8 +83,11 @@ def detect_dialect(path: Path, *, delimiter: str | None = None, label: str | Non
     line_terminator = "\r\n" if "\r\n" in text.split("\n", 1)[0] + "\n" else "\n"
     if delimiter is None:
         delimiter = _detect_delimiter(text, complete, label)
-    elif len(delimiter) != 1:
-        raise UsageError(f"the delimiter must be one character, got {len(delimiter)} characters")
+    elif len(delimiter) != 1 or not delimiter.isascii() or delimiter in "\r\n\"":
+        raise UsageError(
+            "the delimiter must be one ASCII character other than a quote or a line break, "
+            "such as , ; | or a tab"
+        )
 
     header = text.split("\n", 1)[0].rstrip("\r")
     fields = header.split(delimiter) if header else []
@@ -163,7 +168,7 @@ class CsvBatch(Batch):
     def drop_field(self, path: FieldPath) -> None:
         name = self._column_name(path)
         if name is not None:
-            self.data = self.data.drop(name)
+            self.data = self.data.drop(cs.by_name(name))
 
     def keep_only(self, paths: Sequence[FieldPath]) -> None:
         wanted = {path.text for path in paths}
@@ -308,11 +313,26 @@ class CsvReader(Reader):
                     offset += 3
                 cut = len(block) if not data else _last_record_end(block)
                 if cut == 0 and data:
+                    if len(block) > MAX_CARRY_BYTES:
+                        # A quote that never closes would make the reader hold the
+                        # rest of the file.
+                        line = self._line_breaks_before(offset) + 1
+                        raise FormatError(
+                            f"{self.label}: record {records_before + 1:,} (line {line:,}) is not "
+                            "valid CSV: a quote is not closed, or a quoted field is longer than "
+                            f"{MAX_CARRY_BYTES >> 20} MiB"
+                        )
                     carry = block  # no record ends in this block yet: read on
                     continue
                 text, carry = block[:cut], block[cut:]
                 if text:
                     parsed = _without_blank_lines(text) if len(self._header) > 1 else text
+                    if not header_pending and not parsed.strip(b"\r\n"):
+                        # Only empty lines, which are no records.
+                        offset += len(text)
+                        if not data:
+                            return
+                        continue
                     try:
                         if header_pending:
                             frame = pl.read_csv(parsed, has_header=True, **options)  # type: ignore[arg-type]
@@ -375,7 +395,8 @@ class CsvReader(Reader):
             for index, row in enumerate(rows):
                 if row and not (has_header and index == 0):
                     record += 1
-                    if len(row) != expected:
+                    # A record with fewer fields is valid: the missing fields are empty.
+                    if len(row) > expected:
                         return FormatError(
                             f"{self.label}: record {record:,} (line {start_line:,}) has "
                             f"{len(row)} fields, the header has {expected}; check the delimiter "
@@ -389,7 +410,9 @@ class CsvReader(Reader):
                 start_line = lines_before + lines_read + 1
         except csv.Error as error:
             message = str(error)
-            unclosed = "EOF" in message or "end of data" in message
+            # An unclosed quote makes the rest of the text one field, which can
+            # exceed the csv module's field size limit before the end is reached.
+            unclosed = any(sign in message for sign in ("EOF", "end of data", "field limit"))
             return self._quote_error(record + 1, start_line, misplaced=not unclosed)
         return FormatError(
             f"{self.label}: invalid CSV after record {records_before:,}; check the delimiter "

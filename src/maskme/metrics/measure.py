@@ -87,7 +87,7 @@ def measure(
     batch. Every number is exact and the same for any batch size.
     """
     if batch_size is not None and batch_size < 1:
-        raise UsageError(f"batch size must be at least 1, got {batch_size}")
+        raise UsageError(f"batch size must be a positive integer, got {batch_size}")
     quasi_identifiers_list, specs, target_k = resolve_fields(
         quasi_identifiers=quasi_identifiers,
         sensitive_attributes=sensitive_attributes,
@@ -200,7 +200,7 @@ def _count(
         for batch in _frame_batches(source, fields, batch_size):
             statistics.update(batch)
         return
-    from maskme.formats import default_batch_size, open_fields
+    from maskme.formats import open_fields, resolve_batch_size
     from maskme.formats.csv import CsvReader
     from maskme.policy.paths import parse_field_path
 
@@ -221,7 +221,7 @@ def _count(
                     return
                 logger.debug("a record may be malformed or an empty line; reading the input in batches")
         paths = [parse_field_path(name) for name in fields]
-        for records in reader.batches(batch_size or default_batch_size()):
+        for records in reader.batches(resolve_batch_size(batch_size)):
             statistics.update(records.frame(paths))
 
 

@@ -236,12 +236,15 @@ class Redact(Strategy):
         offsets = offsets - offsets[0]
 
         counted = ~self._separator_table()[data]
-        running = np.concatenate([[0], np.cumsum(counted, dtype=np.int64)])
+        # 32-bit counters halve the memory traffic whenever the batch allows them.
+        width = np.int32 if data.size < 2**31 - 1 else np.int64
+        running = np.zeros(data.size + 1, dtype=width)
+        np.cumsum(counted, dtype=width, out=running[1:])
         before_value = running[offsets[:-1]]
         totals = running[offsets[1:]] - before_value
-        value_of_byte = np.repeat(np.arange(count), np.diff(offsets))
-        from_start = running[1:] - before_value[value_of_byte]
-        total = totals[value_of_byte]
+        lengths = np.diff(offsets)
+        from_start = running[1:] - np.repeat(before_value, lengths)
+        total = np.repeat(totals, lengths)
         from_end = total - from_start + 1
         kept = params.keep_first + params.keep_last
         keep = ~counted | (
