@@ -327,8 +327,8 @@ class CsvReader(Reader):
                 text, carry = block[:cut], block[cut:]
                 if text:
                     parsed = _without_blank_lines(text) if len(self._header) > 1 else text
-                    if not header_pending and not parsed.strip(b"\r\n"):
-                        # Only empty lines, which are no records.
+                    if not header_pending and len(parsed) <= 2 and not parsed.strip(b"\r\n"):
+                        # Only empty lines (removed above, but for a line break), which are no records.
                         offset += len(text)
                         if not data:
                             return
