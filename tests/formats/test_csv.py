@@ -307,3 +307,18 @@ def test_csv_unclosed_quote_stops_before_holding_the_file(tmp_path, monkeypatch)
         maskme.mask(source, KEEP, target, delimiter=",")
     assert "SECRET" not in str(caught.value)
     assert not target.exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "delimiter"),
+    [
+        ("a,b,c\n1\n2,y,q\n3,z,r\n", ","),
+        ("a;b;c\n1;2\n2;y;q\n3;z;r\n", ";"),
+        # The comma splits one row short, the semicolon every row evenly: evenly wins.
+        ("a;b,c\n1;2,3\n4;5\n", ";"),
+    ],
+)
+def test_csv_delimiter_detected_with_short_records(tmp_path, text, delimiter):
+    source = tmp_path / "in.csv"
+    source.write_text(text)
+    assert detect_dialect(source).delimiter == delimiter

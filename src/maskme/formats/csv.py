@@ -107,19 +107,30 @@ def _detect_delimiter(text: str, complete: bool, label: str) -> str:
         # Only whole rows count: drop the row the sample cut in two.
         text = text[: text.rfind("\n") + 1] or text
     qualified: dict[str, int] = {}
+    # Records with fewer fields than the header are valid (their missing fields
+    # are empty), so a candidate that splits most rows like the header and none
+    # into more fields also qualifies, when no candidate splits every row evenly.
+    short_allowed: dict[str, int] = {}
     for candidate in CANDIDATE_DELIMITERS:
         rows = csv.reader(io.StringIO(text), delimiter=candidate, quotechar='"', strict=False)
-        counts = set()
+        counts: list[int] = []
         try:
             for index, row in enumerate(rows):
                 if index >= SAMPLE_ROWS:
                     break
                 if row:
-                    counts.add(len(row))
+                    counts.append(len(row))
         except csv.Error:
             continue
-        if len(counts) == 1 and (count := counts.pop()) > 1:
-            qualified[candidate] = count
+        if not counts or counts[0] < 2:
+            continue
+        width = counts[0]
+        if all(count == width for count in counts):
+            qualified[candidate] = width
+        elif max(counts) == width and 2 * counts.count(width) > len(counts):
+            short_allowed[candidate] = width
+    if not qualified and len(short_allowed) == 1:
+        return next(iter(short_allowed))
     if len(qualified) == 1:
         return next(iter(qualified))
     names = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
