@@ -240,3 +240,19 @@ def test_json_strategy_on_object_rejected(tmp_path):
     with pytest.raises(maskme.RecordError, match="record 1, field `customer`: the value is an object") as caught:
         run(tmp_path, "in.jsonl", b'{"customer": {"email": "SECRET@x.org"}}\n', policy)
     assert "SECRET" not in str(caught.value)
+
+
+def test_json_array_invalid_utf8_names_line(tmp_path):
+    source = tmp_path / "big.json"
+    records = ",\n".join(f'{{"id": {n}, "name": "plain"}}' for n in range(1, 60000))
+    source.write_bytes(b"[\n" + records.encode() + b',\n{"id": 60000, "name": "caf\xe9"}\n]\n')
+    with pytest.raises(FormatError, match=r"line 60,001: not valid UTF-8; pass --encoding") as caught:
+        maskme.mask(source, {"version": 1, "default": "keep"}, tmp_path / "out.json")
+    assert "caf" not in str(caught.value)
+
+
+def test_jsonl_invalid_utf8_suggests_encoding(tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b'{"id": 1}\n{"name": "caf\xe9"}\n')
+    with pytest.raises(FormatError, match=r"line 2: not valid UTF-8 at byte \d+; pass --encoding"):
+        maskme.mask(source, {"version": 1, "default": "keep"}, tmp_path / "out.jsonl")

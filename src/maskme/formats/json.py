@@ -465,7 +465,8 @@ class JsonLinesReader(Reader):
             text = raw.decode("utf-8")
         except UnicodeDecodeError as error:
             raise FormatError(
-                f"{self.label}: line {line_number:,}: not valid UTF-8 at byte {error.start}"
+                f"{self.label}: line {line_number:,}: not valid UTF-8 at byte {error.start}; "
+                "pass --encoding with the file's encoding (for example latin-1 or cp1252)"
             ) from None
         try:
             record, end = _decoder.raw_decode(text.strip(_WHITESPACE))
@@ -547,8 +548,15 @@ class _ArrayScanner:
         self.reader.bytes_read += len(chunk)
         try:
             text = self.decoder.decode(chunk, final=not chunk)
-        except UnicodeDecodeError:
-            raise FormatError(f"{self.reader.label}: not valid UTF-8") from None
+        except UnicodeDecodeError as error:
+            # The line: those already passed, those still buffered, and those in
+            # the chunk before the bad byte.
+            line = (self.lines_before + self.buffer.count("\n")
+                    + chunk.count(b"\n", 0, max(error.start, 0)) + 1)
+            raise FormatError(
+                f"{self.reader.label}: line {line:,}: not valid UTF-8; pass --encoding with the "
+                "file's encoding (for example latin-1 or cp1252)"
+            ) from None
         discarded = self.buffer[: self.position]
         self.lines_before += discarded.count("\n")
         self.buffer = self.buffer[self.position :] + text
