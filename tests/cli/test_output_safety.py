@@ -231,3 +231,23 @@ def test_sigterm_leaves_no_output(tmp_path):
     assert "terminated; nothing was written" in result.output
     assert sorted(path.name for path in tmp_path.iterdir()) == ["in.csv", "policy.yaml"]
     assert signal.getsignal(signal.SIGTERM) is handler_before
+
+
+def test_cli_runs_outside_the_main_thread(tmp_path):
+    """The SIGTERM handler is set only from the main thread, where Python allows it."""
+    source = tmp_path / "in.csv"
+    source.write_text("a,b\n1,x\n")
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\ndefault: keep\n")
+    target = tmp_path / "out.csv"
+    results = []
+
+    def run() -> None:
+        results.append(CliRunner().invoke(app, ["mask", str(source), "-p", str(policy),
+                                                "-o", str(target), "-q"]))
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join(timeout=60)
+    assert results[0].exit_code == 0
+    assert target.read_text() == "a,b\n1,x\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -55,7 +56,10 @@ def fail_on_errors() -> Iterator[None]:
     SIGTERM raises inside the command, so that temporary output is removed on
     the way out, as for Ctrl-C.
     """
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    # Signal handlers can be set only from the main thread (the CLI's, but not
+    # when the app runs elsewhere).
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _raise_terminated) if in_main_thread else None
     try:
         yield
     except _Terminated:
@@ -71,7 +75,8 @@ def fail_on_errors() -> Iterator[None]:
     except BrokenPipeError:
         raise typer.Exit(1) from None
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 @contextmanager
