@@ -163,3 +163,14 @@ def test_measure_short_last_record_without_line_break(tmp_path: Path) -> None:
     target = tmp_path / "out.csv"
     maskme.mask(path, {"version": 1, "default": "keep"}, target, delimiter=",")
     assert target.read_text() == "a,b,c\n1,x,p\n2,y,\n"
+
+
+def test_lazy_counting_casts_typed_columns() -> None:
+    frame = pl.DataFrame({"age": [30, 30, 40], "zip": ["1", "1", ""], "diagnosis": ["a", "b", "a"]})
+    by_batch = ClassStatistics(QUASI_IDENTIFIERS, SENSITIVE)
+    by_batch.update(frame)
+    lazily = ClassStatistics(QUASI_IDENTIFIERS, SENSITIVE)
+    assert lazily.update_lazy(frame.lazy())
+    expected, found = by_batch.result(), lazily.result()
+    assert found.classes.equals(expected.classes)
+    assert found.histograms["diagnosis"].equals(expected.histograms["diagnosis"])

@@ -69,16 +69,7 @@ def string_columns(frame: FrameT, columns: Sequence[str]) -> FrameT:
     MaskMeError
         When a column is not in the frame.
     """
-    schema = frame.collect_schema()
-    missing = [name for name in columns if name not in schema]
-    if missing:
-        name = missing[0]
-        raise MaskMeError(
-            f"field `{name}` not found in the data{suggest(name, schema.names())}; "
-            f"the data has {len(schema)} fields: check the quasi-identifier and "
-            "sensitive attribute names"
-        )
-    return frame.select(string_expressions(schema, columns))
+    return frame.select(string_expressions(frame.collect_schema(), columns))
 
 
 def column(name: str) -> pl.Expr:
@@ -91,7 +82,21 @@ def column(name: str) -> pl.Expr:
 
 
 def string_expressions(schema: pl.Schema, columns: Sequence[str]) -> list[pl.Expr]:
-    """Return the expressions :func:`string_columns` selects, for a frame with ``schema``."""
+    """Return the expressions :func:`string_columns` selects, for a frame with ``schema``.
+
+    Raises
+    ------
+    MaskMeError
+        When a column is not in ``schema``.
+    """
+    missing = [name for name in columns if name not in schema]
+    if missing:
+        name = missing[0]
+        raise MaskMeError(
+            f"field `{name}` not found in the data{suggest(name, schema.names())}; "
+            f"the data has {len(schema)} fields: check the quasi-identifier and "
+            "sensitive attribute names"
+        )
     expressions = []
     for name in dict.fromkeys(columns):
         selected = column(name)
