@@ -189,63 +189,39 @@ def masking_benchmarks(rows: int, output_dir: Path, pandas: bool) -> list[Benchm
     jsonl_path = people_path(rows, "jsonl", DATA)
     mask_policy = str(POLICIES / "mask.yaml")
     keep_policy = str(POLICIES / "passthrough.yaml")
-    python = sys.executable
 
-    def output(name: str) -> Path:
-        return output_dir / name
+    def script(name: str, baseline: str, source: Path, output: str) -> Benchmark:
+        target = output_dir / output
+        return Benchmark(
+            name=name,
+            command=[sys.executable, str(BASELINES / baseline), str(source), str(target)],
+            input_path=source, output_path=target,
+        )
+
+    def maskme(name: str, source: Path, policy: str, output: str) -> Benchmark:
+        target = output_dir / output
+        return Benchmark(
+            name=name,
+            command=[*maskme_command(), "mask", str(source), "-p", policy, "-o", str(target), "-q"],
+            input_path=source, output_path=target,
+        )
 
     benchmarks = [
-        Benchmark(
-            name="csv: Polars pass-through (baseline a)",
-            command=[python, str(BASELINES / "polars_passthrough.py"), str(csv_path),
-                     str(output("polars.csv"))],
-            input_path=csv_path, output_path=output("polars.csv"),
-        ),
-        Benchmark(
-            name="csv: maskme pass-through",
-            command=[*maskme_command(), "mask", str(csv_path), "-p", keep_policy,
-                     "-o", str(output("keep.csv")), "-q"],
-            input_path=csv_path, output_path=output("keep.csv"),
-        ),
-        Benchmark(
-            name="csv: maskme mask",
-            command=[*maskme_command(), "mask", str(csv_path), "-p", mask_policy,
-                     "-o", str(output("mask.csv")), "-q"],
-            input_path=csv_path, output_path=output("mask.csv"),
-        ),
-        Benchmark(
-            name=REFERENCE_MASK,
-            command=[python, str(BASELINES / "polars_mask.py"), str(csv_path),
-                     str(output("reference.csv"))],
-            input_path=csv_path, output_path=output("reference.csv"),
-        ),
+        script("csv: Polars pass-through (baseline a)", "polars_passthrough.py", csv_path,
+               "polars.csv"),
+        maskme("csv: maskme pass-through", csv_path, keep_policy, "keep.csv"),
+        maskme("csv: maskme mask", csv_path, mask_policy, "mask.csv"),
+        script(REFERENCE_MASK, "polars_mask.py", csv_path, "reference.csv"),
     ]
     if pandas:
-        benchmarks.append(Benchmark(
-            name="csv: pandas script (baseline b)",
-            command=[python, str(BASELINES / "pandas_mask.py"), str(csv_path),
-                     str(output("pandas.csv"))],
-            input_path=csv_path, output_path=output("pandas.csv"),
-        ))
+        benchmarks.append(
+            script("csv: pandas script (baseline b)", "pandas_mask.py", csv_path, "pandas.csv")
+        )
     benchmarks += [
-        Benchmark(
-            name="jsonl: Polars pass-through (reference)",
-            command=[python, str(BASELINES / "polars_passthrough.py"), str(jsonl_path),
-                     str(output("polars.jsonl"))],
-            input_path=jsonl_path, output_path=output("polars.jsonl"),
-        ),
-        Benchmark(
-            name="jsonl: maskme pass-through",
-            command=[*maskme_command(), "mask", str(jsonl_path), "-p", keep_policy,
-                     "-o", str(output("keep.jsonl")), "-q"],
-            input_path=jsonl_path, output_path=output("keep.jsonl"),
-        ),
-        Benchmark(
-            name="jsonl: maskme mask",
-            command=[*maskme_command(), "mask", str(jsonl_path), "-p", mask_policy,
-                     "-o", str(output("mask.jsonl")), "-q"],
-            input_path=jsonl_path, output_path=output("mask.jsonl"),
-        ),
+        script("jsonl: Polars pass-through (reference)", "polars_passthrough.py", jsonl_path,
+               "polars.jsonl"),
+        maskme("jsonl: maskme pass-through", jsonl_path, keep_policy, "keep.jsonl"),
+        maskme("jsonl: maskme mask", jsonl_path, mask_policy, "mask.jsonl"),
     ]
     return benchmarks
 

@@ -30,6 +30,16 @@ def _read_all(path: Path, batch_size: int) -> pl.DataFrame:
     return pl.concat(frames)
 
 
+def _read_in_blocks(path: Path, block: int, batch_size: int) -> pl.DataFrame:
+    """Read ``path`` with blocks of ``block`` bytes (hypothesis tests cannot take monkeypatch)."""
+    original = csv_format.BLOCK_BYTES
+    csv_format.BLOCK_BYTES = block
+    try:
+        return _read_all(path, batch_size)
+    finally:
+        csv_format.BLOCK_BYTES = original
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     rows=st.lists(st.lists(CELLS, min_size=3, max_size=3), min_size=1, max_size=40),
@@ -42,12 +52,7 @@ def test_blocks_match_whole_file(
     path = tmp_path_factory.mktemp("blocks") / "table.csv"
     _write(path, ["a", "b", "c"], rows, crlf=crlf)
     expected = pl.read_csv(path, infer_schema=False)
-    original = csv_format.BLOCK_BYTES
-    csv_format.BLOCK_BYTES = block
-    try:
-        found = _read_all(path, batch_size=7)
-    finally:
-        csv_format.BLOCK_BYTES = original
+    found = _read_in_blocks(path, block, batch_size=7)
     assert found.columns == ["a", "b", "c"]
     assert found.height == len(rows)
     assert found.equals(expected)
@@ -91,15 +96,15 @@ def test_last_record_end(block: bytes, expected: int) -> None:
 
 def _blank_lines_removed_line_by_line(text: bytes) -> bytes:
     """Reference: split into lines and track quotes line by line."""
-    kept = []
+    kept_lines = []
     inside_quotes = False
     for line in text.split(b"\n"):
         if not inside_quotes and line in (b"", b"\r"):
             continue
-        kept.append(line)
+        kept_lines.append(line)
         if line.count(b'"') % 2 == 1:
             inside_quotes = not inside_quotes
-    joined = b"\n".join(kept)
+    joined = b"\n".join(kept_lines)
     return joined + b"\n" if text.endswith(b"\n") and not joined.endswith(b"\n") else joined
 
 
@@ -125,11 +130,6 @@ def test_blocks_keep_width_of_short_records(
     path = tmp_path_factory.mktemp("short") / "table.csv"
     path.write_text(text)
     expected = pl.read_csv(path, infer_schema=False)
-    original = csv_format.BLOCK_BYTES
-    csv_format.BLOCK_BYTES = block
-    try:
-        found = _read_all(path, batch_size=5)
-    finally:
-        csv_format.BLOCK_BYTES = original
+    found = _read_in_blocks(path, block, batch_size=5)
     assert found.columns == ["a", "b", "c"]
     assert found.equals(expected)

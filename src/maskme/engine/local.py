@@ -40,7 +40,7 @@ from maskme.formats import (
     resolve_batch_size,
 )
 from maskme.formats.base import Batch, FieldValues
-from maskme.formats.csv import CsvBatch, CsvDialect, with_delimiter
+from maskme.formats.csv import CsvBatch, CsvDialect, check_delimiter, with_delimiter
 from maskme.formats.frame import FrameBatch
 from maskme.formats.json import JsonBatch
 from maskme.policy.model import Policy, load_policy
@@ -516,13 +516,8 @@ def _key_problems(error: PolicyError, document: dict[str, Any]) -> list[PolicyPr
 def _output_dialect(opened: Input, target_format: str, delimiter: str | None) -> CsvDialect | None:
     if target_format != "csv":
         return None
-    if delimiter is not None and (
-        len(delimiter) != 1 or not delimiter.isascii() or delimiter in "\r\n\""
-    ):
-        raise UsageError(
-            "the output delimiter must be one ASCII character other than a quote or a line "
-            "break, such as , ; | or a tab"
-        )
+    if delimiter is not None:
+        check_delimiter(delimiter, "the output delimiter")
     return with_delimiter(opened.dialect or CsvDialect(), delimiter)
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from maskme.errors import MaskMeError, PolicyError, PolicyProblem, suggest
 from maskme.policy.keys import load_keys
 from maskme.policy.model import FieldRule, Policy
-from maskme.policy.paths import FieldPath, parse_field_path
+from maskme.policy.paths import FieldPath, is_column_pattern, parse_field_path
 from maskme.strategies.base import Strategy, StrategyContext
 
 __all__ = ["Plan", "PlannedField", "build_plan"]
@@ -61,11 +61,6 @@ def _problem(policy: Policy, message: str, *path: str) -> PolicyProblem:
 
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_ .\-]{0,63}")
-
-
-def is_column_pattern(name: str) -> bool:
-    """Return whether Polars reads ``name`` as a pattern rather than a column name."""
-    return name == "*" or (name.startswith("^") and name.endswith("$"))
 
 
 def _looks_like_name(text: str) -> bool:

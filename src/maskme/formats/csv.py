@@ -30,7 +30,7 @@ SAMPLE_BYTES = 256 * 1024
 SAMPLE_ROWS = 200
 #: Bytes of CSV text the reader parses at a time; bounds its memory whatever the file size.
 BLOCK_BYTES = 16 << 20
-#: Longest text without a record end the reader holds before it reports an unclosed quote.
+#: Longest text without a record end the reader keeps in memory before it reports an unclosed quote.
 MAX_CARRY_BYTES = 64 << 20
 
 _LF = ord("\n")
@@ -83,11 +83,8 @@ def detect_dialect(path: Path, *, delimiter: str | None = None, label: str | Non
     line_terminator = "\r\n" if "\r\n" in text.split("\n", 1)[0] + "\n" else "\n"
     if delimiter is None:
         delimiter = _detect_delimiter(text, complete, label)
-    elif len(delimiter) != 1 or not delimiter.isascii() or delimiter in "\r\n\"":
-        raise UsageError(
-            "the delimiter must be one ASCII character other than a quote or a line break, "
-            "such as , ; | or a tab"
-        )
+    else:
+        check_delimiter(delimiter, "the delimiter")
 
     header = text.split("\n", 1)[0].rstrip("\r")
     fields = header.split(delimiter) if header else []
@@ -102,14 +99,26 @@ def detect_dialect(path: Path, *, delimiter: str | None = None, label: str | Non
     )
 
 
+def check_delimiter(delimiter: str, what: str) -> None:
+    """Raise a UsageError unless ``delimiter`` is one byte Polars can split on.
+
+    ``what`` names the option in the message (the delimiter, the output delimiter).
+    """
+    if len(delimiter) != 1 or not delimiter.isascii() or delimiter in "\r\n\"":
+        raise UsageError(
+            f"{what} must be one ASCII character other than a quote or a line break, "
+            "such as , ; | or a tab"
+        )
+
+
 def _detect_delimiter(text: str, complete: bool, label: str) -> str:
     if not complete:
         # Only whole rows count: drop the row the sample cut in two.
         text = text[: text.rfind("\n") + 1] or text
     qualified: dict[str, int] = {}
     # Records with fewer fields than the header are valid (their missing fields
-    # are empty), so a candidate that splits most rows like the header and none
-    # into more fields also qualifies, when no candidate splits every row evenly.
+    # are empty). So when no candidate splits every row evenly, one that splits
+    # most rows like the header and none into more fields qualifies.
     short_allowed: dict[str, int] = {}
     for candidate in CANDIDATE_DELIMITERS:
         rows = csv.reader(io.StringIO(text), delimiter=candidate, quotechar='"', strict=False)
@@ -339,7 +348,7 @@ class CsvReader(Reader):
                 if text:
                     parsed = _without_blank_lines(text) if len(self._header) > 1 else text
                     if not header_pending and len(parsed) <= 2 and not parsed.strip(b"\r\n"):
-                        # Only empty lines (removed above, but for a line break), which are no records.
+                        # The block had only empty lines, now at most one line break: no records.
                         offset += len(text)
                         if not data:
                             return
@@ -350,8 +359,8 @@ class CsvReader(Reader):
                             frame.columns = self._header
                         else:
                             # A header line of the right width sets the number of
-                            # columns; without it Polars takes the block's first
-                            # record, which may be short.
+                            # columns. Without it Polars takes the number from the
+                            # block's first record, which may be short.
                             frame = pl.read_csv(placeholder + parsed, has_header=True, **options)  # type: ignore[arg-type]
                             frame.columns = self._header
                     except pl.exceptions.PolarsError:
@@ -455,7 +464,7 @@ def _without_blank_lines(text: bytes) -> bytes:
     for start in starts:
         quotes += text.count(b'"', counted_to, start)
         counted_to = start
-        if quotes % 2 == 1 or start < kept_from:
+        if quotes % 2 == 1:
             continue  # inside a quoted field
         end = start + (2 if text.startswith(b"\r", start) else 1)
         kept.append(text[kept_from:start])

@@ -21,6 +21,7 @@ import polars as pl
 
 from maskme.errors import MaskMeError
 from maskme.metrics._input import column, string_columns, string_expressions, to_polars
+from maskme.policy.paths import is_column_pattern
 
 __all__ = ["SUPPRESSED_PATTERN", "ClassStatistics", "EquivalenceClasses", "count_classes"]
 
@@ -130,7 +131,7 @@ class ClassStatistics:
             raise MaskMeError("a quasi-identifier is listed twice: list each field once")
         patterns = [
             name for name in (*self.quasi_identifiers, *self.sensitive_attributes)
-            if name == "*" or (name.startswith("^") and name.endswith("$"))
+            if is_column_pattern(name)
         ]
         if patterns:
             raise MaskMeError(

@@ -10,7 +10,7 @@ from typing import Any
 
 import polars as pl
 
-from maskme.errors import MaskMeError, UsageError
+from maskme.errors import UsageError
 from maskme.metrics._input import string_columns, to_polars
 from maskme.metrics.classes import ClassStatistics
 from maskme.metrics.measurement import (
@@ -230,8 +230,6 @@ def _frame_batches(frame: Any, fields: list[str], batch_size: int | None) -> Ite
     if batch_size is None or batch_size >= selected.height:
         yield selected
         return
-    if batch_size < 1:
-        raise MaskMeError(f"batch size must be at least 1, got {batch_size}")
     for start in range(0, selected.height, batch_size):
         yield selected.slice(start, batch_size)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["FieldPath", "PathSegment", "parse_field_path"]
+__all__ = ["FieldPath", "PathSegment", "is_column_pattern", "parse_field_path"]
 
 _SEGMENT = re.compile(r"^(?P<key>[^\[\]]+)(?P<array>\[\*?\])?$")
 
@@ -60,3 +60,8 @@ def parse_field_path(text: str) -> FieldPath:
             )
         segments.append(PathSegment(match["key"], match["array"] is not None))
     return FieldPath(text, tuple(segments))
+
+
+def is_column_pattern(name: str) -> bool:
+    """Return whether Polars reads ``name`` as a column pattern rather than a column name."""
+    return name == "*" or (name.startswith("^") and name.endswith("$"))
