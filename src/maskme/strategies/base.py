@@ -23,6 +23,7 @@ from maskme.errors import RecordError
 
 __all__ = [
     "BatchView",
+    "ColumnExpression",
     "InvalidValues",
     "Strategy",
     "StrategyContext",
@@ -63,6 +64,20 @@ class BatchView:
 
     record_numbers: pl.Series
     column: Callable[[str], pl.Series]
+
+
+@dataclass(frozen=True)
+class ColumnExpression:
+    """A strategy's transformation written as Polars expressions; see :meth:`Strategy.expression`.
+
+    ``value`` is the transformed ``String`` column. ``failed`` is a Boolean
+    column, true for a value that the expression does not transform as
+    :meth:`Strategy.apply` would (a value ``apply`` reports invalid, or one
+    the expression does not handle); None when there is none.
+    """
+
+    value: pl.Expr
+    failed: pl.Expr | None = None
 
 
 class InvalidValues(Exception):
@@ -132,6 +147,19 @@ class Strategy(ABC):
     @abstractmethod
     def apply(self, values: pl.Series, batch: BatchView) -> pl.Series:
         """Return the transformed values: same length, null where the input is null."""
+
+    def expression(self, values: pl.Expr, record_numbers: pl.Expr) -> ColumnExpression | None:
+        """Return this transformation as Polars expressions, or None when it has none.
+
+        ``values`` is a ``String`` column with nulls where values are missing,
+        as :meth:`apply` receives it, and ``record_numbers`` the ``UInt64``
+        1-based record number of each value. Where ``failed`` is false, the
+        result must equal what :meth:`apply` returns. The engine then runs a
+        whole CSV file as one Polars streaming query, with no Python code per
+        batch. If some value is ``failed``, it discards that run and streams
+        batches through :meth:`apply`, which reports or handles the value.
+        """
+        return None
 
     def _resolve_invalid(
         self,
