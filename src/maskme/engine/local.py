@@ -30,6 +30,7 @@ import numpy as np
 import polars as pl
 
 from maskme.engine.plan import Plan, PlannedField, build_plan
+from maskme.engine.query import MaskQuery, NeedsBatches, build_query, run_query
 from maskme.errors import FormatError, MaskMeError, PolicyError, PolicyProblem, UsageError, suggest
 from maskme.formats import (
     Input,
@@ -40,7 +41,14 @@ from maskme.formats import (
     resolve_batch_size,
 )
 from maskme.formats.base import Batch, FieldValues
-from maskme.formats.csv import CsvBatch, CsvDialect, check_delimiter, with_delimiter
+from maskme.formats.csv import (
+    CsvBatch,
+    CsvDialect,
+    CsvReader,
+    CsvWriter,
+    check_delimiter,
+    with_delimiter,
+)
 from maskme.formats.frame import FrameBatch
 from maskme.formats.json import JsonBatch
 from maskme.policy.model import Policy, load_policy
@@ -53,6 +61,10 @@ logger = logging.getLogger(__name__)
 
 #: CSV batches transformed at the same time: one per core, at most 4 (memory grows with each).
 PARALLEL_BATCHES = max(1, min(4, os.cpu_count() or 1))
+
+#: CSV-to-CSV runs whose strategies all have expressions run as one Polars query.
+#: Tests turn it off to compare the query with the batch path.
+QUERY_ENABLED = True
 
 #: Called after each batch with (records done, bytes read, total bytes or None).
 ProgressCallback = Callable[[int, int, int | None], None]
@@ -406,13 +418,21 @@ def mask(
             _run_to_frame(plan, opened, size, result, progress, observers)
         else:
             dialect = _output_dialect(opened, target_format, output_delimiter)
+            query = _query(plan, opened, target_format, observers)
             with _output_stream(destination) as raw_stream:  # type: ignore[arg-type]
-                stream = _encoded(raw_stream, opened.encoding)
-                writer = create_writer(stream, target_format, dialect=dialect)
-                matched = _stream_batches(
-                    plan, opened, size, result, progress, observers, writer.write, target_format
-                )
-                writer.finish()
+                matched = None
+                if query is not None:
+                    assert isinstance(opened.reader, CsvReader) and dialect is not None
+                    matched = _run_query(query, opened.reader, raw_stream, dialect, size,
+                                         result, progress)
+                if matched is None:
+                    stream = _encoded(raw_stream, opened.encoding)
+                    writer = create_writer(stream, target_format, dialect=dialect)
+                    matched = _stream_batches(
+                        plan, opened, size, result, progress, observers, writer.write,
+                        target_format,
+                    )
+                    writer.finish()
                 _check_matched(plan, matched)
                 result.elapsed_seconds = time.perf_counter() - started
                 if check is not None:
@@ -420,6 +440,44 @@ def mask(
         result.elapsed_seconds = time.perf_counter() - started
     logger.info("masked %d records in %.2f s", result.records, result.elapsed_seconds)
     return result
+
+
+def _query(
+    plan: Plan, opened: Input, target_format: str, observers: Sequence[RunObserver]
+) -> MaskQuery | None:
+    """Return the run as one Polars query when it qualifies (CSV to UTF-8 CSV), else None."""
+    if (observers or not QUERY_ENABLED or target_format != "csv"
+            or not isinstance(opened.reader, CsvReader)
+            or codecs.lookup(opened.encoding).name not in ("utf-8", "utf-8-sig")):
+        return None
+    return build_query(plan, opened.reader)
+
+
+def _run_query(
+    query: MaskQuery,
+    reader: CsvReader,
+    stream: BinaryIO,
+    dialect: CsvDialect,
+    size: int,
+    result: RunResult,
+    progress: ProgressCallback | None,
+) -> set[str] | None:
+    """Run the query into ``stream``; return the matched paths, or None to run batches instead.
+
+    When the query meets a record that the batch path must handle, what it
+    wrote is discarded, so the batch path writes into an empty stream.
+    """
+    writer = CsvWriter(stream, dialect)
+    try:
+        result.records = run_query(query, reader, writer, size, progress)
+    except NeedsBatches:
+        logger.info("a record needs the batch path; masking %s again in batches", reader.label)
+        stream.seek(0)
+        stream.truncate()
+        result.records = 0
+        return None
+    writer.finish()
+    return query.matched
 
 
 class _TranscodingStream:

@@ -14,7 +14,13 @@ import pyarrow as pa
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from maskme.errors import KeyMissingError, PolicyProblem
-from maskme.strategies.base import BatchView, Strategy, StrategyContext, StrategyParams
+from maskme.strategies.base import (
+    BatchView,
+    ColumnExpression,
+    Strategy,
+    StrategyContext,
+    StrategyParams,
+)
 from maskme.strategies.registry import register_strategy
 
 __all__ = [
@@ -159,22 +165,53 @@ class Hash(Strategy):
 
     def apply(self, values: pl.Series, batch: BatchView) -> pl.Series:
         params = self.params
+        if self._vectorized():
+            frame = pl.DataFrame({"value": values.cast(pl.String)})
+            expression = self._digest_expression(pl.col("value"))
+            return frame.select(expression).to_series().alias(values.name)
         message = normalize(values.cast(pl.String), params.normalize)
         if params.context is not None:
             prefix = pl.lit(params.context + CONTEXT_SEPARATOR, dtype=pl.String)
             message = pl.select(prefix + pl.lit(message)).to_series().alias(values.name)
-        if params.algorithm == "hmac-sha256" and _is_utf8(self._key):
-            digests = digest_hex_vectorized(message, self._key)
-        else:
-            digests = digest_hex_python(message, self._key, params.algorithm)
+        digests = digest_hex_python(message, self._key, params.algorithm)
         encoded = encode_hex_digests(digests, params.encoding)
         if params.length is not None:
             encoded = encoded.str.head(params.length)
         return encoded.alias(values.name)
 
+    def expression(self, values: pl.Expr, record_numbers: pl.Expr) -> ColumnExpression | None:
+        if not self._vectorized():
+            return None
+        return ColumnExpression(value=self._digest_expression(values))
+
+    def _vectorized(self) -> bool:
+        """Return whether the polars-hash plugin computes these digests in their encoding."""
+        return (self.params.algorithm == "hmac-sha256" and _is_utf8(self._key)
+                and self.params.encoding != "base32")
+
+    def _digest_expression(self, values: pl.Expr) -> pl.Expr:
+        """HMAC-SHA-256 of the normalized values with the plugin, encoded and cut to length."""
+        params = self.params
+        message = normalize_expression(values, params.normalize)
+        if params.context is not None:
+            message = pl.lit(params.context + CONTEXT_SEPARATOR, dtype=pl.String) + message
+        digests = plh.CryptographicHashingNameSpace(message).hmac_sha256(
+            key=self._key.decode("utf-8"))
+        if params.encoding == "base64":
+            digests = digests.str.decode("hex").bin.encode("base64")
+        if params.length is not None:
+            digests = digests.str.head(params.length)
+        return digests
+
 
 def normalize(values: pl.Series, steps: tuple[Normalization, ...]) -> pl.Series:
     """Apply the normalization steps in order, as Polars string operations."""
+    frame = pl.DataFrame({"value": values})
+    return frame.select(normalize_expression(pl.col("value"), steps)).to_series().alias(values.name)
+
+
+def normalize_expression(values: pl.Expr, steps: tuple[Normalization, ...]) -> pl.Expr:
+    """Return the expression that applies the normalization steps in order."""
     for step in steps:
         if step == "strip":
             values = values.str.strip_chars()

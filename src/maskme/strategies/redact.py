@@ -12,12 +12,14 @@ import pyarrow as pa
 import regex
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from maskme.strategies.base import BatchView, Strategy, StrategyParams
+from maskme.strategies.base import BatchView, ColumnExpression, Strategy, StrategyParams
 from maskme.strategies.registry import register_strategy
 
 __all__ = ["Redact", "RedactParams", "graphemes", "needs_grapheme_fallback"]
 
 _GRAPHEME = regex.compile(r"\X")
+#: An e-mail address: group 1 is the local part, group 2 the domain from the last "@".
+_EMAIL_PATTERN = r"(?s)^(.*)(@[^@]*)$"
 
 
 def graphemes(text: str) -> list[str]:
@@ -31,6 +33,11 @@ def needs_grapheme_fallback(values: pl.Series) -> pl.Series:
     ASCII text splits into graphemes code point by code point, except the
     two-code-point cluster CR LF. Everything else takes the per-value path.
     """
+    frame = pl.DataFrame({"value": values})
+    return frame.select(_grapheme_fallback(pl.col("value"))).to_series().alias(values.name)
+
+
+def _grapheme_fallback(values: pl.Expr) -> pl.Expr:
     non_ascii = values.str.len_bytes() != values.str.len_chars()
     crlf = values.str.contains("\r\n", literal=True)
     return (non_ascii | crlf).fill_null(False)
@@ -121,7 +128,7 @@ class Redact(Strategy):
         values = values.cast(pl.String)
         if params.email:
             # The domain starts at the last "@"; a value without one has no domain.
-            parts = values.str.extract_groups(r"(?s)^(.*)(@[^@]*)$")
+            parts = values.str.extract_groups(_EMAIL_PATTERN)
             domain = parts.struct.field("2")
             local = parts.struct.field("1").zip_with(domain.is_not_null(), values)
             domain = domain.fill_null("")
@@ -150,20 +157,37 @@ class Redact(Strategy):
             return pl.lit("").str.pad_end(count, mask)
         return pl.lit(mask).repeat_by(count).list.join("")
 
+    def expression(self, values: pl.Expr, record_numbers: pl.Expr) -> ColumnExpression | None:
+        params = self.params
+        if params.keep_separators is not False:
+            return None
+        if not params.email:
+            return ColumnExpression(value=self._plain_expression(values),
+                                    failed=_grapheme_fallback(values))
+        local = values.str.extract(_EMAIL_PATTERN, 1)
+        domain = values.str.extract(_EMAIL_PATTERN, 2)
+        local = pl.when(domain.is_null()).then(values).otherwise(local)
+        return ColumnExpression(value=self._plain_expression(local) + domain.fill_null(""),
+                                failed=_grapheme_fallback(local))
+
     def _mask_plain(self, local: pl.Series) -> pl.Series:
         """Vectorized redaction without separators, exact for ASCII values."""
+        frame = pl.DataFrame({"text": local})
+        return frame.select(self._plain_expression(pl.col("text")).alias("text")
+                            ).to_series().alias(local.name)
+
+    def _plain_expression(self, text: pl.Expr) -> pl.Expr:
+        """Build the expression :meth:`_mask_plain` evaluates, on the values ``text``."""
         params = self.params
         kept = params.keep_first + params.keep_last
-        frame = pl.DataFrame({"text": local})
-        size = pl.col("text").str.len_chars().cast(pl.Int64)
+        size = text.str.len_chars().cast(pl.Int64)
         # Polars evaluates every branch of when/then, so the middle must not go negative.
         middle = (
             pl.lit(params.length) if params.length is not None
             else (size - kept).clip(lower_bound=0)
         )
         whole = pl.lit(params.length) if params.length is not None else size
-        text = pl.col("text")
-        redacted = (
+        return (
             pl.when(text.is_null())
             .then(None)
             .when(size <= kept)
@@ -174,7 +198,6 @@ class Redact(Strategy):
                 + text.str.tail(params.keep_last)
             )
         )
-        return frame.select(redacted.alias("text")).to_series().alias(local.name)
 
     def _mask_keeping_separators(self, local: pl.Series) -> pl.Series:
         """Vectorized redaction that keeps separators in place, exact for ASCII values.

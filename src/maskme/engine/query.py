@@ -1,0 +1,231 @@
+"""Masking a CSV file as one Polars streaming query.
+
+A CSV-to-CSV run needs no Python code per record or per column when every
+transformed field's strategy can be written as Polars expressions
+(:meth:`Strategy.expression`). Polars then reads the file in parallel,
+evaluates the expressions on all cores and hands finished batches to the
+writer.
+
+The batch path of :mod:`maskme.engine.local` stays the reference. The query
+flags every record it may not treat as the batch path would: a value a
+strategy's expression marks ``failed``, and a record whose fields are all
+empty (Polars reads an empty line as one, where the batch reader skips it).
+Malformed CSV makes Polars fail. In both cases the engine discards what the
+query wrote and runs the batch path, which names the record or handles it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import polars as pl
+import polars.selectors as cs
+
+from maskme.engine.plan import Plan
+from maskme.formats.csv import CsvBatch, CsvReader, CsvWriter
+
+__all__ = ["MaskQuery", "NeedsBatches", "build_query", "run_query"]
+
+logger = logging.getLogger(__name__)
+
+#: Bytes at the start of the file from which the average record size is estimated.
+_SAMPLE_BYTES = 1 << 22
+
+#: Polars reads CSV in chunks of this many bytes during the query (its setting
+#: ``POLARS_CSV_CHUNK_SIZE``, unless the environment sets it). Its default
+#: chunks made the query peak at 690 MB on a 1.9 GB file (bench/), 4 MiB
+#: chunks at about 350 MB, in the same time.
+CSV_CHUNK_BYTES = 4 << 20
+_CHUNK_SETTING = "POLARS_CSV_CHUNK_SIZE"
+
+#: Called with (records done, bytes read, total bytes or None).
+Progress = Callable[[int, int, int | None], None]
+
+
+class NeedsBatches(Exception):
+    """The query met a record it may not treat as the batch path would; run the batch path."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class MaskQuery:
+    """The whole masking run of one CSV file, as a lazy frame; see :func:`build_query`."""
+
+    frame: pl.LazyFrame
+    #: The output columns, in order (the frame also has the flag column).
+    columns: list[str]
+    #: Boolean column of ``frame``: true for a record the batch path must handle.
+    flag: str
+    #: Field paths of the plan that name a column of the file.
+    matched: set[str]
+
+
+def _column(name: str) -> pl.Expr:
+    # By exact name: pl.col reads "*" and "^...$" as patterns, and names come from the data.
+    return cs.by_name(name).as_expr()
+
+
+def _unused_name(base: str, names: set[str]) -> str:
+    name = base
+    while name in names:
+        name = f"_{name}"
+    return name
+
+
+def build_query(plan: Plan, reader: CsvReader) -> MaskQuery | None:
+    """Return the plan as one query over the file, or None when some part has no expression.
+
+    None also for what the query does not cover: fields that other fields'
+    strategies read (``consistent_by``), strategies that see the whole
+    column first, and an empty file.
+    """
+    if plan.two_pass or plan.required_paths or plan.deferred_paths:
+        return None
+    header = reader.top_level_fields()
+    header_names = set(header)
+    record_name = _unused_name("maskme_record", header_names)
+    flag = _unused_name("maskme_needs_batches", header_names | {record_name})
+    records = pl.col(record_name).cast(pl.UInt64)
+
+    outputs: dict[str, pl.Expr] = {name: _column(name) for name in header}
+    failures: list[pl.Expr] = []
+    matched: set[str] = set()
+    for planned in plan.fields:
+        name = planned.path.text
+        if name not in outputs:
+            continue
+        matched.add(name)
+        if planned.removes_field:
+            del outputs[name]
+            continue
+        if planned.rule.strategy == "keep":
+            continue
+        original = _column(name)
+        # As in the batch path: missing values (null or empty) reach the strategy as null,
+        # and they leave as they came.
+        prepared = pl.when(original == "").then(None).otherwise(original)
+        described = planned.strategy.expression(prepared, records)
+        if described is None:
+            return None
+        outputs[name] = (
+            pl.when(original.is_null()).then(None)
+            .when(original == "").then(pl.lit(""))
+            .otherwise(described.value.cast(pl.String))
+            .alias(name)
+        )
+        if described.failed is not None:
+            failures.append((described.failed & prepared.is_not_null()).fill_null(False))
+
+    if plan.keep_paths is not None:
+        staying = {path.text for path in plan.keep_paths}
+        outputs = {name: expression for name, expression in outputs.items() if name in staying}
+
+    scan = reader.scan(header)
+    if scan is None:
+        return None
+    needs_batches = pl.any_horizontal(pl.col(scan.needs_batches), *failures)
+    frame = scan.frame.with_row_index(record_name, offset=1).select(
+        *[expression.alias(name) for name, expression in outputs.items()],
+        needs_batches.alias(flag),
+    )
+    return MaskQuery(frame=frame, columns=list(outputs), flag=flag, matched=matched)
+
+
+def run_query(
+    query: MaskQuery,
+    reader: CsvReader,
+    writer: CsvWriter,
+    batch_size: int,
+    progress: Progress | None,
+) -> int:
+    """Run the query, writing each batch in order; return the number of records written.
+
+    Raises NeedsBatches when a record is flagged or Polars cannot read the
+    file; what was written then must be discarded. The query runs on a worker
+    thread, so that the main thread keeps handling signals (Ctrl-C, SIGTERM)
+    and stops the query at the next batch.
+    """
+    total = reader.total_bytes or 0
+    record_bytes = _average_record_bytes(reader)
+    state = _RunState()
+
+    def take(batch: pl.DataFrame) -> bool:
+        if state.stop.is_set():
+            return True
+        try:
+            if batch.get_column(query.flag).any():
+                state.flagged = True
+                return True
+            writer.write(CsvBatch(batch.drop(query.flag), state.records + 1))
+            state.records += batch.height
+            if progress is not None:
+                estimate = min(total, int(state.records * record_bytes))
+                progress(state.records, estimate, total)
+        except BaseException as error:  # raised again on the calling thread
+            state.error = error
+            return True
+        return False
+
+    def run() -> None:
+        try:
+            with _chunk_setting():
+                query.frame.sink_batches(take, chunk_size=batch_size, engine="streaming")
+        except pl.exceptions.PolarsError:
+            # A malformed record (or a value Polars cannot convert): the batch
+            # reader finds and names it.
+            state.flagged = True
+        except BaseException as error:
+            state.error = error
+
+    worker = threading.Thread(target=run, name="maskme-query", daemon=True)
+    worker.start()
+    try:
+        worker.join()
+    except BaseException:
+        state.stop.set()
+        worker.join()
+        raise
+    if state.error is not None:
+        raise state.error
+    if state.flagged:
+        raise NeedsBatches
+    if state.records == 0:
+        # A header and no records: the header still goes out.
+        empty = pl.DataFrame({name: pl.Series([], dtype=pl.String) for name in query.columns})
+        writer.write(CsvBatch(empty, 1))
+    if progress is not None:
+        progress(state.records, total, total)
+    return state.records
+
+
+@contextmanager
+def _chunk_setting() -> Iterator[None]:
+    """Set Polars' CSV chunk size for the query, unless the environment sets it."""
+    if _CHUNK_SETTING in os.environ:
+        yield
+        return
+    os.environ[_CHUNK_SETTING] = str(CSV_CHUNK_BYTES)
+    try:
+        yield
+    finally:
+        os.environ.pop(_CHUNK_SETTING, None)
+
+
+class _RunState:
+    def __init__(self) -> None:
+        self.records = 0
+        self.flagged = False
+        self.error: BaseException | None = None
+        self.stop = threading.Event()
+
+
+def _average_record_bytes(reader: CsvReader) -> float:
+    """Estimate the bytes per record from the start of the file, for progress reports."""
+    with reader.path.open("rb") as stream:
+        sample = stream.read(_SAMPLE_BYTES)
+    lines = sample.count(b"\n")
+    return len(sample) / lines if lines else float(len(sample) or 1)
