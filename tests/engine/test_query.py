@@ -214,3 +214,41 @@ def test_write_failure_is_raised_not_hidden(tmp_path, monkeypatch, runs):
     with pytest.raises(FormatError, match="No space left on device"):
         maskme.mask(source, policy, tmp_path / "out.csv")
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_steps_are_computed_before_the_value(tmp_path, monkeypatch, runs):
+    """A strategy's intermediate columns reach its value expression and leave no trace."""
+    import polars as pl
+
+    from maskme.strategies import Strategy, StrategyParams, register_strategy
+    from maskme.strategies.base import ColumnExpression, step_name
+    from maskme.strategies.registry import unregister_strategy
+
+    class TwiceParams(StrategyParams):
+        pass
+
+    class Twice(Strategy):
+        name = "test_twice"
+        Params = TwiceParams
+
+        def apply(self, values, batch):
+            frame = pl.DataFrame({"v": values, "r": batch.record_numbers.cast(pl.UInt64)})
+            described = self.expression(pl.col("v"), pl.col("r"))
+            return described.evaluate(frame).get_column("value").alias(values.name)
+
+        def expression(self, values, record_numbers):
+            doubled = step_name(self.context.field_path, "doubled")
+            return ColumnExpression(
+                value=pl.col(doubled) + pl.lit("#") + record_numbers.cast(pl.String),
+                steps=((doubled, values + values),),
+            )
+
+    register_strategy(Twice)
+    try:
+        source = tmp_path / "in.csv"
+        source.write_text("a,b\nx,1\n,2\nyz,3\n")
+        fast, slow = mask_both(source, {"a": {"strategy": "test_twice"}}, tmp_path, monkeypatch)
+    finally:
+        unregister_strategy("test_twice")
+    assert runs.finished == 1
+    assert fast == slow == b"a,b\nxx#1,1\n,2\nyzyz#3,3\n"

@@ -93,6 +93,7 @@ def build_query(plan: Plan, reader: CsvReader) -> MaskQuery | None:
 
     outputs: dict[str, pl.Expr] = {name: _column(name) for name in header}
     failures: list[pl.Expr] = []
+    steps: list[tuple[str, pl.Expr]] = []
     matched: set[str] = set()
     for planned in plan.fields:
         name = planned.path.text
@@ -109,8 +110,9 @@ def build_query(plan: Plan, reader: CsvReader) -> MaskQuery | None:
         # and they leave as they came.
         prepared = pl.when(original == "").then(None).otherwise(original)
         described = planned.strategy.expression(prepared, records)
-        if described is None:
+        if described is None or any(step in header_names for step, _ in described.steps):
             return None
+        steps.extend(described.steps)
         outputs[name] = (
             pl.when(original.is_null()).then(None)
             .when(original == "").then(pl.lit(""))
@@ -128,7 +130,10 @@ def build_query(plan: Plan, reader: CsvReader) -> MaskQuery | None:
     if scan is None:
         return None
     needs_batches = pl.any_horizontal(pl.col(scan.needs_batches), *failures)
-    frame = scan.frame.with_row_index(record_name, offset=1).select(
+    frame = scan.frame.with_row_index(record_name, offset=1)
+    for step, expression in steps:
+        frame = frame.with_columns(expression.alias(step))
+    frame = frame.select(
         *[expression.alias(name) for name, expression in outputs.items()],
         needs_batches.alias(flag),
     )

@@ -28,6 +28,7 @@ __all__ = [
     "Strategy",
     "StrategyContext",
     "StrategyParams",
+    "step_name",
 ]
 
 
@@ -78,6 +79,25 @@ class ColumnExpression:
 
     value: pl.Expr
     failed: pl.Expr | None = None
+    #: Intermediate columns, (name, expression) pairs computed in order before ``value`` and
+    #: ``failed``, which refer to them with ``pl.col(name)``. An expression that uses a
+    #: result several times (a mixing function) stays small this way: written inline, it
+    #: would copy its input at each use and grow exponentially. Names must not be a
+    #: column of the input; :func:`step_name` makes one from the field path.
+    steps: tuple[tuple[str, pl.Expr], ...] = ()
+
+    def evaluate(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Evaluate on ``frame`` and return columns ``value`` and ``failed``."""
+        lazy = frame.lazy()
+        for name, expression in self.steps:
+            lazy = lazy.with_columns(expression.alias(name))
+        failed = self.failed if self.failed is not None else pl.lit(False)
+        return lazy.select(self.value.alias("value"), failed.alias("failed")).collect()
+
+
+def step_name(field_path: str, step: str) -> str:
+    """Return the name of an intermediate column of ``ColumnExpression.steps`` for one field."""
+    return f"\x00maskme\x00{field_path}\x00{step}"
 
 
 class InvalidValues(Exception):
