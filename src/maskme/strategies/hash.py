@@ -10,7 +10,6 @@ from typing import Literal
 import numpy as np
 import polars as pl
 import polars_hash as plh
-import pyarrow as pa
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from maskme.errors import KeyMissingError, PolicyProblem
@@ -291,6 +290,8 @@ def encode_hex_digests(digests: pl.Series, encoding: Encoding) -> pl.Series:
 
     width = ENCODED_LENGTH["base32"]
     offsets = np.arange(0, width * (count + 1), width, dtype=np.int64)
+    import pyarrow as pa  # imported here: it adds 25 ms to every start-up
+
     array = pa.LargeStringArray.from_buffers(count, pa.py_buffer(offsets), pa.py_buffer(text))
     encoded = pl.Series(digests.name, array)
     return pl.select(pl.when(pl.lit(present)).then(pl.lit(encoded)).otherwise(None)
