@@ -252,3 +252,31 @@ def test_steps_are_computed_before_the_value(tmp_path, monkeypatch, runs):
         unregister_strategy("test_twice")
     assert runs.finished == 1
     assert fast == slow == b"a,b\nxx#1,1\n,2\nyzyz#3,3\n"
+
+
+def _outcome(source: Path, policy: dict, target: Path) -> bytes | str:
+    try:
+        maskme.mask(source, policy, target, delimiter=",")
+    except FormatError as error:
+        assert not target.exists()
+        return f"error: {error}"
+    return target.read_bytes()
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.text(st.sampled_from(['a', 'b', ',', '"', '\n', '\r', ' ', 'é', '1']),
+                    max_size=40))
+def test_any_text_gives_the_batch_result_or_error(tmp_path_factory, monkeypatch, key_env, body):
+    """Malformed CSV included: the query path writes or reports exactly what batches do."""
+    tmp_path = tmp_path_factory.mktemp("text")
+    source = tmp_path / "in.csv"
+    source.write_bytes(("a,b,c\n" + body).encode("utf-8"))
+    policy = {"version": 1, "default": "keep", "keys": KEYS,
+              "fields": {"a": {"strategy": "hash", "key": "k", "length": 6},
+                         "c": {"strategy": "redact", "keep_last": 1}}}
+    fast = _outcome(source, policy, tmp_path / "fast.csv")
+    monkeypatch.setattr(local, "QUERY_ENABLED", False)
+    slow = _outcome(source, policy, tmp_path / "slow.csv")
+    monkeypatch.setattr(local, "QUERY_ENABLED", True)
+    assert fast == slow

@@ -298,9 +298,13 @@ class CsvReader(Reader):
         )
         # The flag reads every column, which makes Polars parse (and check) them all.
         every_field_empty = pl.all_horizontal(pl.all().is_null())
+        # Polars' streaming reader and its whole-block reader disagree on some lines
+        # with a lone carriage return; batches handle them as the block reader does.
+        carriage_return = pl.any_horizontal(
+            pl.all().str.contains("\r", literal=True).fill_null(False))
         # By exact name: pl.col and plain strings read "*" and "^...$" as patterns.
         chosen = [cs.by_name(name).as_expr() for name in dict.fromkeys(fields)]
-        selected = frame.select(*chosen, every_field_empty.alias(flag))
+        selected = frame.select(*chosen, (every_field_empty | carriage_return).alias(flag))
         return CsvScan(frame=selected, needs_batches=flag)
 
     def _blocks(self) -> Iterator[tuple[pl.DataFrame, int, int]]:
