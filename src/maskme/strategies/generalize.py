@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -17,22 +18,36 @@ import numpy as np
 import polars as pl
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from maskme.strategies.base import BatchView, Strategy, StrategyContext, StrategyParams
+from maskme.strategies.base import (
+    BatchView,
+    ColumnExpression,
+    Strategy,
+    StrategyContext,
+    StrategyParams,
+)
 from maskme.strategies.hierarchy import Hierarchy, HierarchyError, load_hierarchy
 from maskme.strategies.parsing import (
     OnInvalid,
     decimal_places,
     format_number,
     local_dates,
+    local_dates_expression,
     on_invalid_from_yaml,
     parse_numbers,
+    parse_numbers_expression,
+    resolve_invalid_expression,
 )
-from maskme.strategies.redact import graphemes, needs_grapheme_fallback
+from maskme.strategies.redact import graphemes
 from maskme.strategies.registry import register_strategy
 
 __all__ = ["Generalize", "GeneralizeParams"]
 
 TruncateUnit = Literal["year", "quarter", "month", "week", "day"]
+
+#: Interval indexes from 2**52 on are not exact in a float, so numbers that need them are invalid.
+_EXACT_INDEX_LIMIT = 2.0**52
+#: From 2**53 on, format_number writes a float in Python's float notation, not as an integer.
+_EXACT_INTEGER_LIMIT = 2.0**53
 
 #: Modes of which a rule uses exactly one (top/bottom may join interval or breaks).
 _MODES = ("interval", "breaks", "truncate", "prefix", "hierarchy")
@@ -236,36 +251,204 @@ class Generalize(Strategy):
 
     def apply(self, values: pl.Series, batch: BatchView) -> pl.Series:
         values = values.cast(pl.String)
+        parts = self._expressions(pl.col("value"))
+        if parts is None:
+            return self._apply_in_python(values)
+        # The batch path evaluates the same expressions as :meth:`expression`, and
+        # computes only what they cannot in Python.
+        frame = pl.DataFrame({"value": values}).select(
+            parts.value.alias("result"),
+            _or_false(parts.invalid).alias("invalid"),
+            _or_false(parts.unsupported).alias("unsupported"),
+        )
+        result, invalid, unsupported = frame.get_columns()
+        result = result.alias(values.name)
+        if unsupported.any():
+            if self.params.prefix is not None:
+                result = self._redo_graphemes(values, result, unsupported, self.params.prefix)
+            else:
+                return self._intervals(values)
+        return self._resolve_invalid(values, invalid, result, expected=self._expected(),
+                                     on_invalid=self.params.on_invalid).alias(values.name)
+
+    def expression(self, values: pl.Expr, record_numbers: pl.Expr) -> ColumnExpression | None:
+        """Return the generalization as expressions, or None where only Python computes it.
+
+        None for ``interval`` or ``origin`` with a fractional part, and for
+        ``truncate`` with a ``format`` that reads an offset. ``failed`` marks
+        invalid values (with ``on_invalid: error``), ``prefix`` values whose
+        user-visible characters Polars does not count, and interval bounds of
+        2**53 or more.
+        """
+        parts = self._expressions(values)
+        if parts is None:
+            return None
+        invalid = parts.invalid if self.params.on_invalid == "error" else None
+        failed = [mask for mask in (invalid, parts.unsupported) if mask is not None]
+        if not failed:
+            return ColumnExpression(value=parts.value)
+        return ColumnExpression(value=parts.value, failed=pl.any_horizontal(failed))
+
+    def _expressions(self, values: pl.Expr) -> _Parts | None:
+        """Build the expressions of this rule, with ``on_invalid: null`` or ``keep`` applied."""
         params = self.params
-        if params.interval is not None or params.breaks is not None:
+        if params.interval is not None:
+            parts = self._interval_parts(values, params.interval)
+        elif params.breaks is not None:
+            parts = self._break_parts(values, params.breaks)
+        elif params.top is not None or params.bottom is not None:
+            parts = self._extreme_parts(values)
+        elif params.truncate is not None:
+            parts = self._truncate_parts(values, params.truncate)
+        elif params.prefix is not None:
+            parts = self._prefix_parts(values, params.prefix)
+        else:
+            parts = self._hierarchy_parts(values)
+        if parts is None or parts.invalid is None:
+            return parts
+        value = resolve_invalid_expression(values, parts.value, parts.invalid, params.on_invalid)
+        return _Parts(value=value, invalid=parts.invalid, unsupported=parts.unsupported)
+
+    def _apply_in_python(self, values: pl.Series) -> pl.Series:
+        """Generalize the rules that have no expression."""
+        if self.params.interval is not None:
             return self._intervals(values)
-        if params.top is not None or params.bottom is not None:
-            return self._code_extremes(values)
+        assert self.params.truncate is not None
+        return self._truncate_in_python(values, self.params.truncate)
+
+    def _expected(self) -> str:
+        """Describe a valid value, for the message on an invalid one."""
+        params = self.params
         if params.truncate is not None:
-            return self._truncate(values, params.truncate)
-        if params.prefix is not None:
-            return self._prefix(values, params.prefix)
-        return self._map_hierarchy(values)
+            if params.format is not None:
+                return f"a date in the format {params.format}"
+            return "an ISO 8601 date or timestamp"
+        if params.hierarchy is not None:
+            return "a value listed in the hierarchy"
+        return "a number"
 
     # numbers
 
-    def _intervals(self, values: pl.Series) -> pl.Series:
+    def _interval_parts(self, values: pl.Expr, width: float) -> _Parts | None:
+        """Equal-width intervals as expressions, for a whole-number width and origin.
+
+        The same arithmetic as :meth:`_equal_width_bins`: with whole numbers the
+        rounding of the bounds changes nothing, and a bound below 2**53 is an
+        exact integer, written as one. Larger bounds are ``unsupported``,
+        because :func:`format_number` writes them in Python's float notation.
+        Each step is a field of one struct, so that later steps read earlier
+        ones without copying their expressions.
+        """
         params = self.params
+        origin = params.origin or 0.0
+        if not (width.is_integer() and origin.is_integer()):
+            return None
+        numbers, parse_failed, _ = parse_numbers_expression(values)
+        number = pl.field("number")
+        row = pl.struct(numbers.alias("number"))
+        too_far = number.is_not_null() & ~(((number - origin) / width).abs() < _EXACT_INDEX_LIMIT)
+        row = row.struct.with_fields(too_far.fill_null(False).alias("too_far"))
+        row = row.struct.with_fields(
+            (number.is_not_null() & ~pl.field("too_far")).alias("present"),
+        )
+        present = pl.field("present")
+        row = row.struct.with_fields(
+            pl.when(present).then(number).otherwise(origin).alias("safe"),
+        )
+        safe = pl.field("safe")
+        index = pl.field("index")
+        row = row.struct.with_fields(((safe - origin) / width).floor().alias("index"))
+        lower = origin + index * width
+        row = row.struct.with_fields(
+            pl.when(safe < lower).then(index - 1).otherwise(index).alias("index")
+        )
+        upper = origin + (index + 1) * width
+        row = row.struct.with_fields(
+            pl.when(safe >= upper).then(index + 1).otherwise(index).alias("index")
+        )
+        row = row.struct.with_fields(
+            (origin + index * width).alias("low"), (origin + (index + 1) * width).alias("high")
+        )
+
+        low, high = pl.field("low"), pl.field("high")
+        low_text = _integer_text(low)
+        high_text = _integer_text(high)
+        low_too_large = low.abs() >= _EXACT_INTEGER_LIMIT
+        high_too_large = high.abs() >= _EXACT_INTEGER_LIMIT
+        regular = present
+        if params.bottom is not None:
+            # As max(low, bottom) in _interval_label.
+            low_text = pl.when(low < params.bottom).then(pl.lit(format_number(params.bottom))
+                                                         ).otherwise(low_text)
+            low_too_large = low_too_large & ~(low < params.bottom)
+            regular = regular & ~(safe < params.bottom)
+        if params.top is not None:
+            # As min(high, top) in _interval_label.
+            high_text = pl.when(high > params.top).then(pl.lit(format_number(params.top))
+                                                        ).otherwise(high_text)
+            high_too_large = high_too_large & ~(high > params.top)
+            regular = regular & ~(safe >= params.top)
+        label = pl.lit("[") + low_text + pl.lit(", ") + high_text + pl.lit(")")
+        row = row.struct.with_fields(
+            pl.when(present).then(self._code_labels(safe, label)).alias("result"),
+            (regular & (low_too_large | high_too_large)).alias("unsupported"),
+        )
+        return _Parts(
+            value=row.struct.field("result"),
+            invalid=parse_failed | row.struct.field("too_far"),
+            unsupported=row.struct.field("unsupported"),
+        )
+
+    def _break_parts(self, values: pl.Expr, breaks: tuple[float, ...]) -> _Parts:
+        """Intervals between the breaks as expressions: each label is known in advance.
+
+        Interval ``i`` is ``[b(i-1), b(i))``, so a number gets the label of the
+        first break it is below, and the last label when it is below none.
+        """
+        numbers, parse_failed, _ = parse_numbers_expression(values)
+        row = pl.struct(numbers.alias("number"))
+        number = pl.field("number")
+        labels = self._break_labels(breaks)
+        labelled = pl.lit(labels[-1])
+        for bound, label in zip(reversed(breaks), reversed(labels[:-1]), strict=True):
+            labelled = pl.when(number < bound).then(pl.lit(label)).otherwise(labelled)
+        result = pl.when(number.is_not_null()).then(self._code_labels(number, labelled))
+        return _Parts(value=row.struct.with_fields(result.alias("result")).struct.field("result"),
+                      invalid=parse_failed)
+
+    def _code_labels(self, number: pl.Expr, label: pl.Expr) -> pl.Expr:
+        """Put the top and bottom coding labels in front of the interval ``label``."""
+        params = self.params
+        if params.bottom is not None:
+            label = pl.when(number < params.bottom).then(
+                pl.lit(f"<{format_number(params.bottom)}")).otherwise(label)
+        if params.top is not None:
+            label = pl.when(number >= params.top).then(
+                pl.lit(f">={format_number(params.top)}")).otherwise(label)
+        return label
+
+    def _break_labels(self, breaks: tuple[float, ...]) -> list[str]:
+        """Return the label of each interval index, 0 (below the first break) to ``len(breaks)``."""
+        inner = [self._interval_label(low, high) for low, high in itertools.pairwise(breaks)]
+        return [f"<{format_number(breaks[0])}", *inner, f">={format_number(breaks[-1])}"]
+
+    def _intervals(self, values: pl.Series) -> pl.Series:
+        """Equal-width intervals with numpy; for widths and origins with a fractional part."""
+        params = self.params
+        assert params.interval is not None
         numbers, invalid, _ = parse_numbers(values)
         x = numbers.to_numpy().astype(np.float64, copy=False)
         present = ~np.isnan(x)
-        if params.interval is not None:
-            # Interval indexes of 2**52 and more are not exact in a float, so the
-            # values that need them are reported invalid.
-            with np.errstate(invalid="ignore", over="ignore"):
-                too_far = present & ~(np.abs((x - (params.origin or 0.0)) / params.interval) < 2**52)
-            if too_far.any():
-                present = present & ~too_far
-                invalid = invalid | pl.Series(too_far)
-            bins, labels = self._equal_width_bins(x, present)
-        else:
-            assert params.breaks is not None
-            bins, labels = self._break_bins(x, present, params.breaks)
+        # Interval indexes of 2**52 and more are not exact in a float, so the
+        # values that need them are reported invalid.
+        with np.errstate(invalid="ignore", over="ignore"):
+            too_far = present & ~(
+                np.abs((x - (params.origin or 0.0)) / params.interval) < _EXACT_INDEX_LIMIT
+            )
+        if too_far.any():
+            present = present & ~too_far
+            invalid = invalid | pl.Series(too_far)
+        bins, labels = self._equal_width_bins(x, present)
         result = pl.Series(values.name, bins, dtype=pl.Int64).replace_strict(
             list(labels), list(labels.values()), default=None, return_dtype=pl.String
         )
@@ -313,37 +496,6 @@ class Generalize(Strategy):
                 labels[k] = self._interval_label(low, high)
         return bins, labels
 
-    def _break_bins(self, x: np.ndarray, present: np.ndarray, breaks: tuple[float, ...]
-                    ) -> tuple[np.ndarray, dict[int, str]]:
-        """Assign each number its interval index between the breaks and return a label per index used.
-
-        Index ``i`` is ``[b(i-1), b(i))``. Index 0 is below the first break,
-        and index ``len(breaks)`` is at or above the last.
-        """
-        params = self.params
-        bounds = np.asarray(breaks, dtype=np.float64)
-        safe = np.where(present, x, bounds[0])
-        bins = np.searchsorted(bounds, safe, side="right").astype(np.int64)
-        top_bin, bottom_bin = -1, -2
-        if params.top is not None:
-            bins = np.where(safe >= params.top, top_bin, bins)
-        if params.bottom is not None:
-            bins = np.where(safe < params.bottom, bottom_bin, bins)
-
-        labels: dict[int, str] = {}
-        for k in np.unique(bins[present]).tolist():
-            if k == top_bin:
-                labels[k] = f">={format_number(float(params.top))}"  # type: ignore[arg-type]
-            elif k == bottom_bin:
-                labels[k] = f"<{format_number(float(params.bottom))}"  # type: ignore[arg-type]
-            elif k == 0:
-                labels[k] = f"<{format_number(breaks[0])}"
-            elif k == len(breaks):
-                labels[k] = f">={format_number(breaks[-1])}"
-            else:
-                labels[k] = self._interval_label(breaks[k - 1], breaks[k])
-        return bins, labels
-
     def _interval_label(self, low: float, high: float) -> str:
         """Write the label ``[low, high)``, narrowed to the top and bottom codes when they cut into it."""
         params = self.params
@@ -353,31 +505,43 @@ class Generalize(Strategy):
             high = min(high, params.top)
         return f"[{format_number(low)}, {format_number(high)})"
 
-    def _code_extremes(self, values: pl.Series) -> pl.Series:
+    def _extreme_parts(self, values: pl.Expr) -> _Parts:
         """Top and bottom coding alone: extreme values become the bound, others stay as written."""
         params = self.params
-        numbers, invalid, _ = parse_numbers(values)
-        top = params.top if params.top is not None else math.inf
-        bottom = params.bottom if params.bottom is not None else -math.inf
-        number = pl.lit(numbers)
-        expression = (
-            pl.when(number.is_not_null() & (number > top))
-            .then(pl.lit(format_number(top)))
-            .when(number.is_not_null() & (number < bottom))
-            .then(pl.lit(format_number(bottom)))
-            .otherwise(pl.lit(values))
-        )
-        result = pl.select(expression).to_series().alias(values.name)
-        return self._resolve_invalid(values, invalid, result, expected="a number",
-                                     on_invalid=params.on_invalid).alias(values.name)
+        numbers, parse_failed, _ = parse_numbers_expression(values)
+        result = values
+        if params.bottom is not None:
+            result = pl.when(numbers < params.bottom).then(
+                pl.lit(format_number(params.bottom))).otherwise(result)
+        if params.top is not None:
+            result = pl.when(numbers > params.top).then(
+                pl.lit(format_number(params.top))).otherwise(result)
+        return _Parts(value=result, invalid=parse_failed)
 
     # dates
 
-    def _truncate(self, values: pl.Series, unit: TruncateUnit) -> pl.Series:
-        params = self.params
-        dates, invalid = local_dates(values, params.format)
-        date = pl.lit(dates)
-        if params.output == "date":
+    def _truncate_parts(self, values: pl.Expr, unit: TruncateUnit) -> _Parts | None:
+        parsed = local_dates_expression(values, self.params.format)
+        if parsed is None:
+            return None
+        dates, invalid = parsed
+        row = pl.struct(dates.alias("date"))
+        periods = self._period_expression(pl.field("date"), unit)
+        return _Parts(value=row.struct.with_fields(periods.alias("date")).struct.field("date"),
+                      invalid=invalid)
+
+    def _truncate_in_python(self, values: pl.Series, unit: TruncateUnit) -> pl.Series:
+        """Truncate dates in a format with an offset, which Polars would convert to UTC."""
+        dates, invalid = local_dates(values, self.params.format)
+        result = pl.DataFrame({"date": dates}).select(
+            self._period_expression(pl.col("date"), unit)
+        ).to_series().alias(values.name)
+        return self._resolve_invalid(values, invalid, result, expected=self._expected(),
+                                     on_invalid=self.params.on_invalid).alias(values.name)
+
+    def _period_expression(self, date: pl.Expr, unit: TruncateUnit) -> pl.Expr:
+        """Write the period of each ``Date`` as a label or as its first day."""
+        if self.params.output == "date":
             first_day = {
                 "year": date.dt.truncate("1y"),
                 "quarter": date.dt.truncate("1q"),
@@ -385,60 +549,82 @@ class Generalize(Strategy):
                 "week": date - pl.duration(days=date.dt.weekday() - 1),
                 "day": date,
             }[unit]
-            expression = first_day.dt.to_string("%Y-%m-%d")
-        else:
-            expression = {
-                "year": date.dt.to_string("%Y"),
-                "quarter": date.dt.to_string("%Y") + pl.lit("-Q")
-                + date.dt.quarter().cast(pl.String),
-                "month": date.dt.to_string("%Y-%m"),
-                "week": date.dt.to_string("%G-W%V"),
-                "day": date.dt.to_string("%Y-%m-%d"),
-            }[unit]
-        result = pl.select(expression).to_series().alias(values.name)
-        expected = f"a date in the format {params.format}" if params.format else \
-            "an ISO 8601 date or timestamp"
-        return self._resolve_invalid(values, invalid, result, expected=expected,
-                                     on_invalid=params.on_invalid).alias(values.name)
+            return first_day.dt.to_string("%Y-%m-%d")
+        return {
+            "year": date.dt.to_string("%Y"),
+            "quarter": date.dt.to_string("%Y") + pl.lit("-Q") + date.dt.quarter().cast(pl.String),
+            "month": date.dt.to_string("%Y-%m"),
+            "week": date.dt.to_string("%G-W%V"),
+            "day": date.dt.to_string("%Y-%m-%d"),
+        }[unit]
 
     # text
 
-    def _prefix(self, values: pl.Series, keep: int) -> pl.Series:
-        """Keep ``keep`` user-visible characters and mask the rest, keeping the length."""
+    def _prefix_parts(self, values: pl.Expr, keep: int) -> _Parts:
+        """Keep ``keep`` characters and mask the rest, keeping the length.
+
+        Polars counts code points. A value with multi-code-point characters
+        (the test of :func:`maskme.strategies.redact.needs_grapheme_fallback`)
+        is ``unsupported`` when it is
+        longer than the prefix, and apply redoes it in Python. A value no
+        longer than the prefix stays whole either way.
+        """
         mask = self.params.mask_char or "*"
-        text = pl.col("text")
-        hidden = (text.str.len_chars().cast(pl.Int64) - keep).clip(lower_bound=0)
+        length = values.str.len_chars().cast(pl.Int64)
+        hidden = (length - keep).clip(lower_bound=0)
         if len(mask) == 1:
             run = pl.lit("").str.pad_end(hidden, mask)
         else:
             run = pl.lit(mask).repeat_by(hidden).list.join("")
-        frame = pl.DataFrame({"text": values})
-        result = frame.select(
-            pl.when(text.is_null()).then(None).otherwise(text.str.head(keep) + run).alias("text")
-        ).to_series().alias(values.name)
+        masked = pl.when(values.is_null()).then(None).otherwise(values.str.head(keep) + run)
+        multi_code_point = (
+            (values.str.len_bytes() != values.str.len_chars())
+            | values.str.contains("\r\n", literal=True)
+        )
+        return _Parts(value=masked, unsupported=(multi_code_point & (length > keep)).fill_null(False))
 
-        # Polars counts code points, so values with multi-code-point characters
-        # are redone one by one in Python, counting grapheme clusters.
-        fallback = needs_grapheme_fallback(values)
-        if fallback.any():
-            positions = fallback.arg_true()
-            masked = []
-            for value in values.gather(positions).to_list():
-                chars = graphemes(value)
-                masked.append("".join(chars[:keep]) + mask * max(0, len(chars) - keep))
-            result = result.scatter(positions, masked)
-        return result
+    def _redo_graphemes(self, values: pl.Series, result: pl.Series, redo: pl.Series,
+                        keep: int) -> pl.Series:
+        """Mask the values marked ``redo`` in Python, counting grapheme clusters."""
+        mask = self.params.mask_char or "*"
+        positions = redo.arg_true()
+        masked = []
+        for value in values.gather(positions).to_list():
+            chars = graphemes(value)
+            masked.append("".join(chars[:keep]) + mask * max(0, len(chars) - keep))
+        return result.scatter(positions, masked)
 
-    def _map_hierarchy(self, values: pl.Series) -> pl.Series:
+    def _hierarchy_parts(self, values: pl.Expr) -> _Parts:
         params = self.params
         hierarchy = self.hierarchy
         assert hierarchy is not None and params.level is not None
-        result = hierarchy.generalize(values, params.level)
-        missing = hierarchy.missing(values)
+        labels = hierarchy.table.get_column(str(params.level))
+        result = values.replace_strict(hierarchy.values, labels, default=None,
+                                       return_dtype=pl.String)
+        missing = values.is_not_null() & ~values.is_in(hierarchy.values.implode())
         if params.fallback is not None:
-            return pl.select(
-                pl.when(pl.lit(missing)).then(pl.lit(params.fallback)).otherwise(pl.lit(result))
-            ).to_series().alias(values.name)
-        return self._resolve_invalid(values, missing, result,
-                                     expected="a value listed in the hierarchy",
-                                     on_invalid=params.on_invalid).alias(values.name)
+            return _Parts(value=pl.when(missing).then(pl.lit(params.fallback)).otherwise(result))
+        return _Parts(value=result, invalid=missing)
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """A rule's expressions: the generalized ``value``, and the masks that apply needs."""
+
+    value: pl.Expr
+    #: True where a non-null value cannot be parsed or is not in the hierarchy; None when none can be.
+    invalid: pl.Expr | None = None
+    #: True where ``value`` is not what apply returns, so apply computes it in Python.
+    unsupported: pl.Expr | None = None
+
+
+def _or_false(mask: pl.Expr | None) -> pl.Expr:
+    return pl.lit(False) if mask is None else mask.fill_null(False)
+
+
+def _integer_text(number: pl.Expr) -> pl.Expr:
+    """Write a whole ``Float64`` below 2**53 as an integer, as :func:`format_number` does."""
+    return (
+        pl.when(number.abs() < _EXACT_INTEGER_LIMIT).then(number).otherwise(0.0)
+        .cast(pl.Int64, strict=False).cast(pl.String)
+    )

@@ -3,7 +3,9 @@
 Values reach a strategy as text. These helpers parse a whole column at once
 and return, next to the parsed values, an ``invalid`` mask marking the
 non-null values that could not be parsed, ready for
-:meth:`Strategy._resolve_invalid`.
+:meth:`Strategy._resolve_invalid`. Each comes as a Polars expression (for a
+strategy's :meth:`Strategy.expression`) and as a function over a series,
+which evaluates the same expression.
 
 Dates are ISO 8601 text by default: a calendar date ``YYYY-MM-DD``, optionally
 followed by a time (``T`` or a space, then ``hh``, ``hh:mm``, ``hh:mm:ss`` or
@@ -25,19 +27,26 @@ __all__ = [
     "OnInvalid",
     "decimal_places",
     "format_number",
+    "has_offset",
     "local_dates",
+    "local_dates_expression",
     "on_invalid_from_yaml",
     "parse_numbers",
+    "parse_numbers_expression",
+    "resolve_invalid_expression",
     "shift_dates",
+    "shift_dates_expression",
 ]
 
 _TIME = r"(?:[01]\d|2[0-3])(?::[0-5]\d(?::(?:[0-5]\d|60)(?:[.,]\d+)?)?)?"
 _OFFSET = r"(?:Z|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)"
 #: An ISO 8601 date or timestamp: group 1 is the date, group 2 the rest (time and offset).
 ISO_DATE_PATTERN = rf"^(\d{{4}}-\d{{2}}-\d{{2}})((?:[T ]{_TIME}{_OFFSET}?)?)$"
+#: ISO_DATE_PATTERN without capture groups, which a regex engine matches faster.
+_ISO_DATE_MATCH = rf"^\d{{4}}-\d{{2}}-\d{{2}}(?:[T ]{_TIME}{_OFFSET}?)?$"
+#: Characters in group 1 of ISO_DATE_PATTERN: ``\d`` matches one character.
+_ISO_DATE_LENGTH = 10
 
-#: A calendar date alone, which ISO_DATE_PATTERN splits into itself and "".
-_PLAIN_DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 _INTEGER_PATTERN = r"^\s*[+-]?\d+\s*$"
 
 #: Choices for a value a strategy cannot parse.
@@ -47,6 +56,34 @@ OnInvalid = Literal["error", "null", "keep"]
 def on_invalid_from_yaml(value: object) -> object:
     """Read ``on_invalid: null`` (which YAML loads as None) as the choice ``"null"``."""
     return "null" if value is None else value
+
+
+def resolve_invalid_expression(
+    values: pl.Expr, result: pl.Expr, invalid: pl.Expr, on_invalid: OnInvalid
+) -> pl.Expr:
+    """Apply ``on_invalid: null`` or ``keep`` to ``result`` where ``invalid`` is true.
+
+    With ``error`` the result is returned unchanged: the caller reports the
+    invalid values (``apply`` raises, an expression marks them ``failed``).
+    """
+    if on_invalid == "null":
+        return pl.when(invalid).then(None).otherwise(result)
+    if on_invalid == "keep":
+        return pl.when(invalid).then(values).otherwise(result)
+    return result
+
+
+# numbers
+
+
+def parse_numbers_expression(values: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """Parse decimal text into floats; the expression form of :func:`parse_numbers`."""
+    parsed = values.str.strip_chars().cast(pl.Float64, strict=False)
+    finite = parsed.is_finite().fill_null(False)
+    numbers = pl.when(finite).then(parsed).otherwise(None)
+    invalid = values.is_not_null() & ~finite
+    is_integer = values.str.contains(_INTEGER_PATTERN).fill_null(False)
+    return numbers, invalid, is_integer
 
 
 def parse_numbers(values: pl.Series) -> tuple[pl.Series, pl.Series, pl.Series]:
@@ -65,13 +102,10 @@ def parse_numbers(values: pl.Series) -> tuple[pl.Series, pl.Series, pl.Series]:
     is_integer
         ``Boolean``, True where the text is an integer (no point, no exponent).
     """
-    stripped = values.str.strip_chars()
-    parsed = stripped.cast(pl.Float64, strict=False)
-    finite = parsed.is_finite().fill_null(False)
-    numbers = pl.select(pl.when(finite).then(parsed).otherwise(None)).to_series().alias(values.name)
-    invalid = (values.is_not_null() & ~finite).alias(values.name)
-    is_integer = values.str.contains(_INTEGER_PATTERN).fill_null(False).alias(values.name)
-    return numbers, invalid, is_integer
+    numbers, invalid, is_integer = parse_numbers_expression(pl.col("value"))
+    frame = _frame(values).select(numbers.alias("numbers"), invalid.alias("invalid"),
+                                  is_integer.alias("is_integer"))
+    return tuple(column.alias(values.name) for column in frame.get_columns())  # type: ignore[return-value]
 
 
 def format_number(number: float) -> str:
@@ -94,6 +128,35 @@ def decimal_places(number: float) -> int:
     return 0 if fraction == "0" else len(fraction)
 
 
+# dates
+
+
+def has_offset(date_format: str) -> bool:
+    """Check whether a strftime format reads a UTC offset or time zone.
+
+    Polars converts values parsed with one to UTC, which would change their
+    local date, so these formats go through Python's datetime instead and
+    have no expression.
+    """
+    return "%z" in date_format or "%Z" in date_format or "%:z" in date_format
+
+
+def local_dates_expression(
+    values: pl.Expr, date_format: str | None
+) -> tuple[pl.Expr, pl.Expr] | None:
+    """Return the local calendar date and the invalid mask; the expression form of :func:`local_dates`.
+
+    None when ``date_format`` reads an offset (see :func:`has_offset`).
+    """
+    if date_format is None:
+        dates, _ = _split_iso_expression(values)
+    elif has_offset(date_format):
+        return None
+    else:
+        dates = values.str.to_datetime(date_format, strict=False).dt.date()
+    return dates, values.is_not_null() & dates.is_null()
+
+
 def local_dates(values: pl.Series, date_format: str | None) -> tuple[pl.Series, pl.Series]:
     """Parse dates or timestamps and return their local calendar date.
 
@@ -104,14 +167,32 @@ def local_dates(values: pl.Series, date_format: str | None) -> tuple[pl.Series, 
     invalid
         ``Boolean``, True where a non-null value cannot be parsed.
     """
-    if date_format is None:
-        dates, _ = _split_iso(values)
-    elif _has_offset(date_format):
+    parsed = local_dates_expression(pl.col("value"), date_format)
+    if parsed is None:
+        assert date_format is not None
         dates = _python_dates(values, date_format)
+        invalid = values.is_not_null() & dates.is_null()
+        return dates.alias(values.name), invalid.alias(values.name)
+    frame = _frame(values).select(parsed[0].alias("dates"), parsed[1].alias("invalid"))
+    return frame.to_series(0).alias(values.name), frame.to_series(1).alias(values.name)
+
+
+def shift_dates_expression(
+    values: pl.Expr, days: pl.Expr, date_format: str | None
+) -> tuple[pl.Expr, pl.Expr] | None:
+    """Move dates by ``days``; the expression form of :func:`shift_dates`.
+
+    None when ``date_format`` reads an offset (see :func:`has_offset`).
+    """
+    if date_format is None:
+        dates, rest = _split_iso_expression(values)
+        moved = (dates + pl.duration(days=days)).dt.to_string("%Y-%m-%d") + rest
+    elif has_offset(date_format):
+        return None
     else:
-        dates = values.str.to_datetime(date_format, strict=False).dt.date()
-    invalid = (values.is_not_null() & dates.is_null()).alias(values.name)
-    return dates.alias(values.name), invalid
+        parsed = values.str.to_datetime(date_format, strict=False)
+        moved = (parsed + pl.duration(days=days)).dt.to_string(date_format)
+    return moved, values.is_not_null() & moved.is_null()
 
 
 def shift_dates(
@@ -130,39 +211,43 @@ def shift_dates(
     invalid
         ``Boolean``, True where a non-null value cannot be parsed.
     """
-    if date_format is None:
-        dates, rest = _split_iso(values)
-        moved = pl.select(
-            (pl.lit(dates) + pl.duration(days=pl.lit(days))).dt.to_string("%Y-%m-%d")
-            + pl.lit(rest)
-        ).to_series()
-    elif _has_offset(date_format):
+    shifted = shift_dates_expression(pl.col("value"), pl.col("days"), date_format)
+    if shifted is None:
+        assert date_format is not None
         moved = _python_shift(values, days, date_format)
-    else:
-        parsed = values.str.to_datetime(date_format, strict=False)
-        moved = pl.select(
-            (pl.lit(parsed) + pl.duration(days=pl.lit(days))).dt.to_string(date_format)
-        ).to_series()
-    invalid = (values.is_not_null() & moved.is_null()).alias(values.name)
-    return moved.alias(values.name), invalid
+        invalid = values.is_not_null() & moved.is_null()
+        return moved.alias(values.name), invalid.alias(values.name)
+    frame = pl.DataFrame({"value": values.cast(pl.String), "days": days}).select(
+        shifted[0].alias("shifted"), shifted[1].alias("invalid")
+    )
+    return frame.to_series(0).alias(values.name), frame.to_series(1).alias(values.name)
+
+
+def _split_iso_expression(values: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """Split ISO 8601 text into its calendar date and the text after it; null where it is not ISO.
+
+    The same split as the groups of ISO_DATE_PATTERN: group 1 is always the
+    first ten characters, so a match test and two slices replace the capture
+    groups, which cost about twice as much.
+    """
+    matched = values.str.contains(_ISO_DATE_MATCH)
+    dates = pl.when(matched).then(
+        values.str.slice(0, _ISO_DATE_LENGTH).str.to_date("%Y-%m-%d", strict=False)
+    )
+    rest = pl.when(matched).then(values.str.slice(_ISO_DATE_LENGTH))
+    return dates, rest
 
 
 def _split_iso(values: pl.Series) -> tuple[pl.Series, pl.Series]:
     """Split ISO 8601 text into its calendar date and the text after it."""
-    if values.str.contains(_PLAIN_DATE_PATTERN).fill_null(True).all():
-        # Only plain dates (or nulls): the same split without the full pattern's
-        # capture groups, which cost about twice as much.
-        return values.str.to_date("%Y-%m-%d", strict=False), values.str.slice(10)
-    groups = values.str.extract_groups(ISO_DATE_PATTERN)
-    dates = groups.struct.field("1").str.to_date("%Y-%m-%d", strict=False)
-    rest = groups.struct.field("2")
-    return dates, rest
+    dates, rest = _split_iso_expression(pl.col("value"))
+    frame = _frame(values).select(dates.alias("dates"), rest.alias("rest"))
+    return frame.to_series(0).alias(values.name), frame.to_series(1).alias(values.name)
 
 
-def _has_offset(date_format: str) -> bool:
-    # Polars converts values parsed with %z to UTC, which would change their
-    # local date, so these formats go through Python's datetime instead.
-    return "%z" in date_format or "%Z" in date_format or "%:z" in date_format
+def _frame(values: pl.Series) -> pl.DataFrame:
+    """Put a column of text in a frame as its column ``value``, for evaluating expressions."""
+    return pl.DataFrame({"value": values.cast(pl.String)})
 
 
 def _python_dates(values: pl.Series, date_format: str) -> pl.Series:
