@@ -29,6 +29,7 @@ from maskme.strategies.hierarchy import Hierarchy, HierarchyError, load_hierarch
 from maskme.strategies.parsing import (
     OnInvalid,
     decimal_places,
+    divide_exactly,
     format_number,
     local_dates,
     local_dates_expression,
@@ -346,7 +347,9 @@ class Generalize(Strategy):
         numbers, parse_failed, _ = parse_numbers_expression(values)
         number = pl.field("number")
         row = pl.struct(numbers.alias("number"))
-        too_far = number.is_not_null() & ~(((number - origin) / width).abs() < _EXACT_INDEX_LIMIT)
+        too_far = number.is_not_null() & ~(
+            divide_exactly(number - origin, width).abs() < _EXACT_INDEX_LIMIT
+        )
         row = row.struct.with_fields(too_far.fill_null(False).alias("too_far"))
         row = row.struct.with_fields(
             (number.is_not_null() & ~pl.field("too_far")).alias("present"),
@@ -357,7 +360,7 @@ class Generalize(Strategy):
         )
         safe = pl.field("safe")
         index = pl.field("index")
-        row = row.struct.with_fields(((safe - origin) / width).floor().alias("index"))
+        row = row.struct.with_fields(divide_exactly(safe - origin, width).floor().alias("index"))
         lower = origin + index * width
         row = row.struct.with_fields(
             pl.when(safe < lower).then(index - 1).otherwise(index).alias("index")

@@ -35,6 +35,7 @@ from maskme.strategies.base import (
 from maskme.strategies.hash import StrategyKeyError
 from maskme.strategies.parsing import (
     OnInvalid,
+    divide_exactly,
     on_invalid_from_yaml,
     parse_numbers_expression,
     resolve_invalid_expression,
@@ -67,6 +68,9 @@ _STREAM_LABEL = b"\xffmaskme.noise.stream\x00"
 _SUBJECT_KEY_LABEL = b"\xffmaskme.noise.subject"
 #: Numbers whose integer output would not fit in 64 bits are reported invalid.
 _INTEGER_LIMIT = 2.0**63
+#: Digits of the decimal type that writes rounded numbers. One digit is kept spare,
+#: so rounding never carries a number past the type's range.
+_DECIMAL_DIGITS = 38
 
 _NUMBER_ONLY = ("relative", "min", "max", "round", "distribution")
 
@@ -377,9 +381,12 @@ class Noise(Strategy):
         elif places <= 0:
             decimal_text = pl.field("integer_text")
         else:
+            # Polars raises on a number too large for the decimal type, even with
+            # strict=False, so larger numbers become null and are reported invalid.
+            rounded = _round_half_even(pl.field("noisy"), places)
             decimal_text = (
-                _round_half_even(pl.field("noisy"), places)
-                .cast(pl.Decimal(38, places), strict=False)
+                pl.when(rounded.abs() < 10.0 ** (_DECIMAL_DIGITS - 1 - places)).then(rounded)
+                .cast(pl.Decimal(_DECIMAL_DIGITS, places), strict=False)
                 .cast(pl.String)
             )
         row = row.struct.with_fields(decimal_text.alias("decimal_text"))
@@ -481,15 +488,15 @@ def _day_offsets(states: pl.Expr, days: int) -> pl.Expr:
 
 
 def _round_half_even(numbers: pl.Expr, places: int) -> pl.Expr:
-    """Round to ``places`` decimal places as ``numpy.round`` does: scale, round half to even, unscale.
+    """Round to ``places`` decimal places, halves to even, as ``numpy.round`` does.
 
-    A negative ``places`` rounds to tens, hundreds and so on.
+    A negative ``places`` rounds to tens, hundreds and so on: numpy divides by
+    the power of ten, rounds, and multiplies back.
     """
     if places >= 0:
-        factor = 10.0**places
-        return (numbers * factor).round(0, mode="half_to_even") / factor
+        return numbers.round(places, mode="half_to_even")
     factor = 10.0**-places
-    return (numbers / factor).round(0, mode="half_to_even") * factor
+    return divide_exactly(numbers, factor).round(0, mode="half_to_even") * factor
 
 
 def _raise_missing_key(key_name: str, field_path: str) -> NoReturn:

@@ -26,6 +26,7 @@ __all__ = [
     "ISO_DATE_PATTERN",
     "OnInvalid",
     "decimal_places",
+    "divide_exactly",
     "format_number",
     "has_offset",
     "local_dates",
@@ -106,6 +107,17 @@ def parse_numbers(values: pl.Series) -> tuple[pl.Series, pl.Series, pl.Series]:
     frame = _frame(values).select(numbers.alias("numbers"), invalid.alias("invalid"),
                                   is_integer.alias("is_integer"))
     return tuple(column.alias(values.name) for column in frame.get_columns())  # type: ignore[return-value]
+
+
+def divide_exactly(numbers: pl.Expr, divisor: float) -> pl.Expr:
+    """Divide ``Float64`` numbers by a constant with IEEE 754 division, as numpy does.
+
+    Polars 2.1 divides by a literal through its reciprocal (``3e5 / 1e5`` is
+    then ``3.0000000000000004``), in some plans but not in others. Between two
+    columns it divides exactly, so the divisor is written as a column.
+    """
+    divisor_column = pl.when(numbers.is_null()).then(None).otherwise(pl.lit(divisor))
+    return numbers / divisor_column
 
 
 def format_number(number: float) -> str:

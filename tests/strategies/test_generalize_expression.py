@@ -1,0 +1,391 @@
+"""The generalize strategy as Polars expressions: the same output as apply, value by value."""
+
+import datetime as dt
+import re
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from maskme.strategies import InvalidValues
+from maskme.strategies.base import BatchView, StrategyContext
+from maskme.strategies.generalize import Generalize, GeneralizeParams
+from maskme.strategies.parsing import format_number
+
+PROPERTY = settings(max_examples=80, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+def make(**params):
+    return Generalize(GeneralizeParams(**params), StrategyContext(field_path="field"))
+
+
+def evaluate(strategy, texts, *, streaming=False):
+    """Evaluate the strategy's expression on a frame; return (values, failed) as lists."""
+    described = strategy.expression(pl.col("value"), pl.col("record"))
+    assert described is not None
+    frame = pl.LazyFrame({"value": pl.Series(texts, dtype=pl.String),
+                          "record": pl.Series(range(1, len(texts) + 1), dtype=pl.UInt64)})
+    failed = described.failed if described.failed is not None else pl.lit(False)
+    result = frame.select(described.value.alias("value"), failed.alias("failed")).collect(
+        engine="streaming" if streaming else "auto")
+    assert result.schema["value"] == pl.String
+    return result.get_column("value").to_list(), result.get_column("failed").to_list()
+
+
+def apply(strategy, texts):
+    """Run apply on one batch; return (values, positions it reports invalid)."""
+    batch = BatchView(record_numbers=pl.Series(range(1, len(texts) + 1), dtype=pl.UInt64),
+                      column=lambda path: pl.Series(path, [None] * len(texts), dtype=pl.String))
+    try:
+        return strategy.apply(pl.Series("field", texts, dtype=pl.String), batch).to_list(), set()
+    except InvalidValues as error:
+        return None, set(error.positions)
+
+
+def assert_same_as_apply(strategy, texts):
+    """Check the expression against apply value by value; return (values, failed)."""
+    values, failed = evaluate(strategy, texts)
+    assert evaluate(strategy, texts, streaming=True) == (values, failed)
+    assert all(flag is not None for flag in failed)
+
+    # apply transforms each value on its own, so it runs once per value here.
+    for text, value, flag in zip(texts, values, failed, strict=True):
+        expected, invalid = apply(strategy, [text])
+        if invalid:
+            assert flag, text
+            assert strategy.params.on_invalid == "error"
+        elif not flag:
+            assert value == expected[0], (text, value, expected[0])
+    return values, failed
+
+
+# inputs
+
+_NUMBER_TEXTS = st.one_of(
+    st.none(),
+    st.integers(min_value=-200, max_value=200).map(str),
+    st.integers(min_value=-(10**20), max_value=10**20).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.floats(min_value=-1000, max_value=1000).map(lambda x: f"{x:.2f}"),
+    st.sampled_from([
+        "0", "-0", "+7", "007", "29.999999999999996", "30", " 30 ", "1e1", "-1e-9", "9.5",
+        "9007199254740993", "4503599627370496", "1e16", "-1e300", "1e308", "nan", "inf",
+        "١٢", "abc", "1,5",
+    ]),
+    st.text(max_size=6).filter(lambda text: text != ""),
+)
+
+
+@st.composite
+def _coding(draw, required=False):
+    """Optional top and bottom codes, bottom below top."""
+    bound = st.one_of(st.integers(min_value=-300, max_value=300).map(float),
+                      st.floats(min_value=-300, max_value=300))
+    top = draw(bound if required else st.one_of(st.none(), bound))
+    bottom = draw(st.one_of(st.none(), bound))
+    if top is not None and bottom is not None and bottom >= top:
+        bottom = None if bottom == top else bottom
+        if bottom is not None:
+            top, bottom = bottom, top
+    if required and top is None and bottom is None:
+        top = 100.0
+    return {"top": top, "bottom": bottom}
+
+
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)
+
+_ON_INVALID = st.sampled_from(["error", "null", "keep"])
+
+_DATE_TEXTS = st.one_of(
+    st.none(),
+    st.dates().map(lambda day: f"{day.year:04d}-{day.month:02d}-{day.day:02d}"),
+    st.datetimes().map(lambda moment: f"{moment:%Y-%m-%dT%H:%M:%S}"),
+    st.tuples(st.datetimes(), st.sampled_from(["Z", "+02:00", "-05:30", "+0100", "-03", ""])).map(
+        lambda pair: f"{pair[0]:%Y-%m-%d %H:%M}{pair[1]}"),
+    st.from_regex(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}\Z"),
+    st.sampled_from([
+        "0001-01-01", "0000-01-01", "9999-12-31", "9999-12-31T23:59:59+14:00", "2024-02-29",
+        "2023-02-29", "2024-03-15T25:00", "2024-03-15T23:59:60", "2021-01-03", "2020-12-31",
+        "15/03/2024", "20240315", " 2024-03-15", "٢٠٢٤-٠٣-١٥", "soon",
+    ]),
+    st.text(max_size=12).filter(lambda text: text != ""),
+)
+
+_DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d %H:%M", "%d.%m.%Y %H:%M:%S", "%Y%m%d", "%b %d, %Y"]
+
+_TEXTS = st.one_of(
+    st.none(),
+    st.text(min_size=1, max_size=10),
+    st.text(alphabet="0123456789", min_size=1, max_size=7),
+    st.sampled_from([
+        "02139", "9", "é", "e\u0301tude", "👍🏽👍", "🇫🇷🇩🇪", "a\r\nb", "ab\r\n", "한국어",
+        "Zoë", "\u200d", "abc\n", "   ",
+    ]),
+)
+
+
+# numbers
+
+
+@PROPERTY
+@given(st.one_of(st.integers(min_value=1, max_value=1000), st.sampled_from([10**9, 10**16, 3 * 10**17])),
+       st.one_of(st.none(), st.integers(min_value=-(10**6), max_value=10**6)),
+       _coding(), _ON_INVALID, st.lists(_NUMBER_TEXTS, min_size=1, max_size=20))
+def test_interval_expression_matches_apply(width, origin, coding, on_invalid, texts):
+    strategy = make(interval=width, origin=origin, on_invalid=on_invalid, **coding)
+    values, failed = assert_same_as_apply(strategy, texts)
+    # Independently of apply: numpy's equal-width intervals, used for fractional widths.
+    expected = strategy._intervals(pl.Series("field", texts, dtype=pl.String)) \
+        if on_invalid != "error" else None
+    if expected is not None:
+        for value, flag, reference in zip(values, failed, expected.to_list(), strict=True):
+            if not flag:
+                assert value == reference
+
+
+@PROPERTY
+@given(st.integers(min_value=1, max_value=100), st.integers(min_value=-1000, max_value=1000),
+       st.lists(st.integers(min_value=-10**6, max_value=10**6), min_size=1, max_size=30))
+def test_interval_label_contains_value(width, origin, numbers):
+    strategy = make(interval=width, origin=origin)
+    values, failed = evaluate(strategy, [str(n) for n in numbers])
+    assert not any(failed)
+    for number, label in zip(numbers, values, strict=True):
+        low, high = (int(bound) for bound in label[1:-1].split(", "))
+        assert low <= number < high
+        assert high - low == width
+        assert (low - origin) % width == 0
+
+
+@pytest.mark.parametrize(
+    ("params", "text", "label"),
+    [
+        ({"interval": 10}, "37", "[30, 40)"),
+        ({"interval": 10}, "-5", "[-10, 0)"),
+        ({"interval": 10}, "40", "[40, 50)"),
+        ({"interval": 10}, " 0 ", "[0, 10)"),
+        ({"interval": 10}, "-0.0", "[0, 10)"),
+        ({"interval": 5, "origin": 3}, "7.9", "[3, 8)"),
+        ({"interval": 10, "top": 90}, "95", ">=90"),
+        ({"interval": 10, "top": 85}, "82", "[80, 85)"),
+        ({"interval": 10, "bottom": 2.5}, "1", "<2.5"),
+        ({"interval": 10, "bottom": 2.5}, "3", "[2.5, 10)"),
+    ],
+)
+def test_interval_exact_labels(params, text, label):
+    values, failed = evaluate(make(**params), [text])
+    assert failed == [False]
+    assert values == [label]
+
+
+def test_interval_fractional_width_has_no_expression():
+    assert make(interval=0.1).expression(pl.col("v"), pl.col("r")) is None
+    assert make(interval=10, origin=0.5).expression(pl.col("v"), pl.col("r")) is None
+
+
+def test_interval_huge_bounds_fail():
+    # Bounds of 2**53 and more are written in Python's float notation, which the
+    # expression leaves to apply.
+    strategy = make(interval=10)
+    values, failed = evaluate(strategy, ["12", "1e16"])
+    assert failed == [False, True]
+    assert values[0] == "[10, 20)"
+    assert apply(strategy, ["12", "1e16"])[0] == ["[10, 20)", "[1e+16, 1.000000000000001e+16)"]
+
+
+def test_interval_too_far_is_invalid():
+    values, failed = evaluate(make(interval=1), ["1e300", "3"])
+    assert failed == [True, False]
+    assert values[1] == "[3, 4)"
+    nulled, failed_null = evaluate(make(interval=1, on_invalid="null"), ["1e300", "3"])
+    assert nulled == [None, "[3, 4)"]
+    assert failed_null == [False, False]
+
+
+@PROPERTY
+@given(st.lists(st.floats(min_value=-500, max_value=500), min_size=1, max_size=8, unique=True),
+       _coding(), _ON_INVALID, st.lists(_NUMBER_TEXTS, min_size=1, max_size=20))
+def test_breaks_expression_matches_apply(breaks, coding, on_invalid, texts):
+    breaks = sorted(breaks)
+    strategy = make(breaks=breaks, on_invalid=on_invalid, **coding)
+    values, failed = assert_same_as_apply(strategy, texts)
+
+    # Independently of apply: the interval index is the number of breaks at or below the value.
+    bounds = np.array(breaks)
+    for text, value, flag in zip(texts, values, failed, strict=True):
+        # Only plain decimal text, which Python and Polars read alike.
+        if text is None or flag or not _PLAIN_NUMBER.fullmatch(text):
+            continue
+        number = float(text)
+        if not np.isfinite(number):
+            continue
+        index = int(np.searchsorted(bounds, number, side="right"))
+        if coding["top"] is not None and number >= coding["top"]:
+            assert value == f">={format_number(coding['top'])}"
+        elif coding["bottom"] is not None and number < coding["bottom"]:
+            assert value == f"<{format_number(coding['bottom'])}"
+        elif index == 0:
+            assert value == f"<{format_number(breaks[0])}"
+        elif index == len(breaks):
+            assert value == f">={format_number(breaks[-1])}"
+        else:
+            assert value.startswith("[")
+
+
+def test_breaks_exact_labels():
+    values, failed = evaluate(make(breaks=[18, 65]), ["12", "18", "64.9", "65", "70", None])
+    assert failed == [False] * 6
+    assert values == ["<18", "[18, 65)", "[18, 65)", ">=65", ">=65", None]
+
+
+@PROPERTY
+@given(_coding(required=True), _ON_INVALID, st.lists(_NUMBER_TEXTS, min_size=1, max_size=20))
+def test_top_bottom_alone_matches_apply(coding, on_invalid, texts):
+    strategy = make(on_invalid=on_invalid, **coding)
+    values, _ = assert_same_as_apply(strategy, texts)
+    for text, value in zip(texts, values, strict=True):
+        if text == "5" and (coding["top"] is None or coding["top"] >= 5) and (
+                coding["bottom"] is None or coding["bottom"] <= 5):
+            assert value == "5"
+
+
+def test_top_bottom_alone_exact_values():
+    values, failed = evaluate(make(top=90, bottom=0.5), ["95", "90", "007", "0.1", "x"])
+    assert failed == [False, False, False, False, True]
+    assert values[:4] == ["90", "90", "007", "0.5"]
+
+
+# dates
+
+
+@PROPERTY
+@given(st.sampled_from(["year", "quarter", "month", "week", "day"]),
+       st.sampled_from([None, "label", "date"]), _ON_INVALID,
+       st.lists(_DATE_TEXTS, min_size=1, max_size=20))
+def test_truncate_iso_matches_apply(unit, output, on_invalid, texts):
+    strategy = make(truncate=unit, output=output, on_invalid=on_invalid)
+    assert_same_as_apply(strategy, texts)
+
+
+def _formatted(date_format):
+    return st.one_of(
+        st.none(),
+        st.datetimes().map(lambda moment: pl.select(pl.lit(moment).dt.to_string(date_format)).item()),
+        st.sampled_from(["2024-03-15", "31/02/2024", "x"]),
+        st.text(max_size=10).filter(lambda text: text != ""),
+    )
+
+
+@PROPERTY
+@given(st.sampled_from(_DATE_FORMATS).flatmap(
+    lambda date_format: st.tuples(st.just(date_format), st.lists(_formatted(date_format),
+                                                                 min_size=1, max_size=15))),
+    st.sampled_from(["year", "quarter", "month", "week", "day"]),
+    st.sampled_from([None, "date"]), _ON_INVALID)
+def test_truncate_format_matches_apply(case, unit, output, on_invalid):
+    date_format, texts = case
+    strategy = make(truncate=unit, output=output, format=date_format, on_invalid=on_invalid)
+    assert_same_as_apply(strategy, texts)
+
+
+@PROPERTY
+@given(st.lists(st.dates(min_value=dt.date(1, 1, 8), max_value=dt.date(9999, 12, 24)),
+                min_size=1, max_size=20))
+def test_truncate_iso_reference_labels(days):
+    # Independently of apply: Python's calendar arithmetic.
+    texts = [f"{day.year:04d}-{day.month:02d}-{day.day:02d}T12:00+05:00" for day in days]
+    for unit, label in [
+        ("year", lambda day: f"{day.year:04d}"),
+        ("quarter", lambda day: f"{day.year:04d}-Q{(day.month - 1) // 3 + 1}"),
+        ("month", lambda day: f"{day.year:04d}-{day.month:02d}"),
+        ("week", lambda day: "{:04d}-W{:02d}".format(*day.isocalendar()[:2])),
+    ]:
+        values, failed = evaluate(make(truncate=unit), texts)
+        assert not any(failed)
+        assert values == [label(day) for day in days]
+    values, _ = evaluate(make(truncate="week", output="date"), texts)
+    assert values == [(day - dt.timedelta(days=day.weekday())).isoformat() for day in days]
+
+
+def test_truncate_exact_values():
+    values, failed = evaluate(make(truncate="year"), ["1990-04-05", "1990-04-05T23:30:00-05:00",
+                                                      "1990-02-30", None])
+    assert failed == [False, False, True, False]
+    assert values[:2] == ["1990", "1990"]
+    assert values[3] is None
+
+
+def test_truncate_format_with_offset_has_no_expression():
+    strategy = make(truncate="month", format="%d/%m/%Y %H:%M %z")
+    assert strategy.expression(pl.col("v"), pl.col("r")) is None
+
+
+# text
+
+
+@PROPERTY
+@given(st.integers(min_value=0, max_value=6), st.sampled_from([None, "#", "é", "👍🏽"]),
+       st.lists(_TEXTS, min_size=1, max_size=20))
+def test_prefix_matches_apply(keep, mask_char, texts):
+    strategy = make(prefix=keep, mask_char=mask_char)
+    _, failed = assert_same_as_apply(strategy, texts)
+    for text, flag in zip(texts, failed, strict=True):
+        # Only values Polars cannot count, and only when they are longer than the prefix.
+        simple = text is None or (text.isascii() and "\r\n" not in text)
+        if simple or len(text) <= keep:
+            assert not flag, text
+
+
+@pytest.mark.parametrize(
+    ("text", "keep"),
+    [
+        ("e\u0301tu", 3),  # four code points, three graphemes: apply keeps it whole
+        ("e\u0301tud", 3),  # five code points, four graphemes: apply masks one
+        ("👍🏽a", 2),  # an emoji with a skin tone modifier is one grapheme
+        ("a\r\nb", 2),  # CR LF is one grapheme
+        ("🇫🇷🇩🇪", 1),  # two flags of two code points each
+    ],
+)
+def test_prefix_multi_code_point_fails(text, keep):
+    strategy = make(prefix=keep)
+    _, failed = evaluate(strategy, ["12345", text])
+    assert failed == [False, True]
+    assert assert_same_as_apply(strategy, ["12345", text])[1] == [False, True]
+
+
+def test_prefix_exact_values():
+    values, failed = evaluate(make(prefix=3), ["02139", "021", "9", None, "Zoë12", "né"])
+    assert failed == [False, False, False, False, True, False]
+    assert values[:4] == ["021**", "021", "9", None]
+    # Longer than the prefix and not ASCII: apply counts its graphemes in Python.
+    assert apply(make(prefix=3), ["Zoë12"])[0] == ["Zoë**"]
+    assert values[5] == "né"
+
+
+# hierarchy
+
+_MAPPING = {"Cambodia": ["Asia", "*"], "France": ["Europe", "*"], "Peru": ["America", "*"],
+            "29": ["20-29", "*"], "": ["empty", "*"]}
+
+
+@PROPERTY
+@given(st.integers(min_value=0, max_value=2), st.sampled_from([None, "other", ""]), _ON_INVALID,
+       st.lists(st.one_of(st.none(), st.sampled_from(sorted(_MAPPING)), st.text(max_size=5)),
+                min_size=1, max_size=20))
+def test_hierarchy_matches_apply(level, fallback, on_invalid, texts):
+    texts = [text if text != "" else None for text in texts]
+    strategy = make(hierarchy=_MAPPING, level=level, fallback=fallback, on_invalid=on_invalid)
+    values, failed = assert_same_as_apply(strategy, texts)
+    for text, value, flag in zip(texts, values, failed, strict=True):
+        if text in _MAPPING:
+            assert not flag
+            assert value == [text, *_MAPPING[text]][level]
+
+
+def test_hierarchy_exact_values():
+    values, failed = evaluate(make(hierarchy=_MAPPING, level=1), ["Cambodia", "29", "Mars"])
+    assert failed == [False, False, True]
+    assert values[:2] == ["Asia", "20-29"]
