@@ -12,6 +12,8 @@ import signal
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import maskme
@@ -247,6 +249,46 @@ def test_sigterm_during_query_leaves_nothing(tmp_path, monkeypatch, runs):
     assert "terminated; nothing was written" in result.output
     assert sorted(path.name for path in tmp_path.iterdir()) == ["in.csv", "policy.yaml"]
     assert runs.finished + runs.handed_over == 0  # the query raised, it did not end
+
+
+#: Policies whose strategies all have expressions, invalid values included.
+MIXED_POLICIES = [
+    HASH_AND_REDACT,
+    {"a": {"strategy": "noise", "scale": 1, "key": "k", "on_invalid": "keep"},
+     "b": {"strategy": "drop"}},
+    {"c": {"strategy": "generalize", "interval": 5, "on_invalid": "null"},
+     "a": {"strategy": "redact", "email": True}},
+    {"b": {"strategy": "generalize", "truncate": "month", "on_invalid": "keep"},
+     "c": {"strategy": "hash", "key": "k", "encoding": "base64", "normalize": ["strip", "lower"]}},
+]
+
+hostile_cell = st.sampled_from([
+    b"", b"x", b'""', b'"a,b"', b'"q""r"', b'"\r"', b'"\n"', b" ", b"\xc3\xa9", b"5", b"-2.5",
+    b"1990-02-03", b"a@b.c", b'"x', b'y"', b"\x00",
+])
+hostile_line = st.builds(
+    lambda cells, separator, end: separator.join(cells) + end,
+    st.lists(hostile_cell, max_size=5),
+    st.sampled_from([b",", b";", b"\t"]),
+    st.sampled_from([b"\n", b"\r\n", b"", b"\n\n"]),
+)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(header=st.sampled_from([b"a,b,c\n", b"a;b;c\r\n", b'"a","b","c"\n', b"\xef\xbb\xbfa,b,c\n"]),
+       lines=st.lists(hostile_line, max_size=25),
+       policy=st.sampled_from(MIXED_POLICIES),
+       delimiter=st.sampled_from([None, ",", ";"]),
+       batch_size=st.sampled_from([None, 1, 3]))
+def test_hostile_lines_same_as_batches(tmp_path_factory, monkeypatch, key_env, header, lines,
+                                       policy, delimiter, batch_size):
+    """Any mix of hostile lines gives the batch path's output or error, for any batch size."""
+    source = tmp_path_factory.mktemp("hostile") / "in.csv"
+    source.write_bytes(header + b"".join(lines))
+    options = {"delimiter": delimiter, "batch_size": batch_size}
+    fast, slow = outcomes(source, policy_of(policy), monkeypatch, **options)
+    assert fast == slow
 
 
 # -- known bugs ----------------------------------------------------------------------------
