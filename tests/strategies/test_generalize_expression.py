@@ -28,6 +28,9 @@ def evaluate(strategy, texts, *, streaming=False):
     assert described is not None
     frame = pl.LazyFrame({"value": pl.Series(texts, dtype=pl.String),
                           "record": pl.Series(range(1, len(texts) + 1), dtype=pl.UInt64)})
+    # Intermediate columns first, as the engine computes them.
+    for name, step in described.steps:
+        frame = frame.with_columns(step.alias(name))
     failed = described.failed if described.failed is not None else pl.lit(False)
     result = frame.select(described.value.alias("value"), failed.alias("failed")).collect(
         engine="streaming" if streaming else "auto")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -24,6 +23,7 @@ from maskme.strategies.base import (
     Strategy,
     StrategyContext,
     StrategyParams,
+    step_name,
 )
 from maskme.strategies.hierarchy import Hierarchy, HierarchyError, load_hierarchy
 from maskme.strategies.parsing import (
@@ -252,24 +252,21 @@ class Generalize(Strategy):
 
     def apply(self, values: pl.Series, batch: BatchView) -> pl.Series:
         values = values.cast(pl.String)
-        parts = self._expressions(pl.col("value"))
-        if parts is None:
+        row = self._fields(pl.col("value"))
+        if row is None:
             return self._apply_in_python(values)
         # The batch path evaluates the same expressions as :meth:`expression`, and
         # computes only what they cannot in Python.
-        frame = pl.DataFrame({"value": values}).select(
-            parts.value.alias("result"),
-            _or_false(parts.invalid).alias("invalid"),
-            _or_false(parts.unsupported).alias("unsupported"),
-        )
-        result, invalid, unsupported = frame.get_columns()
-        result = result.alias(values.name)
+        fields = pl.DataFrame({"value": values}).select(row.alias("row")).to_series().struct
+        result = fields.field("output").alias(values.name)
+        unsupported = fields.field("unsupported")
         if unsupported.any():
             if self.params.prefix is not None:
                 result = self._redo_graphemes(values, result, unsupported, self.params.prefix)
             else:
                 return self._intervals(values)
-        return self._resolve_invalid(values, invalid, result, expected=self._expected(),
+        return self._resolve_invalid(values, fields.field("invalid"), result,
+                                     expected=self._expected(),
                                      on_invalid=self.params.on_invalid).alias(values.name)
 
     def expression(self, values: pl.Expr, record_numbers: pl.Expr) -> ColumnExpression | None:
@@ -281,34 +278,47 @@ class Generalize(Strategy):
         user-visible characters Polars does not count, and interval bounds of
         2**53 or more.
         """
-        parts = self._expressions(values)
-        if parts is None:
+        row = self._fields(values)
+        if row is None:
             return None
-        invalid = parts.invalid if self.params.on_invalid == "error" else None
-        failed = [mask for mask in (invalid, parts.unsupported) if mask is not None]
-        if not failed:
-            return ColumnExpression(value=parts.value)
-        return ColumnExpression(value=parts.value, failed=pl.any_horizontal(failed))
+        # One intermediate column, so that value and failed do not each compute the rule.
+        name = step_name(self.context.field_path, "generalize")
+        fields = pl.col(name).struct
+        failed = fields.field("unsupported")
+        if self.params.on_invalid == "error":
+            failed = failed | fields.field("invalid")
+        return ColumnExpression(value=fields.field("output"), failed=failed,
+                                steps=((name, row),))
 
-    def _expressions(self, values: pl.Expr) -> _Parts | None:
-        """Build the expressions of this rule, with ``on_invalid: null`` or ``keep`` applied."""
+    def _fields(self, values: pl.Expr) -> pl.Expr | None:
+        """Build this rule as one struct, or None where only Python computes it.
+
+        apply and :meth:`expression` read its fields ``output`` (the
+        generalized values, with ``on_invalid: null`` or ``keep`` applied),
+        ``invalid`` and ``unsupported`` (values whose ``output`` is not what
+        apply returns, which apply computes in Python). Each mode adds its
+        steps as fields that later steps read with ``pl.field``, so no
+        expression is copied into several places.
+        """
         params = self.params
+        row = pl.struct(values.alias("value"))
         if params.interval is not None:
-            parts = self._interval_parts(values, params.interval)
+            mode = self._interval_fields(row, params.interval)
         elif params.breaks is not None:
-            parts = self._break_parts(values, params.breaks)
+            mode = self._break_fields(row, params.breaks)
         elif params.top is not None or params.bottom is not None:
-            parts = self._extreme_parts(values)
+            mode = self._extreme_fields(row)
         elif params.truncate is not None:
-            parts = self._truncate_parts(values, params.truncate)
+            mode = self._truncate_fields(row, params.truncate)
         elif params.prefix is not None:
-            parts = self._prefix_parts(values, params.prefix)
+            mode = self._prefix_fields(row, params.prefix)
         else:
-            parts = self._hierarchy_parts(values)
-        if parts is None or parts.invalid is None:
-            return parts
-        value = resolve_invalid_expression(values, parts.value, parts.invalid, params.on_invalid)
-        return _Parts(value=value, invalid=parts.invalid, unsupported=parts.unsupported)
+            mode = self._hierarchy_fields(row)
+        if mode is None:
+            return None
+        output = resolve_invalid_expression(pl.field("value"), pl.field("result"),
+                                            pl.field("invalid"), params.on_invalid)
+        return mode.struct.with_fields(output.alias("output"))
 
     def _apply_in_python(self, values: pl.Series) -> pl.Series:
         """Generalize the rules that have no expression."""
@@ -330,23 +340,21 @@ class Generalize(Strategy):
 
     # numbers
 
-    def _interval_parts(self, values: pl.Expr, width: float) -> _Parts | None:
+    def _interval_fields(self, row: pl.Expr, width: float) -> pl.Expr | None:
         """Equal-width intervals as expressions, for a whole-number width and origin.
 
         The same arithmetic as :meth:`_equal_width_bins`: with whole numbers the
         rounding of the bounds changes nothing, and a bound below 2**53 is an
         exact integer, written as one. Larger bounds are ``unsupported``,
         because :func:`format_number` writes them in Python's float notation.
-        Each step is a field of one struct, so that later steps read earlier
-        ones without copying their expressions.
         """
         params = self.params
         origin = params.origin or 0.0
         if not (width.is_integer() and origin.is_integer()):
             return None
-        numbers, parse_failed, _ = parse_numbers_expression(values)
+        numbers, parse_failed, _ = parse_numbers_expression(pl.field("value"))
         number = pl.field("number")
-        row = pl.struct(numbers.alias("number"))
+        row = row.struct.with_fields(numbers.alias("number"), parse_failed.alias("parse_failed"))
         too_far = number.is_not_null() & ~(
             divide_exactly(number - origin, width).abs() < _EXACT_INDEX_LIMIT
         )
@@ -392,32 +400,27 @@ class Generalize(Strategy):
             high_too_large = high_too_large & ~(high > params.top)
             regular = regular & ~(safe >= params.top)
         label = pl.lit("[") + low_text + pl.lit(", ") + high_text + pl.lit(")")
-        row = row.struct.with_fields(
+        return row.struct.with_fields(
             pl.when(present).then(self._code_labels(safe, label)).alias("result"),
+            (pl.field("parse_failed") | pl.field("too_far")).alias("invalid"),
             (regular & (low_too_large | high_too_large)).alias("unsupported"),
         )
-        return _Parts(
-            value=row.struct.field("result"),
-            invalid=parse_failed | row.struct.field("too_far"),
-            unsupported=row.struct.field("unsupported"),
-        )
 
-    def _break_parts(self, values: pl.Expr, breaks: tuple[float, ...]) -> _Parts:
+    def _break_fields(self, row: pl.Expr, breaks: tuple[float, ...]) -> pl.Expr:
         """Intervals between the breaks as expressions: each label is known in advance.
 
         Interval ``i`` is ``[b(i-1), b(i))``, so a number gets the label of the
         first break it is below, and the last label when it is below none.
         """
-        numbers, parse_failed, _ = parse_numbers_expression(values)
-        row = pl.struct(numbers.alias("number"))
+        numbers, parse_failed, _ = parse_numbers_expression(pl.field("value"))
+        row = row.struct.with_fields(numbers.alias("number"), parse_failed.alias("invalid"))
         number = pl.field("number")
         labels = self._break_labels(breaks)
         labelled = pl.lit(labels[-1])
         for bound, label in zip(reversed(breaks), reversed(labels[:-1]), strict=True):
             labelled = pl.when(number < bound).then(pl.lit(label)).otherwise(labelled)
         result = pl.when(number.is_not_null()).then(self._code_labels(number, labelled))
-        return _Parts(value=row.struct.with_fields(result.alias("result")).struct.field("result"),
-                      invalid=parse_failed)
+        return row.struct.with_fields(result.alias("result"), _NONE_UNSUPPORTED)
 
     def _code_labels(self, number: pl.Expr, label: pl.Expr) -> pl.Expr:
         """Put the top and bottom coding labels in front of the interval ``label``."""
@@ -508,30 +511,31 @@ class Generalize(Strategy):
             high = min(high, params.top)
         return f"[{format_number(low)}, {format_number(high)})"
 
-    def _extreme_parts(self, values: pl.Expr) -> _Parts:
+    def _extreme_fields(self, row: pl.Expr) -> pl.Expr:
         """Top and bottom coding alone: extreme values become the bound, others stay as written."""
         params = self.params
-        numbers, parse_failed, _ = parse_numbers_expression(values)
-        result = values
+        numbers, parse_failed, _ = parse_numbers_expression(pl.field("value"))
+        row = row.struct.with_fields(numbers.alias("number"), parse_failed.alias("invalid"))
+        number = pl.field("number")
+        result = pl.field("value")
         if params.bottom is not None:
-            result = pl.when(numbers < params.bottom).then(
+            result = pl.when(number < params.bottom).then(
                 pl.lit(format_number(params.bottom))).otherwise(result)
         if params.top is not None:
-            result = pl.when(numbers > params.top).then(
+            result = pl.when(number > params.top).then(
                 pl.lit(format_number(params.top))).otherwise(result)
-        return _Parts(value=result, invalid=parse_failed)
+        return row.struct.with_fields(result.alias("result"), _NONE_UNSUPPORTED)
 
     # dates
 
-    def _truncate_parts(self, values: pl.Expr, unit: TruncateUnit) -> _Parts | None:
-        parsed = local_dates_expression(values, self.params.format)
+    def _truncate_fields(self, row: pl.Expr, unit: TruncateUnit) -> pl.Expr | None:
+        parsed = local_dates_expression(pl.field("value"), self.params.format)
         if parsed is None:
             return None
         dates, invalid = parsed
-        row = pl.struct(dates.alias("date"))
+        row = row.struct.with_fields(dates.alias("date"), invalid.alias("invalid"))
         periods = self._period_expression(pl.field("date"), unit)
-        return _Parts(value=row.struct.with_fields(periods.alias("date")).struct.field("date"),
-                      invalid=invalid)
+        return row.struct.with_fields(periods.alias("result"), _NONE_UNSUPPORTED)
 
     def _truncate_in_python(self, values: pl.Series, unit: TruncateUnit) -> pl.Series:
         """Truncate dates in a format with an offset, which Polars would convert to UTC."""
@@ -563,7 +567,7 @@ class Generalize(Strategy):
 
     # text
 
-    def _prefix_parts(self, values: pl.Expr, keep: int) -> _Parts:
+    def _prefix_fields(self, row: pl.Expr, keep: int) -> pl.Expr:
         """Keep ``keep`` characters and mask the rest, keeping the length.
 
         Polars counts code points. A value with multi-code-point characters
@@ -573,6 +577,7 @@ class Generalize(Strategy):
         longer than the prefix stays whole either way.
         """
         mask = self.params.mask_char or "*"
+        values = pl.field("value")
         length = values.str.len_chars().cast(pl.Int64)
         hidden = (length - keep).clip(lower_bound=0)
         if len(mask) == 1:
@@ -584,7 +589,11 @@ class Generalize(Strategy):
             (values.str.len_bytes() != values.str.len_chars())
             | values.str.contains("\r\n", literal=True)
         )
-        return _Parts(value=masked, unsupported=(multi_code_point & (length > keep)).fill_null(False))
+        return row.struct.with_fields(
+            masked.alias("result"),
+            _NONE_INVALID,
+            (multi_code_point & (length > keep)).fill_null(False).alias("unsupported"),
+        )
 
     def _redo_graphemes(self, values: pl.Series, result: pl.Series, redo: pl.Series,
                         keep: int) -> pl.Series:
@@ -597,8 +606,9 @@ class Generalize(Strategy):
             masked.append("".join(chars[:keep]) + mask * max(0, len(chars) - keep))
         return result.scatter(positions, masked)
 
-    def _hierarchy_parts(self, values: pl.Expr) -> _Parts:
+    def _hierarchy_fields(self, row: pl.Expr) -> pl.Expr:
         params = self.params
+        values = pl.field("value")
         hierarchy = self.hierarchy
         assert hierarchy is not None and params.level is not None
         labels = hierarchy.table.get_column(str(params.level))
@@ -606,23 +616,15 @@ class Generalize(Strategy):
                                        return_dtype=pl.String)
         missing = values.is_not_null() & ~values.is_in(hierarchy.values.implode())
         if params.fallback is not None:
-            return _Parts(value=pl.when(missing).then(pl.lit(params.fallback)).otherwise(result))
-        return _Parts(value=result, invalid=missing)
+            result = pl.when(missing).then(pl.lit(params.fallback)).otherwise(result)
+            return row.struct.with_fields(result.alias("result"), _NONE_INVALID, _NONE_UNSUPPORTED)
+        return row.struct.with_fields(result.alias("result"), missing.alias("invalid"),
+                                      _NONE_UNSUPPORTED)
 
 
-@dataclass(frozen=True)
-class _Parts:
-    """A rule's expressions: the generalized ``value``, and the masks that apply needs."""
-
-    value: pl.Expr
-    #: True where a non-null value cannot be parsed or is not in the hierarchy; None when none can be.
-    invalid: pl.Expr | None = None
-    #: True where ``value`` is not what apply returns, so apply computes it in Python.
-    unsupported: pl.Expr | None = None
-
-
-def _or_false(mask: pl.Expr | None) -> pl.Expr:
-    return pl.lit(False) if mask is None else mask.fill_null(False)
+#: The fields ``invalid`` and ``unsupported`` of a rule in which no value can be either.
+_NONE_INVALID = pl.lit(False).alias("invalid")
+_NONE_UNSUPPORTED = pl.lit(False).alias("unsupported")
 
 
 def _integer_text(number: pl.Expr) -> pl.Expr:

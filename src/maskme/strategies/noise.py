@@ -31,6 +31,7 @@ from maskme.strategies.base import (
     Strategy,
     StrategyContext,
     StrategyParams,
+    step_name,
 )
 from maskme.strategies.hash import StrategyKeyError
 from maskme.strategies.parsing import (
@@ -238,12 +239,13 @@ class Noise(Strategy):
 
         # The batch path evaluates the same expressions as :meth:`expression`, so
         # both give the same bytes, down to Polars' own log1p, log and cos.
-        transformed = self._transform(pl.col("value"), states)
-        if transformed is None:
+        row = self._transform(pl.col("value"), states)
+        if row is None:
             return self._shift_dates_in_python(frame, states, values.name)
-        result, invalid = frame.select(transformed[0].alias("result"),
-                                       transformed[1].alias("invalid")).get_columns()
-        return self._resolve_invalid(values, invalid, result.alias(values.name),
+        fields = frame.select(row.alias("row")).to_series()
+        result = fields.struct.field("output").alias(values.name)
+        invalid = fields.struct.field("invalid")
+        return self._resolve_invalid(values, invalid, result,
                                      expected=self._expected(),
                                      on_invalid=self.params.on_invalid).alias(values.name)
 
@@ -251,21 +253,24 @@ class Noise(Strategy):
         """Return the noise as expressions; None with ``consistent_by`` or a format with an offset."""
         if self.params.consistent_by is not None:
             return None
-        transformed = self._transform(values, _record_states(record_numbers, self._stream))
-        if transformed is None:
+        row = self._transform(values, _record_states(record_numbers, self._stream))
+        if row is None:
             return None
-        value, invalid = transformed
-        return ColumnExpression(value=value,
-                                failed=invalid if self.params.on_invalid == "error" else None)
+        # One intermediate column, so that value and failed do not each compute the noise.
+        name = step_name(self.context.field_path, "noise")
+        fields = pl.col(name).struct
+        failed = fields.field("invalid") if self.params.on_invalid == "error" else None
+        return ColumnExpression(value=fields.field("output"), failed=failed,
+                                steps=((name, row),))
 
-    def _transform(self, values: pl.Expr, states: pl.Expr) -> tuple[pl.Expr, pl.Expr] | None:
-        """Build the noisy values (with ``on_invalid: null`` or ``keep`` applied) and the invalid mask.
+    def _transform(self, values: pl.Expr, states: pl.Expr) -> pl.Expr | None:
+        """Build a struct whose field ``output`` is the noisy values and ``invalid`` the invalid mask.
 
-        ``states`` is the ``UInt64`` state of each value's draw. None for dates
-        in a format with an offset, which only Python's datetime shifts in local time.
-
-        Each step is a field of one struct (see :func:`splitmix64_expression`
-        for why), and the two results are fields of its last step.
+        ``output`` has ``on_invalid: null`` or ``keep`` applied. ``states`` is
+        the ``UInt64`` state of each value's draw. None for dates in a format
+        with an offset, which only Python's datetime shifts in local time.
+        Each step is a field of the struct (see :func:`splitmix64_expression`
+        for why).
         """
         row = pl.struct(values.alias("value"), states.alias("state"))
         days = self.params.days
@@ -281,8 +286,7 @@ class Noise(Strategy):
             row = row.struct.with_fields(shifted[0].alias("result"), shifted[1].alias("invalid"))
         output = resolve_invalid_expression(pl.field("value"), pl.field("result"),
                                             pl.field("invalid"), self.params.on_invalid)
-        row = row.struct.with_fields(output.alias("output"))
-        return row.struct.field("output"), row.struct.field("invalid")
+        return row.struct.with_fields(output.alias("output"))
 
     def _expected(self) -> str:
         """Describe a valid value, for the message on an invalid one."""
@@ -381,7 +385,7 @@ class Noise(Strategy):
         elif places <= 0:
             decimal_text = pl.field("integer_text")
         else:
-            # Polars raises on a number too large for the decimal type, even with
+            # Polars 2.1 raises on a number too large for the decimal type, even with
             # strict=False, so larger numbers become null and are reported invalid.
             rounded = _round_half_even(pl.field("noisy"), places)
             decimal_text = (
@@ -439,10 +443,11 @@ def splitmix64_expression(state: pl.Expr) -> pl.Expr:
     Notes
     -----
     Each step reads the previous one twice (``z ^ (z >> 30)``). Written as
-    nested expressions, the tree would double with every step: Polars 2.1
-    took about 2 seconds to plan the noise of 50 numbers built that way. Each
-    step is therefore a new value of the field ``z`` of a struct, which the
-    next step reads with ``pl.field``, so the tree grows by one node per step.
+    nested expressions, the tree would double with every step: the number
+    noise built that way was 730 kB of expression text, which Polars 2.1
+    took over a second to plan. Each step is therefore a new value of the
+    field ``z`` of a struct, which the next step reads with ``pl.field``, so
+    the tree grows by one node per step.
     """
     z = pl.field("z")
     mixed = pl.struct(state.alias("z"))
