@@ -251,7 +251,7 @@ def test_sigterm_during_query_leaves_nothing(tmp_path, monkeypatch, runs):
     assert runs.finished + runs.handed_over == 0  # the query raised, it did not end
 
 
-#: Policies whose strategies all have expressions, invalid values included.
+#: Policies whose every strategy has an expression. Some set on_invalid, so invalid values pass.
 MIXED_POLICIES = [
     HASH_AND_REDACT,
     {"a": {"strategy": "noise", "scale": 1, "key": "k", "on_invalid": "keep"},
@@ -409,3 +409,19 @@ def test_progress_never_goes_back(tmp_path, runs):
     assert records_done == sorted(records_done)
     assert bytes_read == sorted(bytes_read)
     assert records_done[-1] == 80
+
+
+@pytest.mark.xfail(strict=True, reason="an empty line at the end of the file flags the last "
+                   "batch, so the whole query is discarded and the batch path runs again")
+def test_trailing_empty_line_stays_in_query(tmp_path, monkeypatch, runs):
+    """Many exported files end with an empty line; it holds no record for either path.
+
+    On 3 million records (bench/generate.py, 2 cores) the hand-over made the run take
+    8.7 to 12.1 s, where the batch path alone took 4.4 to 4.9 s.
+    """
+    rows = b"".join(b"r%d,s%d,t%d\n" % (n, n, n) for n in range(30))
+    source = tmp_path / "in.csv"
+    source.write_bytes(b"a,b,c\n" + rows + b"\n")
+    fast, slow = outcomes(source, policy_of(HASH_AND_REDACT), monkeypatch, delimiter=",")
+    assert fast == slow
+    assert runs.handed_over == 0
