@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 import maskme
 from maskme.cli.app import app
 from maskme.engine import local, query
-from maskme.errors import FormatError, MaskMeError
+from maskme.errors import MaskMeError
 from maskme.formats import csv as csv_format
 from tests.conftest import run_cli
 
@@ -414,7 +414,7 @@ def test_progress_never_goes_back(tmp_path, runs):
 @pytest.mark.xfail(strict=True, reason="an empty line at the end of the file flags the last "
                    "batch, so the whole query is discarded and the batch path runs again")
 def test_trailing_empty_line_stays_in_query(tmp_path, monkeypatch, runs):
-    """Many exported files end with an empty line; it holds no record for either path.
+    """Many exported files end with an empty line, which contains no record on either path.
 
     On 3 million records (bench/generate.py, 2 cores) the hand-over made the run take
     8.7 to 12.1 s, where the batch path alone took 4.4 to 4.9 s.
