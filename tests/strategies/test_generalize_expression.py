@@ -140,13 +140,40 @@ _TEXTS = st.one_of(
 def test_interval_expression_matches_apply(width, origin, coding, on_invalid, texts):
     strategy = make(interval=width, origin=origin, on_invalid=on_invalid, **coding)
     values, failed = assert_same_as_apply(strategy, texts)
-    # Independently of apply: numpy's equal-width intervals, used for fractional widths.
-    expected = strategy._intervals(pl.Series("field", texts, dtype=pl.String)) \
-        if on_invalid != "error" else None
-    if expected is not None:
-        for value, flag, reference in zip(values, failed, expected.to_list(), strict=True):
-            if not flag:
-                assert value == reference
+    assert_same_as_numpy(strategy, texts, values, failed)
+
+
+def assert_same_as_numpy(strategy, texts, values, failed):
+    """Check the expression against the numpy intervals that apply uses for unsupported values."""
+    params = strategy.params.model_dump()
+    if params["on_invalid"] == "error":
+        params["on_invalid"] = "keep"  # the invalid values are failed, so not compared
+    reference = make(**{name: value for name, value in params.items() if value is not None})
+    expected = reference._intervals(pl.Series("field", texts, dtype=pl.String)).to_list()
+    for text, value, flag, numpy_value in zip(texts, values, failed, expected, strict=True):
+        if not flag:
+            assert value == numpy_value, (text, value, numpy_value)
+
+
+_DECIMAL_WIDTHS = st.one_of(
+    st.sampled_from([0.1, 0.25, 0.3, 2.5, 7.5, 0.001, 1e-5, 0.07, 1.1]),
+    st.decimals(min_value="0.001", max_value="1000", places=3).map(float),
+)
+
+
+@PROPERTY
+@given(_DECIMAL_WIDTHS,
+       st.one_of(st.none(), st.sampled_from([0.5, -1.25, 0.1, 3.0]),
+                 st.decimals(min_value=-1000, max_value=1000, places=2).map(float)),
+       _coding(), _ON_INVALID,
+       st.lists(st.one_of(_NUMBER_TEXTS,
+                          st.integers(min_value=-3000, max_value=3000).map(lambda k: repr(k * 0.1)),
+                          st.decimals(min_value=-1000, max_value=1000, places=4).map(str)),
+                min_size=1, max_size=20))
+def test_decimal_interval_matches_apply(width, origin, coding, on_invalid, texts):
+    strategy = make(interval=width, origin=origin, on_invalid=on_invalid, **coding)
+    values, failed = assert_same_as_apply(strategy, texts)
+    assert_same_as_numpy(strategy, texts, values, failed)
 
 
 @PROPERTY
@@ -184,9 +211,29 @@ def test_interval_exact_labels(params, text, label):
     assert values == [label]
 
 
-def test_interval_fractional_width_has_no_expression():
-    assert make(interval=0.1).expression(pl.col("v"), pl.col("r")) is None
-    assert make(interval=10, origin=0.5).expression(pl.col("v"), pl.col("r")) is None
+@pytest.mark.parametrize(
+    ("params", "text", "label"),
+    [
+        ({"interval": 0.1}, "0.3", "[0.3, 0.4)"),  # 0.3 / 0.1 is 2.9999999999999996
+        ({"interval": 0.1}, "0.7", "[0.7, 0.8)"),
+        ({"interval": 2.5}, "-1", "[-2.5, 0)"),
+        ({"interval": 10, "origin": 0.5}, "10.5", "[10.5, 20.5)"),
+        ({"interval": 0.25, "top": 1}, "0.9", "[0.75, 1)"),
+    ],
+)
+def test_decimal_interval_exact_labels(params, text, label):
+    values, failed = evaluate(make(**params), [text])
+    assert failed == [False]
+    assert values == [label]
+
+
+def test_interval_tiny_bounds_fail():
+    # Python writes 3e-05, Polars 0.00003, so apply writes such labels.
+    strategy = make(interval=0.00001)
+    values, failed = evaluate(strategy, ["0.5", "0.000035"])
+    assert failed == [False, True]
+    assert values[0] == "[0.5, 0.50001)"
+    assert apply(strategy, ["0.000035"])[0] == ["[3e-05, 4e-05)"]
 
 
 def test_interval_huge_bounds_fail():

@@ -254,7 +254,8 @@ class Generalize(Strategy):
         values = values.cast(pl.String)
         row = self._fields(pl.col("value"))
         if row is None:
-            return self._apply_in_python(values)
+            assert self.params.truncate is not None
+            return self._truncate_in_python(values, self.params.truncate)
         # The batch path evaluates the same expressions as :meth:`expression`, and
         # computes only what they cannot in Python.
         fields = pl.DataFrame({"value": values}).select(row.alias("row")).to_series().struct
@@ -272,11 +273,11 @@ class Generalize(Strategy):
     def expression(self, values: pl.Expr, record_numbers: pl.Expr) -> ColumnExpression | None:
         """Return the generalization as expressions, or None where only Python computes it.
 
-        None for ``interval`` or ``origin`` with a fractional part, and for
-        ``truncate`` with a ``format`` that reads an offset. ``failed`` marks
-        invalid values (with ``on_invalid: error``), ``prefix`` values whose
-        user-visible characters Polars does not count, and interval bounds of
-        2**53 or more.
+        None for ``truncate`` with a ``format`` that reads an offset.
+        ``failed`` marks invalid values (with ``on_invalid: error``),
+        ``prefix`` values whose user-visible characters Polars does not count,
+        and interval bounds that Polars does not write as Python does (see
+        :meth:`_interval_fields`).
         """
         row = self._fields(values)
         if row is None:
@@ -302,6 +303,7 @@ class Generalize(Strategy):
         """
         params = self.params
         row = pl.struct(values.alias("value"))
+        mode: pl.Expr | None
         if params.interval is not None:
             mode = self._interval_fields(row, params.interval)
         elif params.breaks is not None:
@@ -320,13 +322,6 @@ class Generalize(Strategy):
                                             pl.field("invalid"), params.on_invalid)
         return mode.struct.with_fields(output.alias("output"))
 
-    def _apply_in_python(self, values: pl.Series) -> pl.Series:
-        """Generalize the rules that have no expression."""
-        if self.params.interval is not None:
-            return self._intervals(values)
-        assert self.params.truncate is not None
-        return self._truncate_in_python(values, self.params.truncate)
-
     def _expected(self) -> str:
         """Describe a valid value, for the message on an invalid one."""
         params = self.params
@@ -340,18 +335,19 @@ class Generalize(Strategy):
 
     # numbers
 
-    def _interval_fields(self, row: pl.Expr, width: float) -> pl.Expr | None:
-        """Equal-width intervals as expressions, for a whole-number width and origin.
+    def _interval_fields(self, row: pl.Expr, width: float) -> pl.Expr:
+        """Equal-width intervals as expressions: the arithmetic of :meth:`_equal_width_bins`.
 
-        The same arithmetic as :meth:`_equal_width_bins`: with whole numbers the
-        rounding of the bounds changes nothing, and a bound below 2**53 is an
-        exact integer, written as one. Larger bounds are ``unsupported``,
-        because :func:`format_number` writes them in Python's float notation.
+        Polars' ``round`` is numpy's, and the labels' bounds are rounded with
+        Python's ``round``, which differs from numpy's only near a tie, so
+        those bounds are ``unsupported``. So are bounds that
+        :func:`format_number` writes in Python's exponent notation (below
+        1e-4, or integers of 2**53 and more): other bounds Polars writes as
+        Python does.
         """
         params = self.params
         origin = params.origin or 0.0
-        if not (width.is_integer() and origin.is_integer()):
-            return None
+        places = min(15, max(decimal_places(width), decimal_places(origin)))
         numbers, parse_failed, _ = parse_numbers_expression(pl.field("value"))
         number = pl.field("number")
         row = row.struct.with_fields(numbers.alias("number"), parse_failed.alias("parse_failed"))
@@ -369,41 +365,44 @@ class Generalize(Strategy):
         safe = pl.field("safe")
         index = pl.field("index")
         row = row.struct.with_fields(divide_exactly(safe - origin, width).floor().alias("index"))
-        lower = origin + index * width
+        lower = _round_bound(origin + index * width, places)
         row = row.struct.with_fields(
             pl.when(safe < lower).then(index - 1).otherwise(index).alias("index")
         )
-        upper = origin + (index + 1) * width
+        upper = _round_bound(origin + (index + 1) * width, places)
         row = row.struct.with_fields(
             pl.when(safe >= upper).then(index + 1).otherwise(index).alias("index")
         )
+        low_raw = origin + index * width
+        high_raw = origin + (index + 1) * width
         row = row.struct.with_fields(
-            (origin + index * width).alias("low"), (origin + (index + 1) * width).alias("high")
+            _round_bound(low_raw, places).alias("low"),
+            _round_bound(high_raw, places).alias("high"),
+            (_near_tie(low_raw, places) | _near_tie(high_raw, places)).alias("near_tie"),
         )
 
         low, high = pl.field("low"), pl.field("high")
-        low_text = _integer_text(low)
-        high_text = _integer_text(high)
-        low_too_large = low.abs() >= _EXACT_INTEGER_LIMIT
-        high_too_large = high.abs() >= _EXACT_INTEGER_LIMIT
+        low_text, high_text = _number_text(low), _number_text(high)
+        low_unwritable, high_unwritable = _python_notation(low), _python_notation(high)
         regular = present
         if params.bottom is not None:
             # As max(low, bottom) in _interval_label.
             low_text = pl.when(low < params.bottom).then(pl.lit(format_number(params.bottom))
                                                          ).otherwise(low_text)
-            low_too_large = low_too_large & ~(low < params.bottom)
+            low_unwritable = low_unwritable & ~(low < params.bottom)
             regular = regular & ~(safe < params.bottom)
         if params.top is not None:
             # As min(high, top) in _interval_label.
             high_text = pl.when(high > params.top).then(pl.lit(format_number(params.top))
                                                         ).otherwise(high_text)
-            high_too_large = high_too_large & ~(high > params.top)
+            high_unwritable = high_unwritable & ~(high > params.top)
             regular = regular & ~(safe >= params.top)
         label = pl.lit("[") + low_text + pl.lit(", ") + high_text + pl.lit(")")
+        unsupported = regular & (low_unwritable | high_unwritable | pl.field("near_tie"))
         return row.struct.with_fields(
             pl.when(present).then(self._code_labels(safe, label)).alias("result"),
             (pl.field("parse_failed") | pl.field("too_far")).alias("invalid"),
-            (regular & (low_too_large | high_too_large)).alias("unsupported"),
+            unsupported.alias("unsupported"),
         )
 
     def _break_fields(self, row: pl.Expr, breaks: tuple[float, ...]) -> pl.Expr:
@@ -439,7 +438,7 @@ class Generalize(Strategy):
         return [f"<{format_number(breaks[0])}", *inner, f">={format_number(breaks[-1])}"]
 
     def _intervals(self, values: pl.Series) -> pl.Series:
-        """Equal-width intervals with numpy; for widths and origins with a fractional part."""
+        """Equal-width intervals with numpy, for batches with bounds the expressions do not write."""
         params = self.params
         assert params.interval is not None
         numbers, invalid, _ = parse_numbers(values)
@@ -627,9 +626,42 @@ _NONE_INVALID = pl.lit(False).alias("invalid")
 _NONE_UNSUPPORTED = pl.lit(False).alias("unsupported")
 
 
-def _integer_text(number: pl.Expr) -> pl.Expr:
-    """Write a whole ``Float64`` below 2**53 as an integer, as :func:`format_number` does."""
+def _round_bound(number: pl.Expr, places: int) -> pl.Expr:
+    """Round as ``numpy.round`` does (the noise expression tests check Polars 2.1 against it)."""
+    return number.round(places, mode="half_to_even")
+
+
+def _near_tie(number: pl.Expr, places: int) -> pl.Expr:
+    """Mark numbers where ``numpy.round`` and Python's ``round`` may differ.
+
+    numpy rounds ``number * 10**places`` to an integer, and the product's
+    rounding error (below 2**-52 of it) can move a value near a tie to the
+    other side, while Python rounds the exact binary value.
+    """
+    scaled = number * 10.0**places
+    fraction = scaled - scaled.floor()
+    margin = scaled.abs() * 2.0**-50 + 1e-9
+    # A whole number rounds to itself either way.
+    return (fraction != 0) & ((fraction - 0.5).abs() < margin)
+
+
+def _number_text(number: pl.Expr) -> pl.Expr:
+    """Write a number as :func:`format_number` does, where :func:`_python_notation` is false."""
+    whole = number == number.floor()
     return (
-        pl.when(number.abs() < _EXACT_INTEGER_LIMIT).then(number).otherwise(0.0)
-        .cast(pl.Int64, strict=False).cast(pl.String)
+        pl.when(number == 0).then(pl.lit("0"))
+        .when(whole & (number.abs() < _EXACT_INTEGER_LIMIT))
+        .then(number.cast(pl.Int64, strict=False).cast(pl.String))
+        .otherwise(number.cast(pl.String))
     )
+
+
+def _python_notation(number: pl.Expr) -> pl.Expr:
+    """Mark numbers that :func:`format_number` writes with Python's repr, unlike Polars' text.
+
+    These are numbers below 1e-4 (``1e-05``) and whole numbers of 2**53 and
+    more (``1e+16``). Checked for Polars 2.1: its text of any other float
+    with a fractional part is Python's repr.
+    """
+    tiny = (number != 0) & (number.abs() < 1e-4)
+    return tiny | (number.abs() >= _EXACT_INTEGER_LIMIT)
