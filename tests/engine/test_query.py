@@ -280,3 +280,26 @@ def test_any_text_gives_the_batch_result_or_error(tmp_path_factory, monkeypatch,
     slow = _outcome(source, policy, tmp_path / "slow.csv")
     monkeypatch.setattr(local, "QUERY_ENABLED", True)
     assert fast == slow
+
+
+# name: (file contents, whether the query hands over to batches)
+ENDINGS = {
+    "one empty line": (b"a,b\nx,1\n\n", False),
+    "three empty lines": (b"a,b\nx,1\n\n\r\n\n", False),
+    "empty record, then an empty line": (b"a,b\nx,1\n,\n\n", True),
+    "empty record at the end": (b"a,b\nx,1\n,\n", True),
+    "empty line inside": (b"a,b\nx,1\n\ny,2\n", True),
+    "lone CR at the end": (b"a,b\nx,1\n\r", True),
+    "header and an empty line": (b"a,b\n\n", False),
+}
+
+
+@pytest.mark.parametrize("contents, hands_over", ENDINGS.values(), ids=ENDINGS.keys())
+def test_query_file_endings(tmp_path, monkeypatch, runs, contents, hands_over):
+    """Empty lines at the end of the file stay in the query; other empty records go to batches."""
+    source = tmp_path / "in.csv"
+    source.write_bytes(contents)
+    fast, slow = mask_both(source, {"a": {"strategy": "redact"}}, tmp_path, monkeypatch,
+                           delimiter=",", batch_size=1)
+    assert fast == slow
+    assert runs.handed_over == int(hands_over)

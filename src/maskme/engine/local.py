@@ -418,13 +418,17 @@ def mask(
             _run_to_frame(plan, opened, size, result, progress, observers)
         else:
             dialect = _output_dialect(opened, target_format, output_delimiter)
+            if target_format == "csv" and header is not None:
+                _check_some_field_left(plan, header)
             query = _query(plan, opened, target_format, observers)
             with _output_stream(destination) as raw_stream:  # type: ignore[arg-type]
                 matched = None
                 if query is not None:
                     assert isinstance(opened.reader, CsvReader) and dialect is not None
+                    reports = _Monotonic(progress) if progress is not None else None
                     matched = _run_query(query, opened.reader, raw_stream, dialect, size,
-                                         result, progress)
+                                         result, reports)
+                    progress = reports
                 if matched is None:
                     stream = _encoded(raw_stream, opened.encoding)
                     writer = create_writer(stream, target_format, dialect=dialect)
@@ -440,6 +444,39 @@ def mask(
         result.elapsed_seconds = time.perf_counter() - started
     logger.info("masked %d records in %.2f s", result.records, result.elapsed_seconds)
     return result
+
+
+def _check_some_field_left(plan: Plan, header: list[str]) -> None:
+    """Reject a policy that leaves no column of a CSV input, which would make an empty file."""
+    removed = {planned.path.text for planned in plan.fields if planned.removes_field}
+    left = [name for name in header if name not in removed]
+    if plan.keep_paths is not None:
+        staying = {path.text for path in plan.keep_paths}
+        left = [name for name in left if name in staying]
+    if not left:
+        raise PolicyError([PolicyProblem(
+            message="the policy leaves no field of the input to write; keep at least one",
+            path="fields", line=plan.policy.line_of("fields"), source=plan.policy.source,
+        )])
+
+
+class _Monotonic:
+    """Passes on progress reports only once they pass the furthest one reported.
+
+    After the query hands over to the batch path, reading starts again from
+    the first record; a progress bar then waits instead of going back.
+    """
+
+    def __init__(self, progress: ProgressCallback) -> None:
+        self.progress = progress
+        self.records = 0
+        self.bytes_read = 0
+
+    def __call__(self, records: int, bytes_read: int, total: int | None) -> None:
+        if records < self.records or bytes_read < self.bytes_read:
+            return
+        self.records, self.bytes_read = records, bytes_read
+        self.progress(records, bytes_read, total)
 
 
 def _query(
@@ -487,11 +524,13 @@ class _TranscodingStream:
         self.target = target
         self.encoding = encoding
         self.decoder = codecs.getincrementaldecoder("utf-8")()
+        # Incremental, so that a byte order mark (UTF-16, UTF-32) starts the file only.
+        self.encoder = codecs.getincrementalencoder(encoding)()
 
     def write(self, data: bytes) -> int:
         text = self.decoder.decode(bytes(data))
         try:
-            self.target.write(text.encode(self.encoding))
+            self.target.write(self.encoder.encode(text))
         except UnicodeEncodeError:
             raise FormatError(
                 f"the output has a character that {self.encoding} cannot encode; "

@@ -7,9 +7,10 @@ evaluates the expressions on all cores and hands finished batches to the
 writer.
 
 The batch path of :mod:`maskme.engine.local` stays the reference. The query
-flags every record it may not treat as the batch path would: a value a
-strategy's expression marks ``failed``, and a record whose fields are all
-empty (Polars reads an empty line as one, where the batch reader skips it).
+flags every record it may not treat as the batch path would. One is a value
+that a strategy's expression marks ``failed``. Another is a record whose
+fields are all empty: Polars reads an empty line as one, where the batch
+reader skips it, so only those at the very end of the file stay.
 Malformed CSV makes Polars fail. In both cases the engine discards what the
 query wrote and runs the batch path, which names the record or handles it.
 """
@@ -35,6 +36,8 @@ logger = logging.getLogger(__name__)
 
 #: Bytes at the start of the file from which the average record size is estimated.
 _SAMPLE_BYTES = 1 << 22
+#: Bytes at the end of the file in which empty lines are counted.
+_TAIL_BYTES = 1 << 16
 
 #: Polars reads CSV in chunks of this many bytes during the query (its setting
 #: ``POLARS_CSV_CHUNK_SIZE``, unless the environment sets it). Its default
@@ -60,6 +63,10 @@ class MaskQuery:
     columns: list[str]
     #: Boolean column of ``frame``: true for a record the batch path must handle.
     flag: str
+    #: Boolean column of ``frame``: true for a record whose fields are all empty. Polars
+    #: reads an empty line as one, which the batch path skips, so only those at the end
+    #: of the file, as many as it has empty lines there, stay in the query.
+    empty: str
     #: Field paths of the plan that name a column of the file.
     matched: set[str]
 
@@ -89,6 +96,7 @@ def build_query(plan: Plan, reader: CsvReader) -> MaskQuery | None:
     header_names = set(header)
     record_name = _unused_name("maskme_record", header_names)
     flag = _unused_name("maskme_needs_batches", header_names | {record_name})
+    empty_name = _unused_name("maskme_empty", header_names | {record_name, flag})
     records = pl.col(record_name).cast(pl.UInt64)
 
     outputs: dict[str, pl.Expr] = {name: _column(name) for name in header}
@@ -129,15 +137,18 @@ def build_query(plan: Plan, reader: CsvReader) -> MaskQuery | None:
     scan = reader.scan(header)
     if scan is None:
         return None
-    needs_batches = pl.any_horizontal(pl.col(scan.needs_batches), *failures)
+    all_empty = pl.all_horizontal(_column(name).is_null() for name in header)
+    needs_batches = pl.any_horizontal(pl.col(scan.needs_batches) & ~all_empty, *failures)
     frame = scan.frame.with_row_index(record_name, offset=1)
     for step, expression in steps:
         frame = frame.with_columns(expression.alias(step))
     frame = frame.select(
         *[expression.alias(name) for name, expression in outputs.items()],
         needs_batches.alias(flag),
+        all_empty.alias(empty_name),
     )
-    return MaskQuery(frame=frame, columns=list(outputs), flag=flag, matched=matched)
+    return MaskQuery(frame=frame, columns=list(outputs), flag=flag, empty=empty_name,
+                     matched=matched)
 
 
 def run_query(
@@ -156,17 +167,25 @@ def run_query(
     """
     total = reader.total_bytes or 0
     record_bytes = _average_record_bytes(reader)
+    trailing_empty_lines = _trailing_empty_lines(reader)
     state = _RunState()
 
     def take(batch: pl.DataFrame) -> bool:
         if state.stop.is_set():
             return True
         try:
-            if batch.get_column(query.flag).any():
+            empty = batch.get_column(query.empty)
+            # Empty records are held back; they may only be the file's last lines.
+            trailing = _empty_suffix(empty)
+            if (batch.get_column(query.flag).any() or empty.head(batch.height - trailing).any()
+                    or (state.held and trailing < batch.height)
+                    or state.held + trailing > trailing_empty_lines):
                 state.flagged = True
                 return True
-            writer.write(CsvBatch(batch.drop(query.flag), state.records + 1))
-            state.records += batch.height
+            state.held += trailing
+            written = batch.head(batch.height - trailing).drop(query.flag, query.empty)
+            writer.write(CsvBatch(written, state.records + 1))
+            state.records += written.height
             if progress is not None:
                 estimate = min(total, int(state.records * record_bytes))
                 progress(state.records, estimate, total)
@@ -196,7 +215,7 @@ def run_query(
         raise
     if state.error is not None:
         raise state.error
-    if state.flagged:
+    if state.flagged or state.held != trailing_empty_lines:
         raise NeedsBatches
     if state.records == 0:
         # A header and no records: the header still goes out.
@@ -223,9 +242,38 @@ def _chunk_setting() -> Iterator[None]:
 class _RunState:
     def __init__(self) -> None:
         self.records = 0
+        #: Empty records at the end of what was read, not written.
+        self.held = 0
         self.flagged = False
         self.error: BaseException | None = None
         self.stop = threading.Event()
+
+
+def _empty_suffix(empty: pl.Series) -> int:
+    """Return how many of the last values are true in a Boolean column."""
+    falses = (~empty).arg_true()
+    return empty.len() if falses.is_empty() else empty.len() - 1 - int(falses[-1])
+
+
+def _trailing_empty_lines(reader: CsvReader) -> int:
+    """Count the empty lines (empty or a lone CR) after the file's last line with text.
+
+    Polars reads each as a record whose fields are all empty. Only the last
+    64 KiB are looked at; more empty lines than that send the run to batches.
+    """
+    size = reader.total_bytes or 0
+    with reader.path.open("rb") as stream:
+        stream.seek(max(0, size - _TAIL_BYTES))
+        tail = stream.read()
+    lines = tail.split(b"\n")
+    if lines[-1] != b"":
+        return 0  # the last line has text, or is a CR with no line break after it
+    count = 0
+    for line in reversed(lines[:-1]):
+        if line not in (b"", b"\r"):
+            return count
+        count += 1
+    return 0
 
 
 def _average_record_bytes(reader: CsvReader) -> float:

@@ -225,10 +225,19 @@ class CsvReader(Reader):
 
     def _read_header(self) -> list[str]:
         with self.path.open("r", encoding="utf-8-sig", newline="") as stream:
+            first_line = stream.readline()
+        with self.path.open("r", encoding="utf-8-sig", newline="") as stream:
             try:
                 header = next(csv.reader(stream, delimiter=self.dialect.delimiter), None)
             except csv.Error as error:
                 raise FormatError(f"{self.label}: invalid CSV header: {error}") from None
+        column = _quote_inside_field(first_line, self.dialect.delimiter)
+        if column is not None:
+            # Polars would read every later line into this field, and write no record.
+            raise FormatError(
+                f"{self.label}: column {column} of the header has a quote inside an unquoted "
+                'name; quote the whole name ("a""b") or remove the quote'
+            )
         if not header:
             problem = "the first line is empty" if self.path.stat().st_size else "the file is empty"
             raise FormatError(f"{self.label}: {problem}; expected a header row")
@@ -277,8 +286,9 @@ class CsvReader(Reader):
         fields have the values :meth:`batches` gives, except in records that
         the frame's ``needs_batches`` column flags: records whose fields are
         all empty, because Polars reads an empty line as such a record where
-        :meth:`batches` skips the line. A caller that finds one reads the
-        file with :meth:`batches` instead. Every column is parsed, so a
+        :meth:`batches` skips the line, and records with a carriage return in
+        a field. A caller that finds one reads the file with :meth:`batches`
+        instead. Every column is parsed, so a
         malformed record anywhere (too many fields, a misplaced quote) raises
         a PolarsError when the frame is collected; :meth:`batches` then names
         the record.
@@ -290,6 +300,7 @@ class CsvReader(Reader):
             flag = f"_{flag}"
         frame = pl.scan_csv(
             self.path,
+            glob=False,
             has_header=True,
             new_columns=self._header,
             separator=self.dialect.delimiter,
@@ -449,6 +460,40 @@ class CsvReader(Reader):
             f"{self.label}: record {record:,} (line {line:,}) is not valid CSV: {reason}; "
             "a field with quotes must be quoted as a whole, with inner quotes doubled"
         )
+
+
+def _quote_inside_field(line: str, delimiter: str) -> int | None:
+    """Return the 1-based column of the first field with a quote after its start, or None.
+
+    Checks one line: a quoted field that goes on to the next line ends the
+    check, since the rest of the line is inside quotes.
+    """
+    column = 1
+    quoted = False
+    at_start = True
+    position = 0
+    while position < len(line):
+        char = line[position]
+        if quoted:
+            if char == '"':
+                if line.startswith('"', position + 1):
+                    position += 1  # a doubled quote inside the quoted field
+                else:
+                    quoted = False
+        elif char == delimiter:
+            column += 1
+            at_start = True
+            position += 1
+            continue
+        elif char == '"':
+            if not at_start:
+                return column
+            quoted = True
+        elif char in "\r\n":
+            return None
+        at_start = False
+        position += 1
+    return None
 
 
 def _without_blank_lines(text: bytes) -> bytes:
