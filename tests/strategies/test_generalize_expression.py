@@ -439,3 +439,14 @@ def test_hierarchy_exact_values():
     values, failed = evaluate(make(hierarchy=_MAPPING, level=1), ["Cambodia", "29", "Mars"])
     assert failed == [False, False, True]
     assert values[:2] == ["Asia", "20-29"]
+
+
+def test_hierarchy_file_matches_apply(tmp_path):
+    (tmp_path / "zip.csv").write_text("02139;0213*;021**\n02140;0214*;021**\n94110;9411*;941**\n",
+                                      encoding="utf-8")
+    strategy = Generalize(GeneralizeParams(hierarchy="zip.csv", level=2, on_invalid="null"),
+                          StrategyContext(field_path="zip", base_dir=tmp_path))
+    texts = ["02139", "94110", "99999", None, "02140"]
+    values, failed = assert_same_as_apply(strategy, texts)
+    assert values == ["021**", "941**", None, None, "021**"]
+    assert not any(failed)
