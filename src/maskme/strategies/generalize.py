@@ -35,7 +35,7 @@ from maskme.strategies.parsing import (
     local_dates_expression,
     on_invalid_from_yaml,
     parse_numbers,
-    parse_numbers_expression,
+    with_number_fields,
     resolve_invalid_expression,
 )
 from maskme.strategies.redact import graphemes
@@ -348,9 +348,8 @@ class Generalize(Strategy):
         params = self.params
         origin = params.origin or 0.0
         places = min(15, max(decimal_places(width), decimal_places(origin)))
-        numbers, parse_failed, _ = parse_numbers_expression(pl.field("value"))
         number = pl.field("number")
-        row = row.struct.with_fields(numbers.alias("number"), parse_failed.alias("parse_failed"))
+        row = with_number_fields(row, "number", "parse_failed")
         too_far = number.is_not_null() & ~(
             divide_exactly(number - origin, width).abs() < _EXACT_INDEX_LIMIT
         )
@@ -411,8 +410,7 @@ class Generalize(Strategy):
         Interval ``i`` is ``[b(i-1), b(i))``, so a number gets the label of the
         first break it is below, and the last label when it is below none.
         """
-        numbers, parse_failed, _ = parse_numbers_expression(pl.field("value"))
-        row = row.struct.with_fields(numbers.alias("number"), parse_failed.alias("invalid"))
+        row = with_number_fields(row, "number", "invalid")
         number = pl.field("number")
         labels = self._break_labels(breaks)
         labelled = pl.lit(labels[-1])
@@ -513,8 +511,7 @@ class Generalize(Strategy):
     def _extreme_fields(self, row: pl.Expr) -> pl.Expr:
         """Top and bottom coding alone: extreme values become the bound, others stay as written."""
         params = self.params
-        numbers, parse_failed, _ = parse_numbers_expression(pl.field("value"))
-        row = row.struct.with_fields(numbers.alias("number"), parse_failed.alias("invalid"))
+        row = with_number_fields(row, "number", "invalid")
         number = pl.field("number")
         result = pl.field("value")
         if params.bottom is not None:
@@ -531,8 +528,11 @@ class Generalize(Strategy):
         parsed = local_dates_expression(pl.field("value"), self.params.format)
         if parsed is None:
             return None
-        dates, invalid = parsed
-        row = row.struct.with_fields(dates.alias("date"), invalid.alias("invalid"))
+        # The invalid mask reads the date's field, so that parsing runs once:
+        # local_dates_expression's mask would parse again.
+        row = row.struct.with_fields(parsed[0].alias("date"))
+        row = row.struct.with_fields(
+            (pl.field("value").is_not_null() & pl.field("date").is_null()).alias("invalid"))
         periods = self._period_expression(pl.field("date"), unit)
         return row.struct.with_fields(periods.alias("result"), _NONE_UNSUPPORTED)
 

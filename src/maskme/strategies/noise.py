@@ -38,7 +38,7 @@ from maskme.strategies.parsing import (
     OnInvalid,
     divide_exactly,
     on_invalid_from_yaml,
-    parse_numbers_expression,
+    with_number_fields,
     resolve_invalid_expression,
     shift_dates,
     shift_dates_expression,
@@ -283,7 +283,11 @@ class Noise(Strategy):
                                              self.params.format)
             if shifted is None:
                 return None
-            row = row.struct.with_fields(shifted[0].alias("result"), shifted[1].alias("invalid"))
+            # The invalid mask reads the result's field, so that the shift runs once:
+            # shift_dates_expression's mask would compute it again.
+            row = row.struct.with_fields(shifted[0].alias("result"))
+            row = row.struct.with_fields(
+                (pl.field("value").is_not_null() & pl.field("result").is_null()).alias("invalid"))
         output = resolve_invalid_expression(pl.field("value"), pl.field("result"),
                                             pl.field("invalid"), self.params.on_invalid)
         return row.struct.with_fields(output.alias("output"))
@@ -345,13 +349,9 @@ class Noise(Strategy):
         ``row`` is a struct with the fields ``value`` (the text) and ``state``.
         """
         params = self.params
-        numbers, invalid, is_integer = parse_numbers_expression(pl.field("value"))
+        row = with_number_fields(row, "number", "parse_failed", "is_integer")
         row = row.struct.with_fields(
-            numbers.alias("number"),
-            invalid.alias("parse_failed"),
-            is_integer.alias("is_integer"),
-            _standard_draws(pl.field("state"), params.distribution).alias("draw"),
-        )
+            _standard_draws(pl.field("state"), params.distribution).alias("draw"))
 
         safe = pl.field("number").fill_null(0.0)
         fraction = params.relative_fraction

@@ -37,6 +37,7 @@ __all__ = [
     "resolve_invalid_expression",
     "shift_dates",
     "shift_dates_expression",
+    "with_number_fields",
 ]
 
 _TIME = r"(?:[01]\d|2[0-3])(?::[0-5]\d(?::(?:[0-5]\d|60)(?:[.,]\d+)?)?)?"
@@ -85,6 +86,25 @@ def parse_numbers_expression(values: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr
     invalid = values.is_not_null() & ~finite
     is_integer = values.str.contains(_INTEGER_PATTERN).fill_null(False)
     return numbers, invalid, is_integer
+
+
+def with_number_fields(
+    row: pl.Expr, number: str, invalid: str, is_integer: str | None = None
+) -> pl.Expr:
+    """Add the results of :func:`parse_numbers_expression` on field ``value`` to a struct.
+
+    The text is parsed once: the fields ``number`` and ``invalid`` (and
+    ``is_integer`` when named) read the parsed field, where the three
+    expressions of :func:`parse_numbers_expression` would each parse it.
+    """
+    text = pl.field("value")
+    row = row.struct.with_fields(text.str.strip_chars().cast(pl.Float64, strict=False).alias(number))
+    finite = pl.field(number).is_finite().fill_null(False)
+    fields = [pl.when(finite).then(pl.field(number)).otherwise(None).alias(number),
+              (text.is_not_null() & ~finite).alias(invalid)]
+    if is_integer is not None:
+        fields.append(text.str.contains(_INTEGER_PATTERN).fill_null(False).alias(is_integer))
+    return row.struct.with_fields(*fields)
 
 
 def parse_numbers(values: pl.Series) -> tuple[pl.Series, pl.Series, pl.Series]:
