@@ -303,3 +303,25 @@ def test_query_file_endings(tmp_path, monkeypatch, runs, contents, hands_over):
                            delimiter=",", batch_size=1)
     assert fast == slow
     assert runs.handed_over == int(hands_over)
+
+
+@pytest.mark.parametrize("block_bytes", [3, 4, 5, 1 << 20])
+@pytest.mark.parametrize("contents, lone", [
+    (b"a,b\n1,2\n", False),
+    (b"a,b\r\n1,2\r\n", False),
+    (b"a,b\r\n1,\"x\r\ny\"\r\n", False),
+    (b"a,b\n1,2\r", True),
+    (b"a,b\n1,2\r\r\n", True),
+    (b"a,b\n1,\"x\ry\"\n", True),
+])
+def test_lone_carriage_returns_found_across_blocks(tmp_path, monkeypatch, block_bytes,
+                                                   contents, lone):
+    from maskme.formats import csv as csv_format
+
+    monkeypatch.setattr(csv_format, "BLOCK_BYTES", block_bytes)
+    source = tmp_path / "in.csv"
+    source.write_bytes(contents)
+    reader = csv_format.CsvReader(source, csv_format.detect_dialect(source, delimiter=","))
+    scan = reader.scan(["a"])
+    assert scan is not None
+    assert scan.flags_only_empty is not lone

@@ -137,8 +137,12 @@ def build_query(plan: Plan, reader: CsvReader) -> MaskQuery | None:
     scan = reader.scan(header)
     if scan is None:
         return None
-    all_empty = pl.all_horizontal(_column(name).is_null() for name in header)
-    needs_batches = pl.any_horizontal(pl.col(scan.needs_batches) & ~all_empty, *failures)
+    if scan.flags_only_empty:
+        all_empty = pl.col(scan.needs_batches)
+        needs_batches = pl.any_horizontal(pl.lit(False), *failures)
+    else:
+        all_empty = pl.all_horizontal(_column(name).is_null() for name in header)
+        needs_batches = pl.any_horizontal(pl.col(scan.needs_batches) & ~all_empty, *failures)
     frame = scan.frame.with_row_index(record_name, offset=1)
     for step, expression in steps:
         frame = frame.with_columns(expression.alias(step))
@@ -178,11 +182,11 @@ def run_query(
             # Empty records are held back; they may only be the file's last lines.
             trailing = _empty_suffix(empty)
             if (batch.get_column(query.flag).any() or empty.head(batch.height - trailing).any()
-                    or (state.held and trailing < batch.height)
-                    or state.held + trailing > trailing_empty_lines):
+                    or (state.held_back and trailing < batch.height)
+                    or state.held_back + trailing > trailing_empty_lines):
                 state.flagged = True
                 return True
-            state.held += trailing
+            state.held_back += trailing
             written = batch.head(batch.height - trailing).drop(query.flag, query.empty)
             writer.write(CsvBatch(written, state.records + 1))
             state.records += written.height
@@ -203,7 +207,13 @@ def run_query(
             # reader finds and names it.
             state.flagged = True
         except BaseException as error:
-            state.error = error
+            if type(error).__name__ == "PanicException":
+                # A Polars bug (or a setting Polars cannot use): the batch path does
+                # without the streaming engine.
+                logger.warning("Polars failed inside the query; masking in batches instead")
+                state.flagged = True
+            else:
+                state.error = error
 
     worker = threading.Thread(target=run, name="maskme-query", daemon=True)
     worker.start()
@@ -215,7 +225,7 @@ def run_query(
         raise
     if state.error is not None:
         raise state.error
-    if state.flagged or state.held != trailing_empty_lines:
+    if state.flagged or state.held_back != trailing_empty_lines:
         raise NeedsBatches
     if state.records == 0:
         # A header and no records: the header still goes out.
@@ -242,8 +252,8 @@ def _chunk_setting() -> Iterator[None]:
 class _RunState:
     def __init__(self) -> None:
         self.records = 0
-        #: Empty records at the end of what was read, not written.
-        self.held = 0
+        #: Empty records at the end of what was read, not written (yet).
+        self.held_back = 0
         self.flagged = False
         self.error: BaseException | None = None
         self.stop = threading.Event()
