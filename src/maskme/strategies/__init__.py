@@ -8,10 +8,12 @@ from maskme.strategies import noise as _noise  # noqa: F401
 from maskme.strategies import redact as _redact  # noqa: F401
 from maskme.strategies.base import (
     BatchView,
+    ColumnExpression,
     InvalidValues,
     Strategy,
     StrategyContext,
     StrategyParams,
+    step_name,
 )
 from maskme.strategies.registry import (
     available_strategies,
@@ -22,6 +24,7 @@ from maskme.strategies.registry import (
 
 __all__ = [
     "BatchView",
+    "ColumnExpression",
     "InvalidValues",
     "Strategy",
     "StrategyContext",
@@ -29,5 +32,6 @@ __all__ = [
     "available_strategies",
     "get_strategy",
     "register_strategy",
+    "step_name",
     "unregister_strategy",
 ]
