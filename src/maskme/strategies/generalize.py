@@ -397,7 +397,11 @@ class Generalize(Strategy):
             high_unwritable = high_unwritable & ~(high > params.top)
             regular = regular & ~(safe >= params.top)
         label = pl.lit("[") + low_text + pl.lit(", ") + high_text + pl.lit(")")
-        unsupported = regular & (low_unwritable | high_unwritable | pl.field("near_tie"))
+        # Rounding a bound to `places` multiplies it by 10**places; from 2**52 on the
+        # product is not exact, and numpy and Polars may round it apart.
+        inexact = pl.max_horizontal(low_raw.abs(), high_raw.abs()) * 10.0**places >= 2.0**52
+        unsupported = regular & (low_unwritable | high_unwritable | pl.field("near_tie")
+                                 | inexact.fill_null(False))
         return row.struct.with_fields(
             pl.when(present).then(self._code_labels(safe, label)).alias("result"),
             (pl.field("parse_failed") | pl.field("too_far")).alias("invalid"),
