@@ -332,8 +332,6 @@ def test_date_noise_stays_in_calendar(tmp_path, monkeypatch, runs, values, date_
         assert date.fromisoformat(iso).year in range(1, 10_000)
 
 
-@pytest.mark.xfail(strict=True, reason="the %:z offset format passes the policy check, "
-                   "but Python 3.11's strptime rejects it, so every value is invalid")
 def test_colon_offset_format_accepted_or_rejected(tmp_path, monkeypatch, runs):
     """A ``format`` either shifts dates that match it, or the policy is rejected on load."""
     strategy = {"strategy": "noise", "days": 30, "seed": 3,

@@ -28,6 +28,7 @@ from maskme.strategies.base import (
 from maskme.strategies.hierarchy import Hierarchy, HierarchyError, load_hierarchy
 from maskme.strategies.parsing import (
     OnInvalid,
+    checked_date_format,
     decimal_places,
     divide_exactly,
     format_number,
@@ -35,8 +36,8 @@ from maskme.strategies.parsing import (
     local_dates_expression,
     on_invalid_from_yaml,
     parse_numbers,
-    with_number_fields,
     resolve_invalid_expression,
+    with_number_fields,
 )
 from maskme.strategies.redact import graphemes
 from maskme.strategies.registry import register_strategy
@@ -104,6 +105,7 @@ class GeneralizeParams(StrategyParams):
     """Handling of a value that cannot be parsed or is missing from the hierarchy."""
 
     _on_invalid_null = field_validator("on_invalid", mode="before")(on_invalid_from_yaml)
+    _format_readable = field_validator("format")(checked_date_format)
 
     @field_validator("breaks")
     @classmethod

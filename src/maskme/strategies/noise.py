@@ -36,12 +36,13 @@ from maskme.strategies.base import (
 from maskme.strategies.hash import StrategyKeyError
 from maskme.strategies.parsing import (
     OnInvalid,
+    checked_date_format,
     divide_exactly,
     on_invalid_from_yaml,
-    with_number_fields,
     resolve_invalid_expression,
     shift_dates,
     shift_dates_expression,
+    with_number_fields,
 )
 from maskme.strategies.registry import register_strategy
 
@@ -129,6 +130,7 @@ class NoiseParams(StrategyParams):
     """Handling of a value that cannot be parsed."""
 
     _on_invalid_null = field_validator("on_invalid", mode="before")(on_invalid_from_yaml)
+    _format_readable = field_validator("format")(checked_date_format)
 
     @model_validator(mode="after")
     def _one_mode(self) -> NoiseParams:

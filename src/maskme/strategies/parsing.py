@@ -25,6 +25,7 @@ import polars as pl
 __all__ = [
     "ISO_DATE_PATTERN",
     "OnInvalid",
+    "checked_date_format",
     "decimal_places",
     "divide_exactly",
     "format_number",
@@ -53,6 +54,13 @@ _INTEGER_PATTERN = r"^\s*[+-]?\d+\s*$"
 
 #: Choices for a value a strategy cannot parse.
 OnInvalid = Literal["error", "null", "keep"]
+
+
+def checked_date_format(value: str | None) -> str | None:
+    """Reject a strftime ``format`` that Python's ``strptime`` cannot read (a pydantic validator)."""
+    if value is not None and "%:z" in value:
+        raise ValueError("Python cannot read %:z; use %z, which reads +05:30 and +0530 alike")
+    return value
 
 
 def on_invalid_from_yaml(value: object) -> object:
