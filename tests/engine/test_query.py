@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import maskme
-from maskme.engine import local, query
+from maskme.engine import local
 from maskme.errors import FormatError
 from tests.conftest import TEST_KEY
 
@@ -32,31 +32,6 @@ POLICIES = {
         "name": {"strategy": "keep"},
     },
 }
-
-
-class Runs:
-    """Counts how the engine ran: queries finished, queries that handed over to batches."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.finished = 0
-        self.handed_over = 0
-        original = local.run_query
-
-        def counting(*args, **kwargs):
-            try:
-                records = original(*args, **kwargs)
-            except query.NeedsBatches:
-                self.handed_over += 1
-                raise
-            self.finished += 1
-            return records
-
-        monkeypatch.setattr(local, "run_query", counting)
-
-
-@pytest.fixture
-def runs(monkeypatch: pytest.MonkeyPatch, key_env: str) -> Runs:
-    return Runs(monkeypatch)
 
 
 def mask_both(source: Path, fields: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 import maskme
 from maskme.cli.app import app
-from maskme.engine import local, query
+from maskme.engine import local
 from maskme.errors import MaskMeError
 from maskme.formats import csv as csv_format
 from tests.conftest import run_cli
@@ -30,31 +30,6 @@ HASH_AND_REDACT = {
     "a": {"strategy": "hash", "key": "k", "length": 8},
     "c": {"strategy": "redact", "keep_last": 1},
 }
-
-
-class Runs:
-    """Counts the queries that finished and those that handed over to the batch path."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.finished = 0
-        self.handed_over = 0
-        original = local.run_query
-
-        def counting(*args, **kwargs):
-            try:
-                records = original(*args, **kwargs)
-            except query.NeedsBatches:
-                self.handed_over += 1
-                raise
-            self.finished += 1
-            return records
-
-        monkeypatch.setattr(local, "run_query", counting)
-
-
-@pytest.fixture
-def runs(monkeypatch: pytest.MonkeyPatch, key_env: str) -> Runs:
-    return Runs(monkeypatch)
 
 
 def policy_of(fields: dict, default: str = "keep") -> dict:

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import maskme
-from maskme.engine import local, query
+from maskme.engine import local
 from maskme.errors import MaskMeError
 from tests.conftest import run_cli
 
@@ -29,31 +29,6 @@ KEYS = {"k": {"env": "MASKME_KEY"}}
 
 #: A value that must never appear in an error message.
 SECRET = "secret-4471-value"
-
-
-class Runs:
-    """Counts the queries that finished and those that handed over to the batch path."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.finished = 0
-        self.handed_over = 0
-        original = local.run_query
-
-        def counting(*args, **kwargs):
-            try:
-                records = original(*args, **kwargs)
-            except query.NeedsBatches:
-                self.handed_over += 1
-                raise
-            self.finished += 1
-            return records
-
-        monkeypatch.setattr(local, "run_query", counting)
-
-
-@pytest.fixture
-def runs(monkeypatch: pytest.MonkeyPatch, key_env: str) -> Runs:
-    return Runs(monkeypatch)
 
 
 def policy_for(strategy: dict) -> dict:
