@@ -132,9 +132,19 @@ NOTE_ENDINGS = (
 )
 
 
-def people_path(rows: int, file_format: str, directory: Path = DEFAULT_OUTPUT) -> Path:
-    """Return where the table of ``rows`` records in ``file_format`` is written."""
-    return directory / f"people-{rows}.{file_format}"
+FORMATS = ("csv", "jsonl")
+
+
+def people_path(
+    rows: int, file_format: str, directory: Path = DEFAULT_OUTPUT, *, seed: int = DEFAULT_SEED
+) -> Path:
+    """Return where the table of ``rows`` records in ``file_format`` is written.
+
+    A seed other than the default is part of the name, so that a file kept
+    from an earlier run always contains the table of the requested seed.
+    """
+    suffix = "" if seed == DEFAULT_SEED else f"-seed{seed}"
+    return directory / f"people-{rows}{suffix}.{file_format}"
 
 
 def _pick(options: Sequence[str], indices: np.ndarray) -> pl.Series:
@@ -262,9 +272,9 @@ def write_people(
     runs do not regenerate it. The file is written under a temporary name and
     renamed when complete, so an interrupted run leaves no truncated table.
     """
-    if file_format not in ("csv", "jsonl"):
+    if file_format not in FORMATS:
         raise ValueError(f"expected format csv or jsonl, got {file_format!r}")
-    target = people_path(rows, file_format, directory)
+    target = people_path(rows, file_format, directory, seed=seed)
     if target.exists() and not force:
         return target
     directory.mkdir(parents=True, exist_ok=True)
@@ -290,13 +300,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.rows < 1:
         parser.error("--rows must be at least 1")
-    for file_format in args.formats.split(","):
+    formats = [name.strip() for name in args.formats.split(",")]
+    unknown = [name for name in formats if name not in FORMATS]
+    if unknown:
+        parser.error(f"--formats: unknown format {unknown[0]!r}; choose from csv, jsonl")
+    for file_format in dict.fromkeys(formats):
         started = time.perf_counter()
+        existed = people_path(args.rows, file_format, args.out, seed=args.seed).exists()
         path = write_people(
-            args.rows, file_format.strip(), directory=args.out, seed=args.seed, force=args.force
+            args.rows, file_format, directory=args.out, seed=args.seed, force=args.force
         )
         elapsed = time.perf_counter() - started
-        print(f"{path} ({path.stat().st_size / 1e6:,.1f} MB, {elapsed:.1f} s)", file=sys.stderr)
+        size = f"{path.stat().st_size / 1e6:,.1f} MB"
+        if existed and not args.force:
+            print(f"{path} ({size}) exists and was kept; pass --force to write it again",
+                  file=sys.stderr)
+        else:
+            print(f"{path} ({size}, {elapsed:.1f} s)", file=sys.stderr)
     return 0
 
 

@@ -51,9 +51,38 @@ def test_files_are_byte_identical(tmp_path: Path) -> None:
         for file_format in ("csv", "jsonl"):
             generate.write_people(300, file_format, directory=tmp_path / name, seed=3)
     for file_format in ("csv", "jsonl"):
-        left = (tmp_path / "a" / f"people-300.{file_format}").read_bytes()
-        right = (tmp_path / "b" / f"people-300.{file_format}").read_bytes()
+        left = (tmp_path / "a" / f"people-300-seed3.{file_format}").read_bytes()
+        right = (tmp_path / "b" / f"people-300-seed3.{file_format}").read_bytes()
         assert left == right
+
+
+def test_other_seed_gets_own_file(tmp_path: Path) -> None:
+    default = generate.write_people(200, "csv", directory=tmp_path)
+    other = generate.write_people(200, "csv", directory=tmp_path, seed=5)
+    assert default.name == "people-200.csv"
+    assert other.name == "people-200-seed5.csv"
+    assert default.read_bytes() != other.read_bytes()
+
+
+def test_unknown_format_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        generate.main(["--rows", "10", "--out", str(tmp_path), "--formats", "csv,xml"])
+    assert stopped.value.code == 2
+    assert "unknown format 'xml'" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_existing_file_kept_without_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = generate.write_people(10, "jsonl", directory=tmp_path)
+    path.write_text("edited\n")
+    assert generate.main(["--rows", "10", "--out", str(tmp_path), "--formats", "jsonl"]) == 0
+    assert path.read_text() == "edited\n"
+    assert "exists and was kept" in capsys.readouterr().err
+    assert generate.main(["--rows", "10", "--out", str(tmp_path), "--formats", "jsonl",
+                          "--force"]) == 0
+    assert path.read_text().count("\n") == 10
 
 
 def test_csv_columns_and_count(tmp_path: Path) -> None:
