@@ -666,13 +666,31 @@ def target_rows(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
     return rows
 
 
+def _count(text: str) -> int:
+    """Parse a positive whole number of an option (argparse type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
+    return value
+
+
+def _counts(text: str) -> tuple[int, ...]:
+    """Parse comma-separated positive record counts (argparse type)."""
+    return tuple(_count(part.strip()) for part in text.split(","))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
                         help="small sizes and 1 run, for a regression check in under a minute")
-    parser.add_argument("--sizes", help="comma-separated record counts (default 1000000,10000000)")
-    parser.add_argument("--runs", type=int, help="runs per benchmark (default 3, --quick 1)")
-    parser.add_argument("--sample", type=int, help="records in the pycanon sample")
+    parser.add_argument("--sizes", type=_counts,
+                        help="comma-separated record counts (default 1000000,10000000)")
+    parser.add_argument("--runs", type=_count, help="runs per benchmark (default 3, --quick 1)")
+    parser.add_argument("--sample", type=_count,
+                        help="records in the pycanon sample, fewer than the first size")
     parser.add_argument("--output", type=Path,
                         help=f"page to write (default {PAGE.relative_to(ROOT)}, "
                         f"with --quick {QUICK_PAGE.relative_to(ROOT)})")
@@ -684,10 +702,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.render_only:
         return render_only(args.output)
 
-    sizes = (tuple(int(size) for size in args.sizes.split(",")) if args.sizes
-             else QUICK_SIZES if args.quick else FULL_SIZES)
+    sizes = args.sizes or (QUICK_SIZES if args.quick else FULL_SIZES)
     runs = args.runs or (1 if args.quick else 3)
     sample_rows = args.sample or (QUICK_PYCANON_SAMPLE if args.quick else FULL_PYCANON_SAMPLE)
+    if sample_rows >= sizes[0]:
+        # The sample is the first records of the first size's table.
+        parser.error(f"--sample ({sample_rows:,}) must be below the first size ({sizes[0]:,})")
     env = dict(os.environ, MASKME_BENCH_KEY=BENCH_KEY)
     env.pop("MASKME_BATCH_SIZE", None)
 

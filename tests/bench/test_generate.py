@@ -226,3 +226,20 @@ def test_page_lists_targets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert "| csv: maskme mask | 1.30 |" in text
     assert "**not met**" in text
     assert "Skipped with `--quick`" in text
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    (["--sizes", "0"], "expected at least 1, got 0"),
+    (["--sizes", "1000,abc"], "expected a whole number, got 'abc'"),
+    (["--runs", "0"], "expected at least 1, got 0"),
+    (["--sample", "-5"], "expected at least 1, got -5"),
+    (["--sizes", "500", "--sample", "500"], "--sample (500) must be below the first size (500)"),
+])
+def test_runner_rejects_bad_options(
+    options: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        run.main(["--quick", "--output", str(tmp_path / "page.md"), *options])
+    assert stopped.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "page.md").exists()
