@@ -9,7 +9,6 @@ from typing import Literal
 
 import numpy as np
 import polars as pl
-import polars_hash as plh
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from maskme.errors import KeyMissingError, PolicyProblem
@@ -31,9 +30,16 @@ __all__ = [
     "digest_hex_python",
     "digest_hex_vectorized",
     "encode_hex_digests",
+    "plugin_available",
 ]
 
 logger = logging.getLogger(__name__)
+
+try:
+    import polars_hash as plh
+except ImportError:  # pragma: no cover - the plugin has no wheel for some platforms
+    plh = None  # type: ignore[assignment]
+    logger.info("polars-hash is not installed: keyed hashes are computed in Python (slower)")
 
 Algorithm = Literal["hmac-sha256", "blake2b"]
 Encoding = Literal["hex", "base64", "base32"]
@@ -185,8 +191,8 @@ class Hash(Strategy):
 
     def _vectorized(self) -> bool:
         """Return whether the polars-hash plugin computes these digests in their encoding."""
-        return (self.params.algorithm == "hmac-sha256" and _is_utf8(self._key)
-                and self.params.encoding != "base32")
+        return (plugin_available() and self.params.algorithm == "hmac-sha256"
+                and _is_utf8(self._key) and self.params.encoding != "base32")
 
     def _digest_expression(self, values: pl.Expr) -> pl.Expr:
         """HMAC-SHA-256 of the normalized values with the plugin, encoded and cut to length."""
@@ -227,8 +233,19 @@ def normalize_expression(values: pl.Expr, steps: tuple[Normalization, ...]) -> p
     return values
 
 
+def plugin_available() -> bool:
+    """Return whether the polars-hash plugin is installed.
+
+    Without it, every digest comes from :func:`digest_hex_python`, which
+    writes the same digests value by value.
+    """
+    return plh is not None
+
+
 def digest_hex_vectorized(values: pl.Series, key: bytes) -> pl.Series:
     """HMAC-SHA-256 hex digests with the polars-hash plugin; ``key`` must be UTF-8."""
+    if plh is None:
+        raise RuntimeError("the polars-hash plugin is not installed; use digest_hex_python")
     frame = pl.DataFrame({"value": values})
     return frame.select(
         plh.col("value").chash.hmac_sha256(key=key.decode("utf-8"))
