@@ -129,7 +129,8 @@ def test_invalid_number_error_positions():
     with pytest.raises(InvalidValues) as caught:
         generalize(["12", "twelve", None, "inf", "nan"], interval=10)
     assert caught.value.positions == [1, 3, 4]
-    assert caught.value.expected == "a number"
+    assert caught.value.expected == ("a number (an integer within the 64-bit range, or another "
+                                     "number below 2**53 in magnitude)")
 
 
 def test_invalid_number_null_or_keep():

@@ -35,7 +35,6 @@ from maskme.strategies.parsing import (
     local_dates,
     local_dates_expression,
     on_invalid_from_yaml,
-    parse_numbers,
     resolve_invalid_expression,
     with_number_fields,
 )
@@ -46,10 +45,15 @@ __all__ = ["Generalize", "GeneralizeParams"]
 
 TruncateUnit = Literal["year", "quarter", "month", "week", "day"]
 
-#: Interval indexes from 2**52 on are not exact in a float, so numbers that need them are invalid.
-_EXACT_INDEX_LIMIT = 2.0**52
-#: From 2**53 on, format_number writes a float in Python's float notation, not as an integer.
+#: From 2**53 on, Float64 skips integers, and format_number writes Python's float notation.
 _EXACT_INTEGER_LIMIT = 2.0**53
+#: Decimal interval bounds are exact while (|origin| + |bound - origin|) * 10**places stays
+#: below this: the float arithmetic then errs by less than 1/4 in the last decimal place.
+_SCALED_BOUND_LIMIT = 2.0**49
+#: Most decimal places of interval and origin; more would need more digits than Float64 has.
+_MAX_INTERVAL_PLACES = 15
+#: Integer interval and origin below this in magnitude use exact Int128 arithmetic.
+_INTEGER_GRID_LIMIT = 2**63
 
 #: Modes of which a rule uses exactly one (top/bottom may join interval or breaks).
 _MODES = ("interval", "breaks", "truncate", "prefix", "hierarchy")
@@ -106,6 +110,15 @@ class GeneralizeParams(StrategyParams):
 
     _on_invalid_null = field_validator("on_invalid", mode="before")(on_invalid_from_yaml)
     _format_readable = field_validator("format")(checked_date_format)
+
+    @field_validator("interval", "origin", mode="before")
+    @classmethod
+    def _float_exact(cls, value: object) -> object:
+        # An integer such as 2**53 + 1 would silently become its neighbour.
+        if isinstance(value, int) and not isinstance(value, bool) and float(value) != value:
+            raise ValueError("expected a number that a 64-bit float holds exactly "
+                             "(every integer up to 2**53 is one)")
+        return value
 
     @field_validator("breaks")
     @classmethod
@@ -181,6 +194,52 @@ class GeneralizeParams(StrategyParams):
                         f"level {self.level} does not exist; expected 0 (raw) to {levels - 1}"
                     )
         return self
+
+    @model_validator(mode="after")
+    def _exact_intervals(self) -> GeneralizeParams:
+        if self.interval is None:
+            return self
+        origin = self.origin or 0.0
+        places = _interval_places(self.interval, origin)
+        if places > _MAX_INTERVAL_PLACES:
+            raise ValueError(f"interval and origin have {places} decimal places; expected at "
+                             f"most {_MAX_INTERVAL_PLACES}")
+        if _integer_grid(self.interval, origin) is None and _decimal_value_limit(
+                self.interval, origin) <= 0:
+            raise ValueError("interval and origin are too large for exact labels; expected "
+                             "(|origin| + 2 * interval) * 10**decimal places below 2**49, or "
+                             "integers below 2**63")
+        return self
+
+
+def _interval_places(width: float, origin: float) -> int:
+    """Return the decimal places of interval bounds: the most of ``width`` and ``origin``."""
+    return max(decimal_places(width), decimal_places(origin))
+
+
+def _integer_grid(width: float, origin: float) -> tuple[int, int] | None:
+    """Return ``(width, origin)`` as integers when both are whole and below 2**63, else None.
+
+    On such a grid, bounds are computed in Int128 and exact over the whole Int64 range.
+    """
+    if not (width.is_integer() and origin.is_integer()):
+        return None
+    if max(abs(width), abs(origin)) >= _INTEGER_GRID_LIMIT:
+        return None
+    return int(width), int(origin)
+
+
+def _decimal_value_limit(width: float, origin: float) -> float:
+    """Return how far from ``origin`` a number may lie for Float64 to write its interval exactly.
+
+    The bounds near a number ``x`` lie within ``|x - origin| + 2 * width`` of the
+    origin (the first index guess may be one off). Below the limit,
+    ``(|origin| + that distance) * 10**places`` stays under 2**49, so the
+    computed bounds err by less than 1/4 in their last decimal place, and
+    Polars, numpy and Python's ``round`` all round them to the exact decimal.
+    """
+    places = _interval_places(width, origin)
+    return _SCALED_BOUND_LIMIT / 10.0**places - abs(origin) - 2 * width
 
 
 def _as_text(value: object) -> object:
@@ -267,7 +326,7 @@ class Generalize(Strategy):
             if self.params.prefix is not None:
                 result = self._redo_graphemes(values, result, unsupported, self.params.prefix)
             else:
-                return self._intervals(values)
+                result = self._redo_intervals(fields.field("number"), result, unsupported)
         return self._resolve_invalid(values, fields.field("invalid"), result,
                                      expected=self._expected(),
                                      on_invalid=self.params.on_invalid).alias(values.name)
@@ -279,7 +338,7 @@ class Generalize(Strategy):
         ``failed`` marks invalid values (with ``on_invalid: error``),
         ``prefix`` values whose user-visible characters Polars does not count,
         and interval bounds that Polars does not write as Python does (see
-        :meth:`_interval_fields`).
+        :meth:`_decimal_interval_fields`).
         """
         row = self._fields(values)
         if row is None:
@@ -333,27 +392,102 @@ class Generalize(Strategy):
             return "an ISO 8601 date or timestamp"
         if params.hierarchy is not None:
             return "a value listed in the hierarchy"
+        if params.interval is not None:
+            origin = params.origin or 0.0
+            if _integer_grid(params.interval, origin) is not None:
+                return ("a number (an integer within the 64-bit range, or another number "
+                        "below 2**53 in magnitude)")
+            limit = _decimal_value_limit(params.interval, origin)
+            return f"a number within {limit:.3g} of the interval origin"
         return "a number"
 
     # numbers
 
     def _interval_fields(self, row: pl.Expr, width: float) -> pl.Expr:
-        """Equal-width intervals as expressions: the arithmetic of :meth:`_equal_width_bins`.
+        """Equal-width intervals as expressions, on an integer grid or a decimal one."""
+        origin = self.params.origin or 0.0
+        grid = _integer_grid(width, origin)
+        if grid is not None:
+            return self._integer_interval_fields(row, *grid)
+        return self._decimal_interval_fields(row, width, origin)
 
-        Polars' ``round`` is numpy's, and the labels' bounds are rounded with
-        Python's ``round``, which differs from numpy's only near a tie, so
-        those bounds are ``unsupported``. So are bounds that
-        :func:`format_number` writes in Python's exponent notation (below
-        1e-4, or integers of 2**53 and more): other bounds Polars writes as
-        Python does.
+    def _integer_interval_fields(self, row: pl.Expr, width: int, origin: int) -> pl.Expr:
+        """Intervals of whole width and origin, with exact integer bounds.
+
+        Integer text is read as Int64, so its bounds are exact over the whole
+        Int64 range. They are computed in Int128, where the bounds around the
+        ends of that range (up to 2**63 + width) do not overflow. Other
+        numbers are read as Float64 and placed by their floor, which is exact
+        below 2**53. Beyond that, Float64 holds no fraction and skips
+        integers, so such a number is invalid.
         """
         params = self.params
-        origin = params.origin or 0.0
-        places = min(15, max(decimal_places(width), decimal_places(origin)))
+        text = pl.field("value")
+        number = pl.field("number")
+        row = with_number_fields(row, "number", "parse_failed")
+        whole = text.str.strip_chars().cast(pl.Int64, strict=False)
+        row = row.struct.with_fields(whole.alias("whole"))
+        whole = pl.field("whole")
+        read = (
+            pl.when(whole.is_not_null()).then(whole)
+            .when(number.abs() < _EXACT_INTEGER_LIMIT)
+            .then(number.floor().cast(pl.Int64, strict=False))
+        )
+        row = row.struct.with_fields(read.cast(pl.Int128).alias("integer"))
+        integer = pl.field("integer")
+        low = _int128(origin) + (integer - _int128(origin)) // _int128(width) * _int128(width)
+        row = row.struct.with_fields(low.alias("low"))
+        low = pl.field("low")
+        high = low + _int128(width)
+
+        low_text, high_text = low.cast(pl.String), high.cast(pl.String)
+        if params.bottom is not None:
+            # As max(low, bottom) in _interval_label: low < bottom when low < ceil(bottom).
+            low_text = pl.when(low < _int128(_ceil_clamped(params.bottom))).then(
+                pl.lit(format_number(params.bottom))).otherwise(low_text)
+        if params.top is not None:
+            # As min(high, top) in _interval_label: high > top when high > floor(top).
+            high_text = pl.when(high > _int128(-_ceil_clamped(-params.top))).then(
+                pl.lit(format_number(params.top))).otherwise(high_text)
+        label = pl.lit("[") + low_text + pl.lit(", ") + high_text + pl.lit(")")
+
+        # Integer text compares exactly, other numbers as the floats they are (below 2**53).
+        exact = whole.is_not_null()
+        if params.bottom is not None:
+            below = pl.when(exact).then(integer < _int128(_ceil_clamped(params.bottom))
+                                        ).otherwise(number < params.bottom)
+            label = pl.when(below).then(pl.lit(f"<{format_number(params.bottom)}")
+                                        ).otherwise(label)
+        if params.top is not None:
+            above = pl.when(exact).then(integer >= _int128(_ceil_clamped(params.top))
+                                        ).otherwise(number >= params.top)
+            label = pl.when(above).then(pl.lit(f">={format_number(params.top)}")
+                                        ).otherwise(label)
+        return row.struct.with_fields(
+            pl.when(integer.is_not_null()).then(label).alias("result"),
+            (text.is_not_null() & integer.is_null()).alias("invalid"),
+            _NONE_UNSUPPORTED,
+        )
+
+    def _decimal_interval_fields(self, row: pl.Expr, width: float, origin: float) -> pl.Expr:
+        """Equal-width intervals on a decimal grid: the arithmetic of :meth:`_equal_width_bins`.
+
+        Numbers further than :func:`_decimal_value_limit` from the origin are
+        invalid, and the others get bounds that are the exact decimals
+        ``origin + k * width``. Polars writes these as Python does, except
+        below 1e-4, where :func:`format_number` uses exponent notation
+        (``3e-05``), so such bounds are ``unsupported``.
+
+        NOTE: a number is read as the nearest Float64 first, so one written
+        with more significant digits than Float64 holds (about 16) and lying
+        within that rounding of a bound can land in the neighbouring interval.
+        """
+        params = self.params
+        places = _interval_places(width, origin)
         number = pl.field("number")
         row = with_number_fields(row, "number", "parse_failed")
         too_far = number.is_not_null() & ~(
-            divide_exactly(number - origin, width).abs() < _EXACT_INDEX_LIMIT
+            (number - origin).abs() < _decimal_value_limit(width, origin)
         )
         row = row.struct.with_fields(too_far.fill_null(False).alias("too_far"))
         row = row.struct.with_fields(
@@ -374,12 +508,9 @@ class Generalize(Strategy):
         row = row.struct.with_fields(
             pl.when(safe >= upper).then(index + 1).otherwise(index).alias("index")
         )
-        low_raw = origin + index * width
-        high_raw = origin + (index + 1) * width
         row = row.struct.with_fields(
-            _round_bound(low_raw, places).alias("low"),
-            _round_bound(high_raw, places).alias("high"),
-            (_near_tie(low_raw, places) | _near_tie(high_raw, places)).alias("near_tie"),
+            _round_bound(origin + index * width, places).alias("low"),
+            _round_bound(origin + (index + 1) * width, places).alias("high"),
         )
 
         low, high = pl.field("low"), pl.field("high")
@@ -399,11 +530,7 @@ class Generalize(Strategy):
             high_unwritable = high_unwritable & ~(high > params.top)
             regular = regular & ~(safe >= params.top)
         label = pl.lit("[") + low_text + pl.lit(", ") + high_text + pl.lit(")")
-        # Rounding a bound to `places` multiplies it by 10**places; from 2**52 on the
-        # product is not exact, and numpy and Polars may round it apart.
-        inexact = pl.max_horizontal(low_raw.abs(), high_raw.abs()) * 10.0**places >= 2.0**52
-        unsupported = regular & (low_unwritable | high_unwritable | pl.field("near_tie")
-                                 | inexact.fill_null(False))
+        unsupported = regular & (low_unwritable | high_unwritable)
         return row.struct.with_fields(
             pl.when(present).then(self._code_labels(safe, label)).alias("result"),
             (pl.field("parse_failed") | pl.field("too_far")).alias("invalid"),
@@ -441,30 +568,13 @@ class Generalize(Strategy):
         inner = [self._interval_label(low, high) for low, high in itertools.pairwise(breaks)]
         return [f"<{format_number(breaks[0])}", *inner, f">={format_number(breaks[-1])}"]
 
-    def _intervals(self, values: pl.Series) -> pl.Series:
-        """Equal-width intervals with numpy, for batches with bounds the expressions do not write."""
-        params = self.params
-        assert params.interval is not None
-        numbers, invalid, _ = parse_numbers(values)
-        x = numbers.to_numpy().astype(np.float64, copy=False)
-        present = ~np.isnan(x)
-        # Interval indexes of 2**52 and more are not exact in a float, so the
-        # values that need them are reported invalid.
-        with np.errstate(invalid="ignore", over="ignore"):
-            too_far = present & ~(
-                np.abs((x - (params.origin or 0.0)) / params.interval) < _EXACT_INDEX_LIMIT
-            )
-        if too_far.any():
-            present = present & ~too_far
-            invalid = invalid | pl.Series(too_far)
-        bins, labels = self._equal_width_bins(x, present)
-        result = pl.Series(values.name, bins, dtype=pl.Int64).replace_strict(
-            list(labels), list(labels.values()), default=None, return_dtype=pl.String
-        )
-        result = pl.select(pl.when(pl.lit(present)).then(pl.lit(result)).otherwise(None)
-                           ).to_series().alias(values.name)
-        return self._resolve_invalid(values, invalid, result, expected="a number",
-                                     on_invalid=params.on_invalid).alias(values.name)
+    def _redo_intervals(self, numbers: pl.Series, result: pl.Series, redo: pl.Series
+                        ) -> pl.Series:
+        """Label the numbers marked ``redo`` with numpy and Python's float notation."""
+        positions = redo.arg_true()
+        x = numbers.gather(positions).to_numpy().astype(np.float64, copy=False)
+        bins, labels = self._equal_width_bins(x, np.ones(len(x), dtype=bool))
+        return result.scatter(positions, [labels[k] for k in bins.tolist()])
 
     def _equal_width_bins(self, x: np.ndarray, present: np.ndarray
                           ) -> tuple[np.ndarray, dict[int, str]]:
@@ -479,7 +589,7 @@ class Generalize(Strategy):
         assert params.interval is not None
         width = params.interval
         origin = params.origin or 0.0
-        places = min(15, max(decimal_places(width), decimal_places(origin)))
+        places = _interval_places(width, origin)
         safe = np.where(present, x, origin)
         index = np.floor((safe - origin) / width)
         lower = np.round(origin + index * width, places)
@@ -637,18 +747,19 @@ def _round_bound(number: pl.Expr, places: int) -> pl.Expr:
     return number.round(places, mode="half_to_even")
 
 
-def _near_tie(number: pl.Expr, places: int) -> pl.Expr:
-    """Mark numbers where ``numpy.round`` and Python's ``round`` may differ.
+def _int128(number: int) -> pl.Expr:
+    """Return an Int128 literal, so that integer bounds do not overflow Int64."""
+    return pl.lit(number, dtype=pl.Int128)
 
-    numpy rounds ``number * 10**places`` to an integer, and the product's
-    rounding error (below 2**-52 of it) can move a value near a tie to the
-    other side, while Python rounds the exact binary value.
+
+def _ceil_clamped(number: float) -> int:
+    """Return the ceiling of ``number``, clamped to +-2**64 so that it fits an Int128 literal.
+
+    Every Int64 value and every bound of an integer grid lies strictly inside
+    that range, so comparisons with the clamped value come out as with the
+    exact one.
     """
-    scaled = number * 10.0**places
-    fraction = scaled - scaled.floor()
-    margin = scaled.abs() * 2.0**-50 + 1e-9
-    # A whole number rounds to itself either way.
-    return (fraction != 0) & ((fraction - 0.5).abs() < margin)
+    return max(-(2**64), min(2**64, math.ceil(number)))
 
 
 def _number_text(number: pl.Expr) -> pl.Expr:
