@@ -1,6 +1,8 @@
 """The generalize strategy: intervals, top/bottom coding, dates, prefixes and hierarchies."""
 
+import logging
 import math
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -10,6 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+import maskme
+from maskme.engine import local
 from maskme.errors import PolicyError
 from maskme.strategies import InvalidValues, get_strategy
 from maskme.strategies.base import BatchView, StrategyContext
@@ -188,6 +192,122 @@ def test_interval_decimal_text_in_label(numbers, width):
         low, high = (Decimal(part) for part in label[1:-1].split(", "))
         assert low <= Decimal(text) < high, (text, label)
         assert high - low == Decimal(width)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"interval": 2**53 + 1}, "a 64-bit float represents exactly"),
+        ({"interval": 10, "origin": -(2**53) - 1}, "a 64-bit float represents exactly"),
+        ({"interval": 1e-16}, "16 decimal places; expected at most 15"),
+        ({"interval": 0.5, "origin": 0.1234567890123456}, "16 decimal places"),
+        ({"interval": 2.0**63}, "too large for exact labels"),
+        ({"interval": 0.5, "origin": 1e14}, "too large for exact labels"),
+    ],
+)
+def test_interval_params_not_exact_rejected(params, message):
+    with pytest.raises(ValidationError, match=message):
+        GeneralizeParams(**params)
+
+
+def test_interval_params_exact_accepted():
+    assert GeneralizeParams(interval=2**53, origin=-(2**62)).interval == 2.0**53
+    assert GeneralizeParams(interval=0.5, origin=1e13).origin == 1e13
+
+
+def test_interval_invalid_message_names_limit():
+    with pytest.raises(InvalidValues) as caught:
+        generalize(["1", "1e14"], interval=2.5, origin=0.3)
+    assert caught.value.positions == [1]
+    assert caught.value.expected == "a number within 5.63e+13 of the interval origin"
+
+
+def test_interval_past_2_53_exact():
+    values = ["9007199254740993", "-9007199254740993", "9223372036854775807", "1e16", "x"]
+    assert generalize(values, interval=10, on_invalid="null") == [
+        "[9007199254740990, 9007199254741000)",
+        "[-9007199254741000, -9007199254740990)",
+        "[9223372036854775800, 9223372036854775810)",
+        None,  # Float64 represents no fraction from 2**53 on, so only integer text is exact
+        None,
+    ]
+    assert generalize(["9007199254740993", "37"], interval=2.5, origin=0.3,
+                      on_invalid="null") == [None, "[35.3, 37.8)"]
+
+
+def mask_both_ways(directory, values, strategy):
+    """Mask records ``id,v`` as one query and in batches.
+
+    Returns the query's output, the batch path's output and whether the query
+    handed the run over to the batch path.
+    """
+    source = directory / "in.csv"
+    source.write_text("id,v\n" + "".join(f"{n},{value}\n" for n, value in enumerate(values)),
+                      encoding="utf-8")
+    policy = {"version": 1, "default": "keep", "fields": {"v": strategy}}
+    messages = []
+    handler = logging.Handler()
+    handler.emit = lambda record: messages.append(record.getMessage())
+    logger = logging.getLogger("maskme.engine.local")
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        maskme.mask(source, policy, directory / "query.csv", delimiter=",")
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    local.QUERY_ENABLED = False
+    try:
+        maskme.mask(source, policy, directory / "batches.csv", delimiter=",")
+    finally:
+        local.QUERY_ENABLED = True
+    handed_over = any("batch path" in message for message in messages)
+    return ((directory / "query.csv").read_bytes(), (directory / "batches.csv").read_bytes(),
+            handed_over)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(st.one_of(st.integers(min_value=-(2**63), max_value=2**63 - 1),
+                       st.integers(min_value=2**53 - 20, max_value=2**53 + 20)),
+             min_size=1, max_size=20),
+    st.sampled_from([{"interval": 10}, {"interval": 7, "origin": -3},
+                     {"interval": 1000, "top": 2.0**60, "bottom": -(2.0**60)}]),
+)
+def test_integer_interval_query_same_as_batches(numbers, params):
+    with tempfile.TemporaryDirectory() as folder:
+        query, batches, handed_over = mask_both_ways(
+            Path(folder), [str(n) for n in numbers], {"strategy": "generalize", **params})
+    assert query == batches
+    assert not handed_over
+    labels = [line.split(",", 1)[1] for line in query.decode().splitlines()[1:]]
+    for number, label in zip(numbers, labels, strict=True):
+        if label.startswith("["):
+            low, high = (int(bound) for bound in label.strip('"[)').split(", "))
+            assert low <= number < high
+            assert high - low == params["interval"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.decimals(min_value=-6 * 10**13, max_value=6 * 10**13, places=1),
+                min_size=1, max_size=20))
+def test_decimal_interval_query_same_as_batches(numbers):
+    """Past the limit (5.63e13 from origin 0.3, for interval 2.5) values become null on both paths."""
+    strategy = {"strategy": "generalize", "interval": 2.5, "origin": 0.3, "on_invalid": "null"}
+    with tempfile.TemporaryDirectory() as folder:
+        query, batches, handed_over = mask_both_ways(
+            Path(folder), [str(n) for n in numbers], strategy)
+    assert query == batches
+    assert not handed_over
+    labels = [line.split(",", 1)[1] for line in query.decode().splitlines()[1:]]
+    for number, label in zip(numbers, labels, strict=True):
+        if abs(number - Decimal("0.3")) < Decimal("5.6e13"):
+            low, high = (Decimal(bound) for bound in label.strip('"[)').split(", "))
+            assert low <= number < high
+            assert high - low == Decimal("2.5")
+        elif abs(number - Decimal("0.3")) > Decimal("5.7e13"):
+            assert label == ""
 
 
 @pytest.mark.parametrize(

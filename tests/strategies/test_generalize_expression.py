@@ -2,6 +2,7 @@
 
 import datetime as dt
 import re
+from decimal import Decimal
 
 import numpy as np
 import polars as pl
@@ -199,6 +200,137 @@ def test_interval_label_contains_value(width, origin, numbers):
         assert (low - origin) % width == 0
 
 
+_INT64 = st.integers(min_value=-(2**63), max_value=2**63 - 1)
+
+#: Integers that a 64-bit float represents exactly, as the params model requires.
+_FLOAT_EXACT_WIDTHS = st.one_of(st.integers(min_value=1, max_value=100),
+                                st.integers(min_value=1, max_value=2**62).map(lambda n: int(float(n))))
+_FLOAT_EXACT_ORIGINS = st.one_of(st.integers(min_value=-1000, max_value=1000),
+                                 st.integers(min_value=-(2**62), max_value=2**62)
+                                 .map(lambda n: int(float(n))))
+
+
+@PROPERTY
+@given(_FLOAT_EXACT_WIDTHS, _FLOAT_EXACT_ORIGINS,
+       st.lists(st.one_of(_INT64, st.integers(min_value=2**53 - 40, max_value=2**53 + 40),
+                          st.integers(min_value=-(2**53) - 40, max_value=-(2**53) + 40),
+                          st.sampled_from([2**63 - 1, -(2**63)])),
+                min_size=1, max_size=20))
+def test_integer_interval_contains_value(width, origin, numbers):
+    """Over the whole Int64 range, the label contains the integer and is exactly one width wide."""
+    strategy = make(interval=width, origin=origin)
+    values, failed = assert_same_as_apply(strategy, [str(n) for n in numbers])
+    assert not any(failed)
+    for number, label in zip(numbers, values, strict=True):
+        low, high = (int(bound) for bound in label[1:-1].split(", "))
+        assert low <= number < high
+        assert high - low == width
+        assert (low - origin) % width == 0
+
+
+@pytest.mark.parametrize(
+    ("params", "text", "label"),
+    [
+        ({"interval": 10}, "9007199254740993", "[9007199254740990, 9007199254741000)"),
+        ({"interval": 10}, "-9007199254740993", "[-9007199254741000, -9007199254740990)"),
+        ({"interval": 10}, "+9007199254740993 ", "[9007199254740990, 9007199254741000)"),
+        # The ends of Int64: the other bound lies outside it and is written in full.
+        ({"interval": 10}, "9223372036854775807", "[9223372036854775800, 9223372036854775810)"),
+        ({"interval": 10}, "-9223372036854775808",
+         "[-9223372036854775810, -9223372036854775800)"),
+        ({"interval": 7, "origin": -3}, "9223372036854775807",
+         "[9223372036854775804, 9223372036854775811)"),
+        ({"interval": 2**62}, "-9223372036854775808",
+         "[-9223372036854775808, -4611686018427387904)"),
+        ({"interval": 1, "origin": 2**62}, "9223372036854775807",
+         "[9223372036854775807, 9223372036854775808)"),
+        # Top and bottom codes past 2**53, compared with the exact integer.
+        ({"interval": 10, "top": 2.0**53 + 4}, "9007199254740995",
+         "[9007199254740990, 9007199254740996)"),
+        ({"interval": 10, "top": 2.0**53 + 4}, "9007199254740996", ">=9007199254740996"),
+        ({"interval": 10, "bottom": -(2.0**53) - 4}, "-9007199254740997",
+         "<-9007199254740996"),
+        ({"interval": 10, "bottom": -(2.0**53) - 4}, "-9007199254740996",
+         "[-9007199254740996, -9007199254740990)"),
+        ({"interval": 10, "top": 1e20}, "9223372036854775807",
+         "[9223372036854775800, 9223372036854775810)"),
+        ({"interval": 10, "bottom": 2.5}, "2", "<2.5"),
+        ({"interval": 10, "bottom": 2.5}, "3", "[2.5, 10)"),
+    ],
+)
+def test_integer_interval_exact_labels(params, text, label):
+    values, failed = assert_same_as_apply(make(**params), [text])
+    assert failed == [False]
+    assert values == [label]
+
+
+def test_integer_past_int64_invalid():
+    texts = ["9223372036854775808", "-9223372036854775809", "123456789012345678901"]
+    values, failed = evaluate(make(interval=10), texts)
+    assert failed == [True, True, True]
+    assert evaluate(make(interval=10, on_invalid="null"), texts) == ([None] * 3, [False] * 3)
+
+
+def _decimal_limit(width, origin):
+    """The distance from the origin within which decimal bounds are exact, as the docs state it."""
+    places = max(decimal_places(width), decimal_places(origin))
+    return 2**49 / 10**places - abs(origin) - 2 * width
+
+
+def _assert_exact_label(label, text, width):
+    low, high = (Decimal(bound) for bound in label[1:-1].split(", "))
+    assert low <= Decimal(text.strip()) < high, (text, label)
+    assert high - low == Decimal(repr(width)), (text, label)
+
+
+@pytest.mark.parametrize(
+    ("width", "origin"),
+    [(2.5, 0.3), (0.1, 0.0), (0.25, -1.25), (0.3, -0.1), (1e-5, 0.0), (7.5, 1000.5),
+     (0.5, 10.0**13)],
+)
+def test_decimal_interval_limit_edge(width, origin):
+    """Check exact decimal bounds just inside the limit, and invalid numbers just outside."""
+    places = max(decimal_places(width), decimal_places(origin))
+    step = Decimal(1).scaleb(-places)
+    limit = Decimal(_decimal_limit(width, origin)).quantize(step, rounding="ROUND_FLOOR")
+    center = Decimal(repr(origin))
+    inside = [center + limit - step * k for k in range(1, 30)]
+    inside += [center - limit + step * k for k in range(1, 30)]
+    outside = [center + limit + step * 2, center - limit - step * 2]
+    texts = [str(number) for number in inside + outside]
+    strategy = make(interval=width, origin=origin, on_invalid="null")
+    values, failed = assert_same_as_apply(strategy, texts)
+    assert not any(failed)
+    for text, label in zip(texts[:-2], values[:-2], strict=True):
+        _assert_exact_label(label, text, width)
+    assert values[-2:] == [None, None]
+    assert evaluate(make(interval=width, origin=origin), texts[-2:])[1] == [True, True]
+
+
+@PROPERTY
+@given(st.sampled_from(["0.1", "0.25", "2.5", "0.3", "7.5", "0.001", "1.1", "0.07"]),
+       st.sampled_from(["0", "0.3", "-1.25", "0.5", "1000.05", "-0.1"]),
+       st.lists(st.tuples(st.floats(min_value=-1.01, max_value=1.01), st.integers(0, 9)),
+                min_size=1, max_size=20))
+def test_decimal_interval_contains_value(width, origin, fractions):
+    """Numbers with the grid's decimal places get exact labels up to the limit, then are invalid."""
+    width_number, origin_number = float(width), float(origin)
+    places = max(decimal_places(width_number), decimal_places(origin_number))
+    limit = _decimal_limit(width_number, origin_number)
+    step = Decimal(1).scaleb(-places)
+    # Spread values over the whole range up to just past the limit, with random last digits.
+    texts = [str((Decimal(origin) + Decimal(fraction * limit).quantize(step) + digit * step))
+             for fraction, digit in fractions]
+    strategy = make(interval=width_number, origin=origin_number, on_invalid="null")
+    values, failed = assert_same_as_apply(strategy, texts)
+    assert not any(failed)
+    for text, label in zip(texts, values, strict=True):
+        if abs(float(text) - origin_number) < limit:
+            _assert_exact_label(label, text, width_number)
+        else:
+            assert label is None, text
+
+
 @pytest.mark.parametrize(
     ("params", "text", "label"),
     [
@@ -246,8 +378,8 @@ def test_interval_tiny_bounds_fail():
 
 
 def test_interval_huge_integers_exact():
-    # Integer text is exact in the whole Int64 range; other numbers from 2**53 on
-    # are invalid, because Float64 holds no fraction there and skips integers.
+    # Integer text is exact in the whole Int64 range. Other numbers from 2**53 on
+    # are invalid, because Float64 represents no fraction there and skips integers.
     strategy = make(interval=10)
     texts = ["12", "10000000000000000", "1e16", "9007199254740993.0", "4503599627370495.5"]
     values, failed = evaluate(strategy, texts)

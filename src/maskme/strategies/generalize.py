@@ -48,9 +48,9 @@ TruncateUnit = Literal["year", "quarter", "month", "week", "day"]
 #: From 2**53 on, Float64 skips integers, and format_number writes Python's float notation.
 _EXACT_INTEGER_LIMIT = 2.0**53
 #: Decimal interval bounds are exact while (|origin| + |bound - origin|) * 10**places stays
-#: below this: the float arithmetic then errs by less than 1/4 in the last decimal place.
+#: below this, because the float arithmetic then errs by less than 1/4 in the last decimal place.
 _SCALED_BOUND_LIMIT = 2.0**49
-#: Most decimal places of interval and origin; more would need more digits than Float64 has.
+#: Maximum decimal places of interval and origin. Float64 carries about 16 significant digits.
 _MAX_INTERVAL_PLACES = 15
 #: Integer interval and origin below this in magnitude use exact Int128 arithmetic.
 _INTEGER_GRID_LIMIT = 2**63
@@ -116,7 +116,7 @@ class GeneralizeParams(StrategyParams):
     def _float_exact(cls, value: object) -> object:
         # An integer such as 2**53 + 1 would silently become its neighbour.
         if isinstance(value, int) and not isinstance(value, bool) and float(value) != value:
-            raise ValueError("expected a number that a 64-bit float holds exactly "
+            raise ValueError("expected a number that a 64-bit float represents exactly "
                              "(every integer up to 2**53 is one)")
         return value
 
@@ -213,7 +213,7 @@ class GeneralizeParams(StrategyParams):
 
 
 def _interval_places(width: float, origin: float) -> int:
-    """Return the decimal places of interval bounds: the most of ``width`` and ``origin``."""
+    """Return the decimal places of interval bounds, the maximum of ``width`` and ``origin``."""
     return max(decimal_places(width), decimal_places(origin))
 
 
@@ -418,7 +418,7 @@ class Generalize(Strategy):
         Int64 range. They are computed in Int128, where the bounds around the
         ends of that range (up to 2**63 + width) do not overflow. Other
         numbers are read as Float64 and placed by their floor, which is exact
-        below 2**53. Beyond that, Float64 holds no fraction and skips
+        below 2**53. Beyond that, Float64 represents no fraction and skips
         integers, so such a number is invalid.
         """
         params = self.params
@@ -444,11 +444,11 @@ class Generalize(Strategy):
         if params.bottom is not None:
             # As max(low, bottom) in _interval_label: low < bottom when low < ceil(bottom).
             low_text = pl.when(low < _int128(_ceil_clamped(params.bottom))).then(
-                pl.lit(format_number(params.bottom))).otherwise(low_text)
+                pl.lit(_whole_text(params.bottom))).otherwise(low_text)
         if params.top is not None:
             # As min(high, top) in _interval_label: high > top when high > floor(top).
             high_text = pl.when(high > _int128(-_ceil_clamped(-params.top))).then(
-                pl.lit(format_number(params.top))).otherwise(high_text)
+                pl.lit(_whole_text(params.top))).otherwise(high_text)
         label = pl.lit("[") + low_text + pl.lit(", ") + high_text + pl.lit(")")
 
         # Integer text compares exactly, other numbers as the floats they are (below 2**53).
@@ -456,12 +456,12 @@ class Generalize(Strategy):
         if params.bottom is not None:
             below = pl.when(exact).then(integer < _int128(_ceil_clamped(params.bottom))
                                         ).otherwise(number < params.bottom)
-            label = pl.when(below).then(pl.lit(f"<{format_number(params.bottom)}")
+            label = pl.when(below).then(pl.lit(f"<{_whole_text(params.bottom)}")
                                         ).otherwise(label)
         if params.top is not None:
             above = pl.when(exact).then(integer >= _int128(_ceil_clamped(params.top))
                                         ).otherwise(number >= params.top)
-            label = pl.when(above).then(pl.lit(f">={format_number(params.top)}")
+            label = pl.when(above).then(pl.lit(f">={_whole_text(params.top)}")
                                         ).otherwise(label)
         return row.struct.with_fields(
             pl.when(integer.is_not_null()).then(label).alias("result"),
@@ -479,8 +479,9 @@ class Generalize(Strategy):
         (``3e-05``), so such bounds are ``unsupported``.
 
         NOTE: a number is read as the nearest Float64 first, so one written
-        with more significant digits than Float64 holds (about 16) and lying
-        within that rounding of a bound can land in the neighbouring interval.
+        with more significant digits than Float64 represents (about 16) and
+        lying within that rounding of a bound can land in the neighbouring
+        interval.
         """
         params = self.params
         places = _interval_places(width, origin)
@@ -750,6 +751,17 @@ def _round_bound(number: pl.Expr, places: int) -> pl.Expr:
 def _int128(number: int) -> pl.Expr:
     """Return an Int128 literal, so that integer bounds do not overflow Int64."""
     return pl.lit(number, dtype=pl.Int128)
+
+
+def _whole_text(number: float) -> str:
+    """Write a top or bottom code as :func:`format_number` does, but a whole one always as an integer.
+
+    From 2**53 on, :func:`format_number` writes ``9007199254740996.0`` or
+    ``1e+20``, unlike the integer bounds next to it in a label.
+    """
+    if number.is_integer():
+        return str(int(number))
+    return format_number(number)
 
 
 def _ceil_clamped(number: float) -> int:
