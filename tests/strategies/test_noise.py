@@ -261,6 +261,65 @@ def test_date_strftime_format_with_offset_keeps_offset():
     assert result.endswith(" 23:30 -0500")
 
 
+@pytest.mark.parametrize(
+    ("value", "date_format"),
+    [
+        ("9999-12-31", None),
+        # Past 9999 in UTC, but the local date is what moves and what stops.
+        ("9999-12-31T23:00:00-05:00", None),
+        ("9999-12-31 23:59:59.999999Z", None),
+        ("31/12/9999", "%d/%m/%Y"),
+        ("9999-12-31 23:00", "%Y-%m-%d %H:%M"),
+        ("31/12/9999 23:00 -0500", "%d/%m/%Y %H:%M %z"),  # Python's datetime, not Polars
+    ],
+)
+def test_date_shift_stops_at_last_day(value, date_format):
+    # Seed 3 draws shifts of both signs for these 40 records.
+    result = run(make(days=30, seed=3, format=date_format), [value] * 40)
+    parse = (dt.datetime.fromisoformat if date_format is None
+             else lambda text: dt.datetime.strptime(text, date_format))
+    moments = [parse(text) for text in result]
+    original = parse(value)
+    assert all(moment <= original for moment in moments)
+    assert sum(moment == original for moment in moments) > 10  # every shift forward stops
+    assert len(set(moments)) > 10
+    assert all(moment.time() == original.time() for moment in moments)
+    assert all(moment.tzinfo == original.tzinfo for moment in moments)
+
+
+@pytest.mark.parametrize(
+    ("value", "date_format"),
+    [
+        ("0001-01-01", None),
+        ("0001-01-01T00:30:00+14:00", None),
+        ("01/01/0001", "%d/%m/%Y"),
+        ("01/01/0001 00:30 +1400", "%d/%m/%Y %H:%M %z"),
+    ],
+)
+def test_date_shift_stops_at_first_day(value, date_format):
+    result = run(make(days=30, seed=3, format=date_format), [value] * 40)
+    parse = (dt.datetime.fromisoformat if date_format is None
+             else lambda text: dt.datetime.strptime(text, date_format))
+    moments = [parse(text) for text in result]
+    assert all(moment >= parse(value) for moment in moments)
+    assert sum(moment == parse(value) for moment in moments) > 10
+
+
+def test_year_0000_moves_into_calendar():
+    # Polars reads the ISO 8601 year 0000, which Python's date cannot hold.
+    result = run(make(days=30, seed=3), ["0000-06-15"] * 20)
+    assert all(dt.date.fromisoformat(text) == dt.date(1, 1, 1) for text in result)
+
+
+def test_early_year_written_with_four_digits():
+    # glibc's strftime writes the year 100 as "100"; the offset format goes through Python.
+    date_format = "%d/%m/%Y %H:%M %z"
+    result = run(make(days=30, seed=3, format=date_format), ["15/06/0100 10:00 +0100"] * 20)
+    for text in result:
+        assert re.fullmatch(r"\d{2}/\d{2}/0100 10:00 \+0100", text), text
+        assert dt.datetime.strptime(text, date_format).year == 100
+
+
 def test_consistent_by_preserves_intervals():
     patients = [f"P{n % 40}" for n in range(400)]
     admissions = [(dt.date(2024, 1, 1) + dt.timedelta(days=n % 97)).isoformat() for n in range(400)]

@@ -17,7 +17,8 @@ never converted to UTC first. Other layouts need an explicit strftime
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import re
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 import polars as pl
@@ -51,6 +52,12 @@ _ISO_DATE_MATCH = rf"^\d{{4}}-\d{{2}}-\d{{2}}(?:[T ]{_TIME}{_OFFSET}?)?$"
 _ISO_DATE_LENGTH = 10
 
 _INTEGER_PATTERN = r"^\s*[+-]?\d+\s*$"
+
+#: Days from 1970-01-01 (Polars' day 0) to the first and last date Python's ``date`` holds.
+_FIRST_DAY = (date.min - date(1970, 1, 1)).days
+_LAST_DAY = (date.max - date(1970, 1, 1)).days
+#: A strftime directive: ``%`` and the character after it, so ``%%`` is one directive.
+_DIRECTIVE = re.compile(r"%(.)", re.DOTALL)
 
 #: Choices for a value a strategy cannot parse.
 OnInvalid = Literal["error", "null", "keep"]
@@ -226,13 +233,30 @@ def shift_dates_expression(
     """
     if date_format is None:
         dates, rest = _split_iso_expression(values)
-        moved = (dates + pl.duration(days=days)).dt.to_string("%Y-%m-%d") + rest
+        moved = _shift_within_calendar(dates, days).dt.to_string("%Y-%m-%d") + rest
     elif has_offset(date_format):
         return None
     else:
         parsed = values.str.to_datetime(date_format, strict=False)
-        moved = (parsed + pl.duration(days=days)).dt.to_string(date_format)
+        moved = _shift_within_calendar(parsed, days).dt.to_string(date_format)
     return moved, values.is_not_null() & moved.is_null()
+
+
+def _shift_within_calendar(moments: pl.Expr, days: pl.Expr) -> pl.Expr:
+    """Add ``days`` to ``Date`` or ``Datetime`` values, stopping at 0001-01-01 and 9999-12-31.
+
+    Polars writes dates past that range with a year of 5 digits or 0000, which
+    Python and the ISO 8601 forms without a sign cannot read. The shift is
+    limited, rather than the result clipped, so a timestamp keeps its time of
+    day. ``moments`` is read from a struct field, because an expression used
+    twice would parse the text twice.
+    """
+    row = pl.struct(moments.alias("moment"), days.cast(pl.Int64).alias("days"))
+    moment = pl.field("moment")
+    day_numbers = moment.dt.date().cast(pl.Int64)
+    limited = pl.field("days").clip(_FIRST_DAY - day_numbers, _LAST_DAY - day_numbers)
+    moved = moment + pl.duration(days=limited)
+    return row.struct.with_fields(moved.alias("moment")).struct.field("moment")
 
 
 def shift_dates(
@@ -242,7 +266,9 @@ def shift_dates(
 
     An ISO 8601 value keeps its time and offset text exactly as written; only
     its date part changes, so the shift is in local time. A value read with
-    ``date_format`` is written back with the same format.
+    ``date_format`` is written back with the same format. A shift that would
+    leave the calendar stops at 0001-01-01 or 9999-12-31 (local date), which
+    keeps the time of day.
 
     Returns
     -------
@@ -303,7 +329,11 @@ def _python_dates(values: pl.Series, date_format: str) -> pl.Series:
 
 
 def _python_shift(values: pl.Series, days: pl.Series, date_format: str) -> pl.Series:
-    """Shift with Python's datetime, once per value (fallback for formats with offsets)."""
+    """Shift with Python's datetime, once per value (fallback for formats with offsets).
+
+    The shift is limited as in :func:`_shift_within_calendar`. Python adds days to an
+    aware datetime in its own local time, so its offset stays as it was.
+    """
     parsed: dict[str, datetime | None] = {}
     for text in values.drop_nulls().unique().to_list():
         try:
@@ -316,8 +346,21 @@ def _python_shift(values: pl.Series, days: pl.Series, date_format: str) -> pl.Se
         if moment is None or offset is None:
             shifted.append(None)
             continue
-        try:
-            shifted.append((moment + timedelta(days=int(offset))).strftime(date_format))
-        except OverflowError:
-            shifted.append(None)
+        local_date = moment.date()
+        offset = min(max(int(offset), (date.min - local_date).days), (date.max - local_date).days)
+        shifted.append(_strftime(moment + timedelta(days=offset), date_format))
     return pl.Series(values.name, shifted, dtype=pl.String)
+
+
+def _strftime(moment: datetime, date_format: str) -> str:
+    """Format like ``datetime.strftime``, but write ``%Y`` with 4 digits for years before 1000.
+
+    On Linux, Python 3.11's strftime (glibc's) writes the year 5 as ``5``,
+    which ``strptime``'s ``%Y`` does not read back, while Polars writes ``0005``.
+    """
+    def write(directive: re.Match[str]) -> str:
+        return f"{moment.year:04d}" if directive.group(1) == "Y" else directive.group(0)
+
+    if moment.year < 1000:
+        date_format = _DIRECTIVE.sub(write, date_format)
+    return moment.strftime(date_format)
