@@ -107,7 +107,7 @@ NOISE_CASES = {
     "round 15": {"scale": 1, "round": 15},
     "round -15": {"scale": 1, "round": -15},
     "min and max": {"scale": 1, "min": 0, "max": 10},
-    "fractional bounds": {"scale": 1, "min": 0.5, "max": 0.7},
+    "fractional bounds": {"scale": 1, "min": 0.5, "max": 1.7},
     "huge bounds": {"scale": 1, "min": -1e19, "max": 1e19, "round": -3},
     "relative fraction": {"relative": 0.05},
     "relative scale": {"relative": True, "scale": 10},
@@ -162,9 +162,6 @@ def test_any_number_noise_same_as_batches(tmp_path, monkeypatch, runs, numbers, 
     assert len(masked_values(output)) == len(numbers)
 
 
-@pytest.mark.xfail(strict=True, reason="noise rounds after it clips, so the output can "
-                   "leave min or max: integer 0 with min 0.5 gives 0, 1.0 with min 1.25 and "
-                   "round 1 gives 1.2")
 @pytest.mark.parametrize(("value", "bounds"), [
     ("0", {"min": 0.5}),
     ("10", {"max": 9.5}),
@@ -180,8 +177,6 @@ def test_noise_stays_within_bounds(tmp_path, monkeypatch, runs, value, bounds):
             assert float(noisy) <= bounds["max"]
 
 
-@pytest.mark.xfail(strict=True, reason="an integer past the Int64 range is reported as "
-                   "'not a finite number', though it is finite")
 def test_integer_past_int64_message(tmp_path, monkeypatch, runs):
     strategy = {"strategy": "noise", "scale": 1, "seed": 1}
     output = same_on_both_paths(tmp_path, monkeypatch, ["9223372036854775808"], strategy)

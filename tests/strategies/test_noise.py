@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from maskme.errors import KeyMissingError
+from maskme.errors import KeyMissingError, PolicyError
+from maskme.policy.model import load_policy
 from maskme.strategies import InvalidValues, get_strategy
 from maskme.strategies.base import BatchView, StrategyContext, record_error_from
 from maskme.strategies.noise import Noise, NoiseParams, splitmix64, unit_uniform
@@ -406,6 +407,82 @@ def test_integer_overflow_invalid():
     assert caught.value.positions == [1]
 
 
+INTEGER_RANGE = ("a number that noise can write as a 64-bit integer (the noisy value must stay "
+                 "below 2**63 in magnitude)")
+DECIMAL_RANGE = ("a number that noise can write with 2 decimal places (the noisy value must stay "
+                 "below 1e35 in magnitude)")
+FINITE_NOISE = ("a number whose noisy value is finite (a smaller scale, or min and max, keeps it "
+                "finite)")
+
+
+@pytest.mark.parametrize(
+    ("params", "values", "expected"),
+    [
+        # One past the largest Int64: finite, but not writable as an integer.
+        ({"scale": 1}, ["9223372036854775808"], INTEGER_RANGE),
+        ({"scale": 1}, ["-9223372036854775809"], INTEGER_RANGE),
+        # Within the range, but the noise carries some of them past.
+        ({"scale": 1e6}, ["9223372036854775807"] * 8, INTEGER_RANGE),
+        # round: 0 writes a decimal as an integer too.
+        ({"scale": 1, "round": 0}, ["1e19"], INTEGER_RANGE),
+        ({"scale": 1, "round": 2}, ["1e40"], DECIMAL_RANGE),
+        ({"relative": 1e300}, ["1.5e308"], FINITE_NOISE),
+        # The message is about the first invalid value of the batch.
+        ({"scale": 1}, ["n/a", "9223372036854775808"], "a finite number"),
+        ({"scale": 1}, ["9223372036854775808", "n/a"], INTEGER_RANGE),
+    ],
+)
+def test_unwritable_number_message(params, values, expected):
+    with pytest.raises(InvalidValues) as caught:
+        run(make(seed=1, **params), ["1.5", *values])
+    assert caught.value.expected == expected
+    assert caught.value.positions[0] >= 1
+
+
+def test_integer_range_record_error_message():
+    with pytest.raises(InvalidValues) as caught:
+        run(make(scale=1, seed=1), ["9223372036854775808"], records=[1204])
+    message = str(record_error_from(caught.value, pl.Series([1204]), "income"))
+    assert message == ("record 1,204, field `income`: not a number that noise can write as a "
+                       "64-bit integer (the noisy value must stay below 2**63 in magnitude); "
+                       "fix the data, or set on_invalid: null or keep in the policy")
+    assert "9223372036854775808" not in message
+
+
+@pytest.mark.parametrize(
+    ("value", "params", "expected"),
+    [
+        # Integer 0 clipped to 0.5 would round back to 0, below min: the nearest integer
+        # inside the bounds is 1.
+        ("0", {"min": 0.5}, "1"),
+        ("10", {"max": 9.5}, "9"),
+        # 1.25 rounds half to even to 1.2, below min: the nearest tenth inside is 1.3.
+        ("1.0", {"min": 1.25, "round": 1}, "1.3"),
+        # A bound on the grid is reached exactly, although the float 0.7 is below 0.7.
+        ("0.1", {"min": 0.7, "max": 1.2, "round": 1}, "0.7"),
+        ("5.0", {"min": 0.7, "max": 1.2, "round": 1}, "1.2"),
+        ("40", {"min": 150, "round": -2}, "200"),
+        ("4000", {"max": 3150, "round": -2}, "3100"),
+        # An integer stays an integer with round > 0: 1, not 0.5.
+        ("0", {"min": 0.5, "round": 2}, "1"),
+        # Without round, a decimal number is clipped to the bound itself.
+        ("0.1", {"min": 0.55}, "0.55"),
+    ],
+)
+def test_bounds_after_rounding(value, params, expected):
+    assert run(make(scale=0.01, seed=1, **params), [value] * 6) == [expected] * 6
+
+
+def test_bounds_without_integer_rejected_on_load():
+    policy = ("version: 1\n"
+              "default: keep\n"
+              "fields:\n"
+              "  ratio: {strategy: noise, scale: 0.1, min: 0.25, max: 0.75, round: 2, seed: 1}\n")
+    with pytest.raises(PolicyError, match=r"policy:4 \(fields.ratio\): .*min 0.25 and max "
+                                          r"0.75 contain no whole number.*widen the bounds"):
+        load_policy(policy)
+
+
 @pytest.mark.parametrize("value", ["2024-02-30", "15/03/2024", "2024-03-15T25:00", "soon"])
 def test_invalid_dates_error(value):
     with pytest.raises(InvalidValues) as caught:
@@ -429,6 +506,11 @@ def test_invalid_dates_error(value):
         ({"days": 3, "distribution": "gaussian"}, "distribution applies only to numbers"),
         ({"scale": 1, "format": "%d"}, "format applies only to dates"),
         ({"scale": 1, "min": 5, "max": 1}, "expected min <= max"),
+        # An integer stays an integer, so the bounds must contain one.
+        ({"scale": 1, "min": 0.5, "max": 0.7}, "min 0.5 and max 0.7 contain no whole number"),
+        ({"scale": 1, "min": 0.5, "max": 0.7, "round": 2}, "contain no whole number"),
+        ({"scale": 1, "min": 110, "max": 190, "round": -2},
+         "min 110 and max 190 contain no multiple of 100, but round: -2"),
         ({"scale": 1, "seed": 1, "key": "main"}, "use seed or key, not both"),
         ({"days": 3, "consistent_by": "patient_id"}, "consistent_by needs key or seed"),
         ({"scale": 1, "distribution": "cauchy"}, "distribution"),

@@ -1,16 +1,23 @@
 """The noise strategy as Polars expressions: the same output as apply, record by record."""
 
+import datetime as dt
+import re
+from decimal import Decimal
+
 import numpy as np
 import polars as pl
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from maskme.strategies import InvalidValues
 from maskme.strategies.base import BatchView, StrategyContext
 from maskme.strategies.noise import (
     Noise,
     NoiseParams,
+    _day_offsets,
+    _record_states,
     _round_half_even,
     splitmix64,
     splitmix64_expression,
@@ -177,6 +184,12 @@ def _number_params(draw):
         params["seed"] = draw(st.integers(min_value=-(2**70), max_value=2**70))
     else:
         params["key"] = "main"
+    try:
+        NoiseParams(**params)
+    except ValidationError as error:
+        # Bounds with no integer output between them are rejected on load (see test_noise.py).
+        assert "contain no" in str(error)
+        assume(False)
     return params
 
 
@@ -377,3 +390,103 @@ def test_invalid_date_fails_only_with_error():
     kept, failed_keep = evaluate(make(days=3, seed=1, on_invalid="keep"), texts, [1, 2, 3])
     assert failed_keep == [False, False, False]
     assert kept[1:] == ["2024-02-30", "soon"]
+
+
+# bounds, rounding and the calendar
+
+
+_BOUND = st.one_of(
+    st.none(),
+    st.floats(min_value=-1e6, max_value=1e6),
+    st.integers(min_value=-2000, max_value=2000).map(lambda n: n / 8),  # on or off the grid
+)
+
+
+@st.composite
+def _bounded_params(draw):
+    low, high = draw(_BOUND), draw(_BOUND)
+    if low is not None and high is not None and low > high:
+        low, high = high, low
+    params = {"scale": draw(st.sampled_from([0.01, 1.0, 50.0, 1e4])), "min": low, "max": high,
+              "round": draw(st.one_of(st.none(), st.integers(min_value=-3, max_value=4))),
+              "distribution": draw(st.sampled_from(["laplace", "gaussian", "uniform"])),
+              "seed": draw(st.integers(min_value=0, max_value=2**32)), "on_invalid": "null"}
+    try:
+        NoiseParams(**params)
+    except ValidationError:
+        assume(False)
+    return params
+
+
+_BOUNDED_TEXTS = st.one_of(
+    st.integers(min_value=-(10**7), max_value=10**7).map(str),
+    st.decimals(min_value=-(10**7), max_value=10**7, places=3, allow_nan=False).map(str),
+    st.floats(min_value=-1e7, max_value=1e7).map(repr),
+)
+
+
+@PROPERTY
+@given(_bounded_params(), st.lists(_BOUNDED_TEXTS, min_size=1, max_size=25))
+def test_noisy_numbers_within_bounds(params, texts):
+    strategy = make(**params)
+    records = list(range(1, len(texts) + 1))
+    values, _ = assert_same_as_apply(strategy, texts, records)
+    places = params["round"]
+    for text, value in zip(texts, values, strict=True):
+        assert value is not None, text
+        # A bound is the decimal number of its shortest text, as the policy wrote it.
+        if params["min"] is not None:
+            assert Decimal(value) >= Decimal(repr(params["min"])), (text, value)
+        if params["max"] is not None:
+            assert Decimal(value) <= Decimal(repr(params["max"])), (text, value)
+        if re.fullmatch(r"[+-]?\d+", text) or (places is not None and places <= 0):
+            assert re.fullmatch(r"-?\d+", value), (text, value)
+            assert int(value) % 10 ** max(0, -(places or 0)) == 0, (text, value)
+        elif places is not None:
+            assert re.fullmatch(rf"-?\d+\.\d{{{places}}}", value), (text, value)
+
+
+_CALENDAR_DATES = st.one_of(
+    st.dates(),
+    st.dates(max_value=dt.date(1, 3, 1)),
+    st.dates(min_value=dt.date(9999, 11, 1)),
+)
+
+def _expected_shift(strategy, day, record):
+    """Return ``day`` moved by the strategy's draw for ``record``, limited to the calendar."""
+    state = _record_states(pl.lit(record, dtype=pl.UInt64), strategy._stream)
+    shift = pl.select(_day_offsets(state, strategy.params.days)).item()
+    assert abs(shift) <= strategy.params.days
+    lowest = (dt.date.min - day).days
+    highest = (dt.date.max - day).days
+    return day + dt.timedelta(days=min(max(shift, lowest), highest))
+
+
+@PROPERTY
+@given(_CALENDAR_DATES, st.sampled_from(["", "T23:00:00-05:00", " 00:30+14:00", "T12Z"]),
+       st.integers(min_value=1, max_value=3_650_000), st.integers(min_value=1, max_value=2**40))
+def test_shifted_iso_dates_stay_in_calendar(day, rest, days, record):
+    strategy = make(days=days, seed=13)
+    text = day.isoformat() + rest
+    values, failed = assert_same_as_apply(strategy, [text], [record])
+    assert failed == [False]
+    [shifted] = values
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", shifted[:10]), shifted
+    assert shifted[10:] == rest
+    assert dt.date.fromisoformat(shifted[:10]) == _expected_shift(strategy, day, record)
+    assert dt.datetime.fromisoformat(shifted).date() == dt.date.fromisoformat(shifted[:10])
+
+
+@PROPERTY
+@given(_CALENDAR_DATES, st.sampled_from(["%d/%m/%Y", "%Y-%m-%d %H:%M", "%Y%m%d"]),
+       st.integers(min_value=1, max_value=3_650_000), st.integers(min_value=1, max_value=2**40))
+def test_shifted_formatted_dates_stay_in_calendar(day, date_format, days, record):
+    strategy = make(days=days, seed=13, format=date_format)
+    # Python's strftime writes the year 5 as "5", which its own strptime cannot read.
+    text = dt.datetime.combine(day, dt.time(23, 30)).strftime(
+        date_format.replace("%Y", f"{day.year:04d}"))
+    values, failed = assert_same_as_apply(strategy, [text], [record])
+    assert failed == [False]
+    shifted = dt.datetime.strptime(values[0], date_format)
+    assert shifted.date() == _expected_shift(strategy, day, record)
+    assert shifted.time() == dt.datetime.strptime(text, date_format).time()

@@ -18,6 +18,7 @@ import hmac
 import logging
 import math
 import secrets
+from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal, localcontext
 from typing import Literal, NoReturn
 
 import numpy as np
@@ -38,6 +39,7 @@ from maskme.strategies.parsing import (
     OnInvalid,
     checked_date_format,
     divide_exactly,
+    format_number,
     on_invalid_from_yaml,
     resolve_invalid_expression,
     shift_dates,
@@ -73,6 +75,11 @@ _INTEGER_LIMIT = 2.0**63
 #: Digits of the decimal type that writes rounded numbers. One digit is kept spare,
 #: so rounding never carries a number past the type's range.
 _DECIMAL_DIGITS = 38
+#: Significant digits for rounding a bound to the output grid: the largest float
+#: (about 1.8e308) with 15 decimal places has 324 digits.
+_GRID_PRECISION = 400
+
+_FINITE_NUMBER = "a finite number"
 
 _NUMBER_ONLY = ("relative", "min", "max", "round", "distribution")
 
@@ -111,9 +118,11 @@ class NoiseParams(StrategyParams):
     """``true`` multiplies ``scale`` by each value's magnitude. A number is that fraction
     itself, in place of ``scale``: ``relative: 0.05`` is 5% of |value|."""
     min: float | None = None
-    """Lower bound the noisy number is clipped to."""
+    """Lower bound of the output, after rounding: a number that would round below it becomes
+    the smallest value at or above it that the rounding can write."""
     max: float | None = None
-    """Upper bound the noisy number is clipped to."""
+    """Upper bound of the output, after rounding: a number that would round above it becomes
+    the largest value at or below it that the rounding can write."""
     round: int | None = Field(default=None, ge=-15, le=15)
     """Decimal places kept (negative rounds to tens, hundreds, ...). Integers stay integers."""
     days: int | None = Field(default=None, ge=1, le=3_650_000)
@@ -154,8 +163,10 @@ class NoiseParams(StrategyParams):
                                  "not to dates (with days)")
         if numbers and self.format is not None:
             raise ValueError("format applies only to dates (with days)")
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError("expected min <= max")
+        if self.min is not None and self.max is not None:
+            if self.min > self.max:
+                raise ValueError("expected min <= max")
+            self._check_integer_within_bounds(self.min, self.max)
         if self.seed is not None and self.key is not None:
             raise ValueError("use seed or key, not both")
         if self.consistent_by is not None and self.seed is None and self.key is None:
@@ -172,6 +183,29 @@ class NoiseParams(StrategyParams):
             return None
         return float(self.relative)
 
+    @property
+    def integer_places(self) -> int:
+        """Decimal places of an integer output: 0, or ``round`` when it is negative."""
+        return min(self.round, 0) if self.round is not None else 0
+
+    def _check_integer_within_bounds(self, minimum: float, maximum: float) -> None:
+        """Reject bounds that contain no value an integer output can take.
+
+        An integer output is a multiple of 10**-integer_places. A decimal
+        output is rounded to a finer grid, or not rounded, so bounds that
+        contain an integer output contain a decimal output too.
+        """
+        low, high = _grid_bounds(minimum, maximum, self.integer_places)
+        if low is None or high is None or low <= high:
+            return
+        bounds = f"min {format_number(minimum)} and max {format_number(maximum)}"
+        if self.integer_places == 0:
+            raise ValueError(f"{bounds} contain no whole number, but noise writes an integer "
+                             "value as an integer; widen the bounds to contain one")
+        step = 10 ** -self.integer_places
+        raise ValueError(f"{bounds} contain no multiple of {step:,}, but round: {self.round} "
+                         "rounds every output to one; widen the bounds to contain one")
+
 
 @register_strategy(builtin=True)
 class Noise(Strategy):
@@ -179,10 +213,16 @@ class Noise(Strategy):
 
     Numbers: ``52000`` with ``scale: 500`` may become ``51731``. Integers stay
     integers, other numbers are rounded to ``round`` decimal places when it is
-    set, and the result is clipped to ``min`` / ``max``. Dates: ``2024-03-15``
-    with ``days: 30`` becomes a date from ``2024-02-14`` to ``2024-04-14``. An
-    ISO 8601 timestamp keeps its time and offset text, and only its date part
-    moves.
+    set, and the output lies within ``min`` and ``max``: a noisy number that
+    would round to a value beyond a bound becomes the value nearest that bound,
+    inside it, that the rounding can write (an integer 0 with ``min: 0.5``
+    gives 1).
+
+    Dates: ``2024-03-15`` with ``days: 30`` becomes a date from
+    ``2024-02-14`` to ``2024-04-14``. An ISO 8601 timestamp keeps its time and
+    offset text, and only its date part moves. A shift stops at 0001-01-01
+    and 9999-12-31, the ends of Python's calendar, in the value's own local
+    time.
 
     Draws are reproducible when ``seed`` or ``key`` is set (or the run has a
     seed), and fresh on every run otherwise. A value with no subject
@@ -247,8 +287,12 @@ class Noise(Strategy):
         fields = frame.select(row.alias("row")).to_series()
         result = fields.struct.field("output").alias(values.name)
         invalid = fields.struct.field("invalid")
-        return self._resolve_invalid(values, invalid, result,
-                                     expected=self._expected(),
+        expected = self._expected()
+        if self.params.days is None and self.params.on_invalid == "error" and invalid.any():
+            # The message names what is wrong with the first invalid value, which the
+            # record error reports.
+            expected = self._expected_number(fields, invalid.arg_true()[0])
+        return self._resolve_invalid(values, invalid, result, expected=expected,
                                      on_invalid=self.params.on_invalid).alias(values.name)
 
     def expression(self, values: pl.Expr, record_numbers: pl.Expr) -> ColumnExpression | None:
@@ -297,10 +341,30 @@ class Noise(Strategy):
     def _expected(self) -> str:
         """Describe a valid value, for the message on an invalid one."""
         if self.params.days is None:
-            return "a finite number"
+            return _FINITE_NUMBER
         if self.params.format is not None:
             return f"a date in the format {self.params.format}"
         return "an ISO 8601 date or timestamp"
+
+    def _expected_number(self, fields: pl.Series, position: int) -> str:
+        """Describe what the invalid number at ``position`` of the noise struct fails to be.
+
+        A number that parses can still be unwritable: its noisy value may be too
+        large for the output's type, or infinite.
+        """
+        row = fields[position]
+        if row["parse_failed"]:
+            return _FINITE_NUMBER
+        places = self.params.round
+        if row["is_integer"] or (places is not None and places <= 0):
+            return ("a number that noise can write as a 64-bit integer (the noisy value must "
+                    "stay below 2**63 in magnitude)")
+        if places is not None:
+            limit = _DECIMAL_DIGITS - 1 - places
+            return (f"a number that noise can write with {places} decimal places (the noisy "
+                    f"value must stay below 1e{limit} in magnitude)")
+        return ("a number whose noisy value is finite (a smaller scale, or min and max, "
+                "keeps it finite)")
 
     # randomness
 
@@ -370,11 +434,13 @@ class Noise(Strategy):
             noisy = noisy.clip(params.min, params.max)
         row = row.struct.with_fields(noisy.alias("noisy"))
 
+        # Rounding can carry a clipped number out of the bounds (0.5 rounds to 0), so the
+        # rounded number is clipped again, to the bounds rounded inward to its grid.
         places = params.round
-        integer_places = min(places, 0) if places is not None else 0
-        row = row.struct.with_fields(
-            _round_half_even(pl.field("noisy"), integer_places).alias("as_integer")
-        )
+        integer_places = params.integer_places
+        as_integer = _clip_to_grid(_round_half_even(pl.field("noisy"), integer_places),
+                                   params.min, params.max, integer_places)
+        row = row.struct.with_fields(as_integer.alias("as_integer"))
         fits = pl.field("as_integer").abs() < _INTEGER_LIMIT
         row = row.struct.with_fields(fits.alias("fits"))
         integer_text = (
@@ -389,7 +455,8 @@ class Noise(Strategy):
         else:
             # Polars 2.1 raises on a number too large for the decimal type, even with
             # strict=False, so larger numbers become null and are reported invalid.
-            rounded = _round_half_even(pl.field("noisy"), places)
+            rounded = _clip_to_grid(_round_half_even(pl.field("noisy"), places),
+                                    params.min, params.max, places)
             decimal_text = (
                 pl.when(rounded.abs() < 10.0 ** (_DECIMAL_DIGITS - 1 - places)).then(rounded)
                 .cast(pl.Decimal(_DECIMAL_DIGITS, places), strict=False)
@@ -504,6 +571,34 @@ def _round_half_even(numbers: pl.Expr, places: int) -> pl.Expr:
         return numbers.round(places, mode="half_to_even")
     factor = 10.0**-places
     return divide_exactly(numbers, factor).round(0, mode="half_to_even") * factor
+
+
+def _grid_bounds(minimum: float | None, maximum: float | None, places: int
+                 ) -> tuple[float | None, float | None]:
+    """Round ``minimum`` up and ``maximum`` down to multiples of 10**-places.
+
+    Each bound is read as the decimal number of its shortest text, so a bound
+    written on the grid, such as 0.7 with 1 place, is its own grid value
+    although the binary float 0.7 lies just below it. The result is None
+    where the bound is None, and the low end exceeds the high end when no
+    multiple lies within the bounds.
+    """
+    step = Decimal(1).scaleb(-places)
+    with localcontext(Context(prec=_GRID_PRECISION)):
+        low = None if minimum is None else float(
+            Decimal(repr(minimum)).quantize(step, rounding=ROUND_CEILING))
+        high = None if maximum is None else float(
+            Decimal(repr(maximum)).quantize(step, rounding=ROUND_FLOOR))
+    return low, high
+
+
+def _clip_to_grid(rounded: pl.Expr, minimum: float | None, maximum: float | None,
+                  places: int) -> pl.Expr:
+    """Clip numbers rounded to ``places`` to the grid values nearest the bounds, inside them."""
+    if minimum is None and maximum is None:
+        return rounded
+    low, high = _grid_bounds(minimum, maximum, places)
+    return rounded.clip(low, high)
 
 
 def _raise_missing_key(key_name: str, field_path: str) -> NoReturn:
