@@ -60,10 +60,13 @@ def write_policy(folder: Path, privacy: dict[str, Any]) -> Path:
     return path
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3, help="runs per case; medians are printed")
-    arguments = parser.parse_args()
+    parser.add_argument("--runs", type=int, default=3,
+                        help="runs per case, at least 1; medians are printed")
+    arguments = parser.parse_args(argv)
+    if arguments.runs < 1:
+        parser.error(f"--runs: expected at least 1, got {arguments.runs}")
 
     print(f"maskme {maskme.__version__}, polars {pl.__version__}, Python {platform.python_version()}")
     print(f"{platform.machine()}, {platform.processor() or 'unknown processor'}, "

@@ -16,8 +16,8 @@ and accented letters, so CSV writers must quote them.
 
 ``age`` is the age on 2025-01-01 of someone born on ``birth_date``. ``city``
 is one of 20 cities per state, and ``zip`` starts with its state's 3-digit
-prefix, so age, gender, state and city give about 140,000 equivalence
-classes at 1M records.
+prefix, so age, gender, state and city give 126,874 equivalence classes
+at 1M records with the default seed.
 
 The output is deterministic: records are drawn in blocks of
 ``BLOCK_ROWS`` with ``numpy.random.default_rng([seed, block])``, so the same
@@ -34,6 +34,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Sequence
@@ -46,6 +47,8 @@ __all__ = [
     "BLOCK_ROWS",
     "COLUMNS",
     "DEFAULT_SEED",
+    "TableMismatchError",
+    "check_people",
     "generate_block",
     "people_path",
     "write_people",
@@ -133,6 +136,12 @@ NOTE_ENDINGS = (
 
 
 FORMATS = ("csv", "jsonl")
+#: Bytes read from the end of a file to find its last record (records are under 1 kB).
+TAIL_BYTES = 4096
+
+
+class TableMismatchError(Exception):
+    """A file at a generated table's path does not contain that table."""
 
 
 def people_path(
@@ -258,6 +267,40 @@ def generate_block(block: int, rows: int, *, seed: int = DEFAULT_SEED) -> pl.Dat
     )
 
 
+def check_people(path: Path, rows: int, file_format: str) -> str | None:
+    """Return why ``path`` is not the table of ``rows`` records, or None if it may be.
+
+    Reads only the first and the last line: the header (CSV) or the first
+    record's field names (JSONL), and the last record's ``id``, which must be
+    ``rows``. That finds a truncated file, a file of another size or one cut
+    by an interrupted copy.
+
+    NOTE: an edit inside the file that keeps both lines is not found.
+    """
+    with path.open("rb") as stream:
+        first = stream.readline()
+        size = stream.seek(0, 2)
+        stream.seek(max(0, size - TAIL_BYTES))
+        tail = stream.read()
+    if not tail.endswith(b"\n"):
+        return "its last line has no line break"
+    last = tail[:-1].rsplit(b"\n", 1)[-1]
+    try:
+        if file_format == "csv":
+            fields = tuple(first.decode("utf-8").rstrip("\r\n").split(","))
+            last_id = last.split(b",", 1)[0].decode("ascii")
+        else:
+            fields = tuple(json.loads(first))
+            last_id = str(json.loads(last)["id"])
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError):
+        return "its first or last line is not a record of the table"
+    if fields != COLUMNS:
+        return f"expected the columns {', '.join(COLUMNS)}"
+    if last_id != str(rows):
+        return f"expected the last record to have id {rows}"
+    return None
+
+
 def write_people(
     rows: int,
     file_format: str,
@@ -269,23 +312,39 @@ def write_people(
     """Write the table of ``rows`` records as CSV or JSONL and return its path.
 
     An existing file is kept unless ``force`` is set, so repeated benchmark
-    runs do not regenerate it. The file is written under a temporary name and
-    renamed when complete, so an interrupted run leaves no truncated table.
+    runs do not regenerate it, but :func:`check_people` must accept it first
+    (otherwise :class:`TableMismatchError`). The file is written under a
+    temporary name and renamed when complete, so an interrupted run leaves no
+    truncated table.
     """
     if file_format not in FORMATS:
         raise ValueError(f"expected format csv or jsonl, got {file_format!r}")
+    if seed < 0:
+        raise ValueError(f"expected a seed of 0 or more, got {seed}")
     target = people_path(rows, file_format, directory, seed=seed)
     if target.exists() and not force:
+        problem = check_people(target, rows, file_format)
+        if problem is not None:
+            raise TableMismatchError(
+                f"{target} is not the generated table of {rows:,} records: {problem}. "
+                "Delete it, or generate it again with --force (generate.py) "
+                "or force=True (write_people)"
+            )
         return target
     directory.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".part")
-    with partial.open("wb") as stream:
-        for block, start in enumerate(range(0, rows, BLOCK_ROWS)):
-            frame = generate_block(block, min(BLOCK_ROWS, rows - start), seed=seed)
-            if file_format == "csv":
-                frame.write_csv(stream, include_header=block == 0)
-            else:
-                frame.write_ndjson(stream)
+    try:
+        with partial.open("wb") as stream:
+            for block, start in enumerate(range(0, rows, BLOCK_ROWS)):
+                frame = generate_block(block, min(BLOCK_ROWS, rows - start), seed=seed)
+                if file_format == "csv":
+                    frame.write_csv(stream, include_header=block == 0)
+                else:
+                    frame.write_ndjson(stream)
+    except BaseException:
+        # An interrupted or failed write leaves neither the table nor its partial file.
+        partial.unlink(missing_ok=True)
+        raise
     partial.replace(target)
     return target
 
@@ -295,11 +354,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=1_000_000, help="records to generate")
     parser.add_argument("--formats", default="csv,jsonl", help="comma-separated: csv, jsonl")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUTPUT, help="output folder")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                        help="random seed, 0 or more")
     parser.add_argument("--force", action="store_true", help="overwrite existing files")
     args = parser.parse_args(argv)
     if args.rows < 1:
         parser.error("--rows must be at least 1")
+    if args.seed < 0:
+        parser.error(f"--seed: expected 0 or more, got {args.seed}")
     formats = [name.strip() for name in args.formats.split(",")]
     unknown = [name for name in formats if name not in FORMATS]
     if unknown:
@@ -307,9 +369,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     for file_format in dict.fromkeys(formats):
         started = time.perf_counter()
         existed = people_path(args.rows, file_format, args.out, seed=args.seed).exists()
-        path = write_people(
-            args.rows, file_format, directory=args.out, seed=args.seed, force=args.force
-        )
+        try:
+            path = write_people(
+                args.rows, file_format, directory=args.out, seed=args.seed, force=args.force
+            )
+        except TableMismatchError as error:
+            print(f"generate.py: {error}", file=sys.stderr)
+            return 1
+        except OSError as error:
+            print(f"generate.py: cannot write to {args.out}: {error.strerror}; "
+                  "choose a writable folder with --out", file=sys.stderr)
+            return 1
         elapsed = time.perf_counter() - started
         size = f"{path.stat().st_size / 1e6:,.1f} MB"
         if existed and not args.force:

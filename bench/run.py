@@ -25,13 +25,16 @@ is appended to the page as written.
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime as dt
+import importlib.util
 import json
 import os
 import pickle
 import platform
 import shlex
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -47,7 +50,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
-from generate import people_path, write_people
+from generate import TableMismatchError, people_path, write_people
 
 DATA = BENCH / "data"
 POLICIES = BENCH / "policies"
@@ -91,7 +94,15 @@ class Benchmark:
     command: list[str]
     input_path: Path | None = None
     output_path: Path | None = None
+    #: Size of ``input_path`` when the benchmark was set up, so a later page needs no file.
+    input_bytes: int = 0
+    #: Whether the output must have the masking policy applied (checked after the first run).
+    masked: bool = False
     samples: list[Sample] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.input_path is not None and self.input_path.exists():
+            self.input_bytes = self.input_path.stat().st_size
 
     @property
     def wall(self) -> float:
@@ -111,9 +122,13 @@ class Benchmark:
         return f"{min(walls):.2f}–{max(walls):.2f}"
 
     def throughput(self) -> str:
-        if self.input_path is None:
+        """Return input megabytes per median wall second, or "" without an input."""
+        size = self.input_bytes
+        if not size and self.input_path is not None and self.input_path.exists():
+            size = self.input_path.stat().st_size
+        if not size:
             return ""
-        return f"{self.input_path.stat().st_size / 1e6 / self.wall:,.0f}"
+        return f"{size / 1e6 / self.wall:,.0f}"
 
 
 #: Starts the measured command and reports its resource usage as JSON to the file argv[1].
@@ -141,9 +156,17 @@ def run_child(command: Sequence[str], env: dict[str, str]) -> Sample:
         tempfile.NamedTemporaryFile("r", suffix=".json") as usage_file,
     ):
         launcher = [sys.executable, "-S", "-c", LAUNCHER, usage_file.name, *command]
-        returncode = subprocess.run(
-            launcher, stdout=stdout, stderr=stderr, env=env, cwd=ROOT, check=False
-        ).returncode
+        # A session of its own lets an interrupted run end the launcher and the command
+        # together, because killing the launcher alone would leave the command running.
+        process = subprocess.Popen(
+            launcher, stdout=stdout, stderr=stderr, env=env, cwd=ROOT, start_new_session=True
+        )
+        try:
+            returncode = process.wait()
+        except BaseException:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            raise
         stdout.seek(0)
         stderr.seek(0)
         output = stdout.read().decode("utf-8", "replace")
@@ -161,7 +184,11 @@ def run_child(command: Sequence[str], env: dict[str, str]) -> Sample:
 
 
 def run_rounds(benchmarks: Sequence[Benchmark], runs: int, env: dict[str, str]) -> None:
-    """Run every benchmark ``runs`` times, one of each per round, deleting outputs after each."""
+    """Run every benchmark ``runs`` times, one of each per round, deleting outputs after each.
+
+    The output of each benchmark's first run is checked with :func:`check_output`
+    (outside the timing), so that a command that writes nothing useful stops the run.
+    """
     for round_number in range(runs):
         for benchmark in benchmarks:
             sample = run_child(benchmark.command, env)
@@ -172,7 +199,60 @@ def run_rounds(benchmarks: Sequence[Benchmark], runs: int, env: dict[str, str]) 
                 file=sys.stderr,
             )
             if benchmark.output_path is not None:
-                benchmark.output_path.unlink(missing_ok=True)
+                try:
+                    if round_number == 0:
+                        problem = check_output(benchmark)
+                        if problem is not None:
+                            raise RuntimeError(
+                                f"{benchmark.name}: {problem}; the command was "
+                                f"{shlex.join(benchmark.command)}"
+                            )
+                finally:
+                    benchmark.output_path.unlink(missing_ok=True)
+
+
+def _count_lines(path: Path) -> int:
+    count = 0
+    with path.open("rb") as stream:
+        while block := stream.read(1 << 24):
+            count += block.count(b"\n")
+    return count
+
+
+def _first_record(path: Path) -> dict[str, Any]:
+    """Return the first record of a benchmark CSV or JSONL file, every value as text."""
+    with path.open("r", encoding="utf-8", newline="") as stream:
+        if path.suffix == ".jsonl":
+            return {name: str(value) for name, value in json.loads(stream.readline()).items()}
+        reader = csv.reader(stream)
+        header = next(reader)
+        return dict(zip(header, next(reader), strict=True))
+
+
+def check_output(benchmark: Benchmark) -> str | None:
+    """Return why a benchmark's output is not a complete result, or None if it is.
+
+    Every output must have one line per input line (no benchmark value
+    contains a line break). A masked output must also lack ``name`` (dropped)
+    and differ from the input in the first record's ``email`` and ``ssn``
+    (hashed), ``zip`` and ``birth_date`` (generalized).
+    """
+    output, source = benchmark.output_path, benchmark.input_path
+    assert output is not None and source is not None
+    if not output.exists() or output.stat().st_size == 0:
+        return "its output is missing or empty"
+    expected, found = _count_lines(source), _count_lines(output)
+    if found != expected:
+        return f"expected {expected:,} lines in its output as in its input, got {found:,}"
+    if benchmark.masked:
+        before, after = _first_record(source), _first_record(output)
+        if "name" in after:
+            return "expected `name` to be dropped from its output"
+        unchanged = [name for name in ("email", "ssn", "zip", "birth_date")
+                     if after.get(name) == before[name]]
+        if unchanged:
+            return f"expected {', '.join(unchanged)} of the first record to be masked"
+    return None
 
 
 def maskme_command() -> list[str]:
@@ -195,7 +275,7 @@ def masking_benchmarks(rows: int, output_dir: Path, pandas: bool) -> list[Benchm
         return Benchmark(
             name=name,
             command=[sys.executable, str(BASELINES / baseline), str(source), str(target)],
-            input_path=source, output_path=target,
+            input_path=source, output_path=target, masked=baseline != "polars_passthrough.py",
         )
 
     def maskme(name: str, source: Path, policy: str, output: str) -> Benchmark:
@@ -203,7 +283,7 @@ def masking_benchmarks(rows: int, output_dir: Path, pandas: bool) -> list[Benchm
         return Benchmark(
             name=name,
             command=[*maskme_command(), "mask", str(source), "-p", policy, "-o", str(target), "-q"],
-            input_path=source, output_path=target,
+            input_path=source, output_path=target, masked=policy == mask_policy,
         )
 
     benchmarks = [
@@ -211,8 +291,10 @@ def masking_benchmarks(rows: int, output_dir: Path, pandas: bool) -> list[Benchm
                "polars.csv"),
         maskme("csv: maskme pass-through", csv_path, keep_policy, "keep.csv"),
         maskme("csv: maskme mask", csv_path, mask_policy, "mask.csv"),
-        script(REFERENCE_MASK, "polars_mask.py", csv_path, "reference.csv"),
     ]
+    # The reference query hashes with the polars-hash plugin, which MaskMe can do without.
+    if importlib.util.find_spec("polars_hash") is not None:
+        benchmarks.append(script(REFERENCE_MASK, "polars_mask.py", csv_path, "reference.csv"))
     if pandas:
         benchmarks.append(
             script("csv: pandas script (baseline b)", "pandas_mask.py", csv_path, "pandas.csv")
@@ -251,17 +333,25 @@ def _same_bytes(first: Path, second: Path) -> bool:
 
 
 def write_sample(rows: int, sample: int) -> Path:
-    """Write the first ``sample`` records of the CSV table of ``rows`` (records are i.i.d.)."""
+    """Write the first ``sample`` records of the CSV table of ``rows`` (records are i.i.d.).
+
+    The file is written again on every run (it takes milliseconds), under a
+    temporary name, so that a file cut by an interrupted run is never measured.
+    """
     source = people_path(rows, "csv", DATA)
     target = DATA / f"people-{rows}-first-{sample}.csv"
-    if target.exists():
-        return target
-    with source.open("rb") as reader, target.open("wb") as writer:
-        # No benchmark value contains a line break, so lines are records.
-        for index, line in enumerate(reader):
-            if index > sample:
-                break
-            writer.write(line)
+    partial = target.with_name(target.name + ".part")
+    try:
+        with source.open("rb") as reader, partial.open("wb") as writer:
+            # No benchmark value contains a line break, so lines are records.
+            for index, line in enumerate(reader):
+                if index > sample:
+                    break
+                writer.write(line)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    partial.replace(target)
     return target
 
 
@@ -302,14 +392,35 @@ def measure_benchmarks(rows: int, sample_rows: int) -> tuple[list[Benchmark], li
     return on_full, on_sample
 
 
+def pycanon_ready() -> bool:
+    """Return whether the pycanon virtualenv exists and imports pycanon and pandas."""
+    python = PYCANON_VENV / "bin" / "python"
+    if not python.exists():
+        return False
+    check = [str(python), "-c", "import pandas, pycanon"]
+    return subprocess.run(check, capture_output=True, check=False).returncode == 0
+
+
 def ensure_pycanon() -> None:
-    """Create the separate virtualenv for pycanon, whose exact pins conflict with MaskMe's."""
-    if (PYCANON_VENV / "bin" / "python").exists():
+    """Create the separate virtualenv for pycanon, whose exact pins conflict with MaskMe's.
+
+    A virtualenv left without pycanon (an interrupted install) is completed.
+    Raises SystemExit with a message when pip fails, for example offline.
+    """
+    if pycanon_ready():
         return
     print(f"creating {PYCANON_VENV} with {PYCANON_REQUIREMENT}", file=sys.stderr)
-    subprocess.run([sys.executable, "-m", "venv", str(PYCANON_VENV)], check=True)
-    subprocess.run([str(PYCANON_VENV / "bin" / "python"), "-m", "pip", "install", "--quiet",
-                    PYCANON_REQUIREMENT], check=True)
+    python = PYCANON_VENV / "bin" / "python"
+    steps = [
+        [sys.executable, "-m", "venv", str(PYCANON_VENV)],
+        [str(python), "-m", "pip", "install", "--quiet", PYCANON_REQUIREMENT],
+    ]
+    for step in steps:
+        if subprocess.run(step, check=False).returncode != 0:
+            raise SystemExit(
+                f"run.py: {shlex.join(step)} failed, so pycanon (baseline c) is not available. "
+                f"Fix the error above, or delete {PYCANON_VENV} and run again"
+            )
 
 
 def maskme_values(sample: Sample) -> dict[str, Any]:
@@ -327,11 +438,17 @@ def pycanon_values(sample: Sample) -> dict[str, Any]:
     return json.loads(sample.stdout)
 
 
-def hash_speed(values: int) -> dict[str, float | bool]:
-    """Time the vectorized keyed hash against the pure-Python fallback, in-process."""
+def hash_speed(values: int) -> dict[str, float | bool] | None:
+    """Time the vectorized keyed hash against the pure-Python fallback, in-process.
+
+    Returns None when the polars-hash plugin is not installed.
+    """
     import polars as pl
 
-    from maskme.strategies.hash import digest_hex_python, digest_hex_vectorized
+    from maskme.strategies.hash import digest_hex_python, digest_hex_vectorized, plugin_available
+
+    if not plugin_available():
+        return None
 
     column = pl.Series("value", [f"person{index}@example.com" for index in range(values)])
     key = BENCH_KEY.encode("utf-8")
@@ -371,6 +488,11 @@ def machine_facts() -> dict[str, str]:
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                                 capture_output=True, text=True, check=True).stdout.strip()
+        changed = subprocess.run(["git", "status", "--porcelain", "--", "src", "pyproject.toml"],
+                                 cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        if changed.strip():
+            # The commit alone does not say which code ran.
+            commit += ", with uncommitted changes in src/ or pyproject.toml"
     except (OSError, subprocess.CalledProcessError):
         commit = "unknown"
     import polars
@@ -382,10 +504,15 @@ def machine_facts() -> dict[str, str]:
         "OS": f"{platform.system()} {platform.release()}",
         "Python": platform.python_version(),
         "Polars": polars.__version__,
-        "polars-hash": metadata.version("polars-hash"),
+        "polars-hash": _version("polars-hash"),
         "pandas": _version("pandas"),
         "pycanon": PYCANON_REQUIREMENT.split("==")[1],
         "MaskMe": f"{metadata.version('maskme')} (commit {commit})",
+        # Polars settings change the runs of every tool, so the page shows them.
+        "POLARS_* variables": ", ".join(
+            f"{name}={value}" for name, value in sorted(os.environ.items())
+            if name.startswith("POLARS_")
+        ) or "none",
     }
 
 
@@ -457,8 +584,8 @@ def write_page(results: dict[str, Any], path: Path) -> None:
     add = lines.append
     add("# Benchmarks")
     add("")
-    add("Generated by `.venv/bin/python bench/run.py"
-        + (" --quick" if results["quick"] else "") + "` on "
+    command = results.get("command") or ("bench/run.py" + (" --quick" if results["quick"] else ""))
+    add(f"Generated by `.venv/bin/python {command}` on "
         + results["started"] + ". Every number is from the run that wrote this page. "
         "Each benchmark is a fresh process, timed from outside with `os.wait4`: wall time, "
         "CPU time (user + system) and peak resident memory (RSS) of that process. Commands "
@@ -487,8 +614,12 @@ def write_page(results: dict[str, Any], path: Path) -> None:
     add("| records | CSV MB | JSONL MB |")
     add("| ---: | ---: | ---: |")
     for rows in results["sizes"]:
-        csv_mb = people_path(rows, "csv", DATA).stat().st_size / 1e6
-        jsonl_mb = people_path(rows, "jsonl", DATA).stat().st_size / 1e6
+        if rows in results.get("file_mb", {}):
+            csv_mb, jsonl_mb = results["file_mb"][rows]["csv"], results["file_mb"][rows]["jsonl"]
+        else:
+            # Measurements saved before the sizes were recorded.
+            csv_mb = people_path(rows, "csv", DATA).stat().st_size / 1e6
+            jsonl_mb = people_path(rows, "jsonl", DATA).stat().st_size / 1e6
         add(f"| {rows:,} | {csv_mb:,.1f} | {jsonl_mb:,.1f} |")
     add("")
     add("The masking policy, `bench/policies/mask.yaml`: keyed hash of `email` (normalized) "
@@ -509,6 +640,12 @@ def write_page(results: dict[str, Any], path: Path) -> None:
         "work on the same fields written by hand as one Polars streaming query, with no "
         "error handling and unkeyed randomness. It shows how close to the pass-through this "
         "machine can mask at all.")
+    missing = [rows for rows in results.get("planned_sizes", ()) if rows not in results["sizes"]]
+    if missing:
+        add("")
+        add(f"**Incomplete:** this page was written before the masking runs at "
+            f"{', '.join(f'{rows:,}' for rows in missing)} records finished, because the run "
+            "was still going or was stopped. Their tables and targets are missing.")
     for rows in results["sizes"]:
         add("")
         add(f"### {rows:,} records")
@@ -559,11 +696,15 @@ def write_page(results: dict[str, Any], path: Path) -> None:
     add("## Keyed hash")
     add("")
     speed = results["hash"]
-    add(f"HMAC-SHA-256 over {results['hash_values']:,} e-mail-like values, in one process: "
-        f"polars-hash {speed['vectorized_us']:.2f} us per value, the pure-Python `hmac` "
-        f"fallback {speed['fallback_us']:.2f} us per value; digests identical: "
-        f"{'yes' if speed['identical'] else '**no**'}. `tests/strategies/test_hash.py` "
-        "checks the same equality as a hypothesis property.")
+    if speed is None:
+        add("Not measured: the polars-hash plugin is not installed, so MaskMe computes every "
+            "keyed hash in Python.")
+    else:
+        add(f"HMAC-SHA-256 over {results['hash_values']:,} e-mail-like values, in one process: "
+            f"polars-hash {speed['vectorized_us']:.2f} us per value, the pure-Python `hmac` "
+            f"fallback {speed['fallback_us']:.2f} us per value; digests identical: "
+            f"{'yes' if speed['identical'] else '**no**'}. `tests/strategies/test_hash.py` "
+            "checks the same equality as a hypothesis property.")
     add("")
     add("## Anonymization on Adult")
     add("")
@@ -591,7 +732,10 @@ def write_page(results: dict[str, Any], path: Path) -> None:
     if analysis.exists():
         add("")
         lines.extend(analysis.read_text(encoding="utf-8").rstrip().splitlines())
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # Written under a temporary name, so that an interrupted write keeps the older page whole.
+    partial = path.with_name(f".{path.name}.part")
+    partial.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    partial.replace(path)
 
 
 def target_rows(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
@@ -632,9 +776,9 @@ def target_rows(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
     full, sample_maskme, _, _ = results["measure_benchmarks"]
     call = results["full_inprocess_values"]["first_seconds"]
     rows.append((f"measure k+l+t at {results['measure_rows']:,} records: under 1 s",
-                 f"`maskme.measure` call {call:.2f} s; the whole `maskme measure` process "
-                 f"{full.wall:.2f} s wall ({full.cpu:.2f} s CPU), {full.wall - call:.2f} s more "
-                 "for starting Python, imports and exit", call < 1.0))
+                 (f"`maskme.measure` call {call:.2f} s; the whole `maskme measure` process "
+                  f"{full.wall:.2f} s wall ({full.cpu:.2f} s CPU), {full.wall - call:.2f} s more "
+                  "for starting Python, imports and exit"), call < 1.0))
     pycanon_values = results["pycanon_values"]
     pycanon_seconds = (pycanon_values["k_seconds"] + pycanon_values["l_seconds"]
                        + pycanon_values["t_seconds"])
@@ -660,9 +804,13 @@ def target_rows(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
     rows.append(("measure: the same k, l and t as pycanon", "same" if same else "different",
                  same))
     speed = results["hash"]
-    rows.append(("keyed hash vectorized, byte-identical pure-Python fallback",
-                 f"{speed['vectorized_us']:.2f} us per value, identical: {speed['identical']}",
-                 bool(speed["identical"])))
+    if speed is None:
+        rows.append(("keyed hash vectorized, byte-identical pure-Python fallback",
+                     "polars-hash is not installed", False))
+    else:
+        rows.append(("keyed hash vectorized, byte-identical pure-Python fallback",
+                     f"{speed['vectorized_us']:.2f} us per value, identical: {speed['identical']}",
+                     bool(speed["identical"])))
     return rows
 
 
@@ -678,8 +826,36 @@ def _count(text: str) -> int:
 
 
 def _counts(text: str) -> tuple[int, ...]:
-    """Parse comma-separated positive record counts (argparse type)."""
-    return tuple(_count(part.strip()) for part in text.split(","))
+    """Parse comma-separated positive record counts, sorted, without repeats (argparse type).
+
+    The smallest size comes first because the runner takes the pycanon sample
+    and the base of the memory ratios from the first size.
+    """
+    return tuple(sorted({_count(part.strip()) for part in text.split(",")}))
+
+
+def check_output_path(page: Path) -> str | None:
+    """Return why the page cannot be written at ``page``, or None if it can.
+
+    Checked before any benchmark runs, so that a full run does not end after
+    40 minutes on an output path that does not exist or is not writable.
+    """
+    folder = page.parent
+    if page.is_dir():
+        return f"{page} is a folder; expected a file name such as {page / 'benchmarks.md'}"
+    if not folder.is_dir():
+        return f"folder {folder} does not exist"
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".bench-write-check-"):
+            pass
+    except OSError as error:
+        return f"cannot write to folder {folder}: {error.strerror}"
+    return None
+
+
+def _stop_on_sigterm(signal_number: int, frame: object) -> None:
+    """Turn SIGTERM into an exception, so that the run's clean-up code runs."""
+    raise SystemExit(128 + signal_number)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -699,6 +875,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.output is None:
         args.output = QUICK_PAGE if args.quick else PAGE
+    problem = check_output_path(args.output)
+    if problem is not None:
+        parser.error(f"--output: {problem}")
     if args.render_only:
         return render_only(args.output)
 
@@ -710,19 +889,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--sample ({sample_rows:,}) must be below the first size ({sizes[0]:,})")
     env = dict(os.environ, MASKME_BENCH_KEY=BENCH_KEY)
     env.pop("MASKME_BATCH_SIZE", None)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
 
     results: dict[str, Any] = {
         "quick": args.quick,
+        "command": shlex.join(["bench/run.py", *(sys.argv[1:] if argv is None else argv)]),
         "runs": runs,
+        "planned_sizes": sizes,
         "sizes": sizes[:1],
         "started": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine_facts(),
         "load_start": load_average(),
         "masking": {},
     }
-    for rows in sizes:
-        for file_format in ("csv", "jsonl"):
-            write_people(rows, file_format, directory=DATA)
+    try:
+        for rows in sizes:
+            for file_format in ("csv", "jsonl"):
+                write_people(rows, file_format, directory=DATA)
+    except TableMismatchError as error:
+        print(f"run.py: {error}", file=sys.stderr)
+        return 1
+    results["file_mb"] = {
+        rows: {fmt: people_path(rows, fmt, DATA).stat().st_size / 1e6 for fmt in ("csv", "jsonl")}
+        for rows in sizes
+    }
     ensure_pycanon()
 
     output_dir = Path(tempfile.mkdtemp(prefix="maskme-bench-", dir=DATA))
@@ -757,14 +947,24 @@ def finish_page(results: dict[str, Any], output: Path) -> None:
     results["targets"] = target_rows(results)
     write_page(results, output)
     # Kept so that --render-only can rewrite the page after bench/analysis.md changes.
-    with results_file(output).open("wb") as stream:
+    saved = results_file(output)
+    partial = saved.with_name(f".{saved.name}.part")
+    with partial.open("wb") as stream:
         pickle.dump({**results, "output_dir": _OUTPUT_PLACEHOLDER[:]}, stream)
+    partial.replace(saved)
     print(f"wrote {output}", file=sys.stderr)
 
 
 def results_file(page: Path) -> Path:
-    """Return where the measurements behind ``page`` are saved (under bench/data)."""
-    return DATA / f"{page.stem}.pickle"
+    """Return where the measurements behind ``page`` are saved.
+
+    The published page keeps them in bench/data/benchmarks.pickle. Any other
+    page keeps them next to itself, so that a page written elsewhere never
+    replaces the measurements of the published one.
+    """
+    if page.resolve() == PAGE.resolve():
+        return DATA / "benchmarks.pickle"
+    return page.with_suffix(".pickle")
 
 
 def render_only(output: Path) -> int:

@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import os
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -38,7 +39,15 @@ def main() -> int:
     if len(sys.argv) != 3:
         print("usage: pandas_mask.py INPUT.csv OUTPUT.csv", file=sys.stderr)
         return 2
-    key = os.environ["MASKME_BENCH_KEY"].encode("utf-8")
+    key_text = os.environ.get("MASKME_BENCH_KEY")
+    if not key_text:
+        print("set MASKME_BENCH_KEY to the benchmark key", file=sys.stderr)
+        return 2
+    if Path(sys.argv[1]).resolve() == Path(sys.argv[2]).resolve():
+        # pandas reads the whole input first, so it would replace the input with masked data.
+        print("expected an OUTPUT.csv other than INPUT.csv", file=sys.stderr)
+        return 2
+    key = key_text.encode("utf-8")
     rng = np.random.default_rng(20261204)
     frame = pd.read_csv(sys.argv[1], dtype=str, keep_default_na=False)
 

@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import polars as pl
 import pytest
@@ -76,13 +80,82 @@ def test_existing_file_kept_without_force(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = generate.write_people(10, "jsonl", directory=tmp_path)
-    path.write_text("edited\n")
+    written = path.stat().st_mtime_ns
     assert generate.main(["--rows", "10", "--out", str(tmp_path), "--formats", "jsonl"]) == 0
-    assert path.read_text() == "edited\n"
+    assert path.stat().st_mtime_ns == written
     assert "exists and was kept" in capsys.readouterr().err
+    path.write_text("edited\n")
     assert generate.main(["--rows", "10", "--out", str(tmp_path), "--formats", "jsonl",
                           "--force"]) == 0
     assert path.read_text().count("\n") == 10
+
+
+def test_edited_table_rejected(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = generate.write_people(300, "csv", directory=tmp_path)
+    # Cut like an interrupted copy: the last record loses its end.
+    path.write_bytes(path.read_bytes()[:5_000])
+    assert generate.main(["--rows", "300", "--out", str(tmp_path), "--formats", "csv"]) == 1
+    assert "is not the generated table of 300 records" in capsys.readouterr().err
+    assert path.stat().st_size == 5_000
+    with pytest.raises(generate.TableMismatchError, match="no line break"):
+        generate.write_people(300, "csv", directory=tmp_path)
+
+
+@pytest.mark.parametrize(("rows", "file_format", "problem"), [
+    # The whole file of 300 records under the name of 200: its last id is 300.
+    (200, "csv", "expected the last record to have id 200"),
+    (200, "jsonl", "expected the last record to have id 200"),
+    # A JSONL file read as CSV has no CSV header.
+    (300, "csv-from-jsonl", "expected the columns id, name"),
+])
+def test_check_people_finds_wrong_file(
+    rows: int, file_format: str, problem: str, tmp_path: Path
+) -> None:
+    source_format = "jsonl" if file_format == "csv-from-jsonl" else file_format
+    written = generate.write_people(300, source_format, directory=tmp_path)
+    checked_format = "csv" if file_format == "csv-from-jsonl" else file_format
+    message = generate.check_people(written, rows, checked_format)
+    assert message is not None
+    assert problem in message
+
+
+@pytest.mark.parametrize("rows", [1, 7, 300])
+def test_check_people_accepts_tables(rows: int, tmp_path: Path) -> None:
+    for file_format in ("csv", "jsonl"):
+        path = generate.write_people(rows, file_format, directory=tmp_path)
+        assert generate.check_people(path, rows, file_format) is None
+
+
+def test_negative_seed_rejected(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        generate.main(["--rows", "10", "--out", str(tmp_path), "--seed", "-1"])
+    assert stopped.value.code == 2
+    assert "--seed: expected 0 or more, got -1" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="expected a seed of 0 or more"):
+        generate.write_people(10, "csv", directory=tmp_path, seed=-1)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failed_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    drawn = generate.generate_block
+
+    def fail_on_second_block(block: int, rows: int, *, seed: int) -> pl.DataFrame:
+        if block == 1:
+            raise KeyboardInterrupt
+        return drawn(block, rows, seed=seed)
+
+    monkeypatch.setattr(generate, "BLOCK_ROWS", 50)
+    monkeypatch.setattr(generate, "generate_block", fail_on_second_block)
+    with pytest.raises(KeyboardInterrupt):
+        generate.write_people(120, "csv", directory=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unwritable_out_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("")
+    assert generate.main(["--rows", "10", "--out", str(not_a_folder)]) == 1
+    assert f"cannot write to {not_a_folder}" in capsys.readouterr().err
 
 
 def test_csv_columns_and_count(tmp_path: Path) -> None:
@@ -171,10 +244,8 @@ def _benchmark(name: str, wall: float, cpu: float, peak: float, stdout: str = ""
     return benchmark
 
 
-def test_page_lists_targets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(run, "DATA", tmp_path)
-    generate.write_people(100, "csv", directory=tmp_path)
-    generate.write_people(100, "jsonl", directory=tmp_path)
+def _page_results() -> dict[str, Any]:
+    """Return the measurements of a quick run on 100 records, as run.main collects them."""
     masking = [
         _benchmark("csv: Polars pass-through (baseline a)", 1.0, 1.0, 100),
         _benchmark("csv: maskme mask", 1.3, 1.2, 200),
@@ -207,6 +278,14 @@ def test_page_lists_targets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         "values_agree": True, "anonymize": None, "anonymize_skipped": True,
         "hash_values": 10, "hash": {"vectorized_us": 0.2, "fallback_us": 1.0, "identical": True},
     }
+    return results
+
+
+def test_page_lists_targets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(run, "DATA", tmp_path)
+    generate.write_people(100, "csv", directory=tmp_path)
+    generate.write_people(100, "jsonl", directory=tmp_path)
+    results = _page_results()
     results["targets"] = run.target_rows(results)
     verdicts = {name: met for name, _, met in results["targets"]}
     measured = {name: text for name, text, _ in results["targets"]}
@@ -243,3 +322,184 @@ def test_runner_rejects_bad_options(
     assert stopped.value.code == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "page.md").exists()
+
+
+def test_page_states_command_and_gaps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # No table files: the page must come from the saved measurements alone.
+    monkeypatch.setattr(run, "DATA", tmp_path / "no-data")
+    results = _page_results()
+    results["command"] = "bench/run.py --sizes 100,1000 --runs 1"
+    results["planned_sizes"] = (100, 1000)
+    results["file_mb"] = {100: {"csv": 0.02, "jsonl": 0.04}}
+    results["hash"] = None
+    results["targets"] = run.target_rows(results)
+    page = tmp_path / "page.md"
+    run.write_page(results, page)
+    text = page.read_text(encoding="utf-8")
+    assert "Generated by `.venv/bin/python bench/run.py --sizes 100,1000 --runs 1` on" in text
+    assert "| 100 | 0.0 | 0.0 |" in text
+    assert "**Incomplete:**" in text
+    assert "masking runs at 1,000 records finished" in text
+    assert "Not measured: the polars-hash plugin is not installed" in text
+    assert "| keyed hash vectorized, byte-identical pure-Python fallback | " \
+        "polars-hash is not installed | **not met** |" in text
+    assert [path.name for path in tmp_path.iterdir()] == ["page.md"]
+
+
+def test_results_saved_next_to_page(tmp_path: Path) -> None:
+    # A page written elsewhere must not replace the published page's measurements.
+    assert run.results_file(tmp_path / "benchmarks.md") == tmp_path / "benchmarks.pickle"
+    assert run.results_file(run.PAGE) == run.DATA / "benchmarks.pickle"
+    assert run.results_file(run.QUICK_PAGE) == run.DATA / "benchmarks-quick.pickle"
+
+
+@pytest.mark.parametrize(("output", "message"), [
+    ("missing/page.md", "does not exist"),
+    (".", "is a folder"),
+])
+def test_runner_checks_output_first(
+    output: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        run.main(["--quick", "--output", str(tmp_path / output)])
+    assert stopped.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_sizes_sorted_without_repeats() -> None:
+    assert run._counts("3000, 1000,3000") == (1000, 3000)
+
+
+def test_sample_written_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(run, "DATA", tmp_path)
+    source = generate.write_people(300, "csv", directory=tmp_path)
+    # A sample cut short by an interrupted run.
+    (tmp_path / "people-300-first-100.csv").write_text("id,name\n1,x\n", encoding="utf-8")
+    sample = run.write_sample(300, 100)
+    expected = source.read_text(encoding="utf-8").splitlines(keepends=True)[:101]
+    assert sample.read_text(encoding="utf-8") == "".join(expected)
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "people-300-first-100.csv", "people-300.csv"]
+
+
+def test_check_output_finds_unmasked(tmp_path: Path) -> None:
+    source = generate.write_people(300, "csv", directory=tmp_path)
+    output = tmp_path / "out.csv"
+    benchmark = run.Benchmark(name="csv: maskme mask", command=["x"], input_path=source,
+                              output_path=output, masked=True)
+    assert run.check_output(benchmark) == "its output is missing or empty"
+    output.write_bytes(source.read_bytes())
+    assert run.check_output(benchmark) == "expected `name` to be dropped from its output"
+    unmasked = pl.read_csv(source, infer_schema=False).drop("name")
+    unmasked.write_csv(output)
+    assert run.check_output(benchmark) == (
+        "expected email, ssn, zip, birth_date of the first record to be masked")
+    unmasked.head(299).write_csv(output)
+    assert run.check_output(benchmark) == (
+        "expected 301 lines in its output as in its input, got 300")
+    passthrough = run.Benchmark(name="csv: pass-through", command=["x"], input_path=source,
+                                output_path=output)
+    output.write_bytes(source.read_bytes())
+    assert run.check_output(passthrough) is None
+
+
+def test_runner_stops_on_empty_output(tmp_path: Path) -> None:
+    source = generate.write_people(10, "csv", directory=tmp_path)
+    output = tmp_path / "out.csv"
+    benchmark = run.Benchmark(
+        name="writes nothing", input_path=source, output_path=output,
+        command=[sys.executable, "-c", f"open({str(output)!r}, 'w').close()"],
+    )
+    with pytest.raises(RuntimeError, match="writes nothing: its output is missing or empty"):
+        run.run_rounds([benchmark], 2, dict(run.os.environ))
+    assert len(benchmark.samples) == 1
+    assert not output.exists()
+
+
+# Runs one benchmark command that writes its process id and sleeps, as run.main does.
+STOPPED_RUNNER = """
+import signal, sys
+sys.path.insert(0, sys.argv[1])
+import run
+signal.signal(signal.SIGTERM, run._stop_on_sigterm)
+sleeper = "import os, sys, time; open(sys.argv[1], 'w').write(str(os.getpid())); time.sleep(60)"
+run.run_child([sys.executable, "-c", sleeper, sys.argv[2]], {})
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads process states from /proc")
+def test_sigterm_ends_measured_command(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    runner = subprocess.Popen([sys.executable, "-c", STOPPED_RUNNER, str(BENCH), str(pid_file)])
+    deadline = time.monotonic() + 30
+    while not (pid_file.exists() and pid_file.read_text()):
+        assert runner.poll() is None, "the runner ended before the command started"
+        assert time.monotonic() < deadline, "the measured command did not start"
+        time.sleep(0.05)
+    command_pid = int(pid_file.read_text())
+    runner.send_signal(signal.SIGTERM)
+    assert runner.wait(timeout=30) == 128 + signal.SIGTERM
+    deadline = time.monotonic() + 10
+    while _running(command_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _running(command_pid)
+
+
+def test_pycanon_venv_without_pycanon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A virtualenv left by an interrupted install: its python exists, pycanon does not.
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "python").symlink_to(sys.executable)
+    monkeypatch.setattr(run, "PYCANON_VENV", tmp_path)
+    assert run.pycanon_ready() is False
+
+
+def test_machine_facts_show_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "module.py").write_text("x = 1\n")
+    subprocess.run([*git, "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run([*git, "add", "src"], cwd=tmp_path, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "first"], cwd=tmp_path, check=True)
+    monkeypatch.setattr(run, "ROOT", tmp_path)
+    for name in [name for name in run.os.environ if name.startswith("POLARS_")]:
+        monkeypatch.delenv(name)
+    assert "uncommitted" not in run.machine_facts()["MaskMe"]
+    assert run.machine_facts()["POLARS_* variables"] == "none"
+    (tmp_path / "src" / "module.py").write_text("x = 2\n")
+    monkeypatch.setenv("POLARS_MAX_THREADS", "1")
+    facts = run.machine_facts()
+    assert facts["MaskMe"].endswith(", with uncommitted changes in src/ or pyproject.toml)")
+    assert facts["POLARS_* variables"] == "POLARS_MAX_THREADS=1"
+
+
+def test_pandas_baseline_rejects_bad_use(tmp_path: Path) -> None:
+    source = generate.write_people(20, "csv", directory=tmp_path)
+    before = source.read_bytes()
+    script = str(BENCH / "baselines" / "pandas_mask.py")
+    env = {name: value for name, value in run.os.environ.items() if name != "MASKME_BENCH_KEY"}
+    missing_key = subprocess.run([sys.executable, script, str(source), str(tmp_path / "out.csv")],
+                                 env=env, capture_output=True, text=True, check=False)
+    assert missing_key.returncode == 2
+    assert "set MASKME_BENCH_KEY" in missing_key.stderr
+    env["MASKME_BENCH_KEY"] = run.BENCH_KEY
+    same_file = subprocess.run([sys.executable, script, str(source), str(source)],
+                               env=env, capture_output=True, text=True, check=False)
+    assert same_file.returncode == 2
+    assert "expected an OUTPUT.csv other than INPUT.csv" in same_file.stderr
+    assert source.read_bytes() == before
+
+
+def test_anonymize_adult_rejects_zero_runs() -> None:
+    script = str(BENCH / "anonymize_adult.py")
+    result = subprocess.run([sys.executable, script, "--runs", "0"],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 2
+    assert "--runs: expected at least 1, got 0" in result.stderr
