@@ -266,7 +266,7 @@ def test_integer_interval_exact_labels(params, text, label):
 
 def test_integer_past_int64_invalid():
     texts = ["9223372036854775808", "-9223372036854775809", "123456789012345678901"]
-    values, failed = evaluate(make(interval=10), texts)
+    _, failed = evaluate(make(interval=10), texts)
     assert failed == [True, True, True]
     assert evaluate(make(interval=10, on_invalid="null"), texts) == ([None] * 3, [False] * 3)
 
@@ -319,7 +319,7 @@ def test_decimal_interval_contains_value(width, origin, fractions):
     limit = _decimal_limit(width_number, origin_number)
     step = Decimal(1).scaleb(-places)
     # Spread values over the whole range up to just past the limit, with random last digits.
-    texts = [str((Decimal(origin) + Decimal(fraction * limit).quantize(step) + digit * step))
+    texts = [str(Decimal(origin) + Decimal(fraction * limit).quantize(step) + digit * step)
              for fraction, digit in fractions]
     strategy = make(interval=width_number, origin=origin_number, on_invalid="null")
     values, failed = assert_same_as_apply(strategy, texts)

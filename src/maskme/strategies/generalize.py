@@ -423,11 +423,13 @@ class Generalize(Strategy):
         """
         params = self.params
         text = pl.field("value")
-        number = pl.field("number")
-        row = with_number_fields(row, "number", "parse_failed")
-        whole = text.str.strip_chars().cast(pl.Int64, strict=False)
-        row = row.struct.with_fields(whole.alias("whole"))
-        whole = pl.field("whole")
+        # One stripped copy serves both parses. An unparsable, infinite or NaN
+        # number gets no integer below, which makes it invalid.
+        row = row.struct.with_fields(text.str.strip_chars().alias("stripped"))
+        stripped = pl.field("stripped")
+        row = row.struct.with_fields(stripped.cast(pl.Float64, strict=False).alias("number"),
+                                     stripped.cast(pl.Int64, strict=False).alias("whole"))
+        number, whole = pl.field("number"), pl.field("whole")
         read = (
             pl.when(whole.is_not_null()).then(whole)
             .when(number.abs() < _EXACT_INTEGER_LIMIT)
