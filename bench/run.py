@@ -25,6 +25,7 @@ is appended to the page as written.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import datetime as dt
 import importlib.util
@@ -164,7 +165,9 @@ def run_child(command: Sequence[str], env: dict[str, str]) -> Sample:
         try:
             returncode = process.wait()
         except BaseException:
-            os.killpg(process.pid, signal.SIGKILL)
+            # The group is gone when its processes had ended as the interruption came.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
             process.wait()
             raise
         stdout.seek(0)
@@ -590,7 +593,8 @@ def write_page(results: dict[str, Any], path: Path) -> None:
         "Each benchmark is a fresh process, timed from outside with `os.wait4`: wall time, "
         "CPU time (user + system) and peak resident memory (RSS) of that process. Commands "
         f"run in {results['runs']} round(s), each round running every command once in the "
-        "same order; tables show medians, and ratios divide medians from the same run.")
+        "same order. Tables show the median wall and CPU times and the highest peak memory "
+        "of the runs, and ratios divide medians from the same run.")
     add("")
     add("## Machine")
     add("")
@@ -627,7 +631,8 @@ def write_page(results: dict[str, Any], path: Path) -> None:
         "`income`, a date shift of up to 30 days on `visit_date`, and `generalize` of `zip` "
         "(3-digit prefix), `birth_date` (year) and `age` (10-year interval). The pass-through "
         "policy `bench/policies/passthrough.yaml` has `default: keep` and no fields. "
-        f"MaskMe's CSV pass-through output equals its input byte for byte: "
+        f"MaskMe's CSV pass-through output equals its input byte for byte at "
+        f"{results['sizes'][0]:,} records: "
         f"{'yes' if results['passthrough_identical'] else '**no**'}.")
     add("")
     add("## Masking")
@@ -1036,4 +1041,9 @@ def run_other_benchmarks(
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("run.py: interrupted. The page and its saved measurements are those of the "
+              "last finished size, or of an earlier run", file=sys.stderr)
+        sys.exit(130)

@@ -341,6 +341,8 @@ def test_page_states_command_and_gaps(tmp_path: Path, monkeypatch: pytest.Monkey
     assert "**Incomplete:**" in text
     assert "masking runs at 1,000 records finished" in text
     assert "Not measured: the polars-hash plugin is not installed" in text
+    assert "the highest peak memory of the runs" in text
+    assert "equals its input byte for byte at 100 records: yes." in text
     assert "| keyed hash vectorized, byte-identical pure-Python fallback | " \
         "polars-hash is not installed | **not met** |" in text
     assert [path.name for path in tmp_path.iterdir()] == ["page.md"]
@@ -451,6 +453,24 @@ def test_sigterm_ends_measured_command(tmp_path: Path) -> None:
     while _running(command_pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _running(command_pid)
+
+
+def test_interrupt_after_command_ended(monkeypatch: pytest.MonkeyPatch) -> None:
+    class InterruptedAfterExit(subprocess.Popen):  # type: ignore[type-arg]
+        """A process whose first wait returns only after it ended, then raises as Ctrl-C would."""
+
+        interrupted = False
+
+        def wait(self, timeout: float | None = None) -> int:
+            code = super().wait(timeout)
+            if not InterruptedAfterExit.interrupted:
+                InterruptedAfterExit.interrupted = True
+                raise KeyboardInterrupt
+            return code
+
+    monkeypatch.setattr(run.subprocess, "Popen", InterruptedAfterExit)
+    with pytest.raises(KeyboardInterrupt):
+        run.run_child([sys.executable, "-c", "pass"], dict(run.os.environ))
 
 
 def test_pycanon_venv_without_pycanon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
