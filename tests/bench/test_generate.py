@@ -342,6 +342,8 @@ def test_page_states_command_and_gaps(tmp_path: Path, monkeypatch: pytest.Monkey
     assert "masking runs at 1,000 records finished" in text
     assert "Not measured: the polars-hash plugin is not installed" in text
     assert "the highest peak memory of the runs" in text
+    assert "The sections after it come from `bench/analysis.md`, measured by hand" in text
+    assert "calls `maskme.measure` twice, so its process takes longer" in text
     assert "equals its input byte for byte at 100 records: yes." in text
     assert "| keyed hash vectorized, byte-identical pure-Python fallback | " \
         "polars-hash is not installed | **not met** |" in text
