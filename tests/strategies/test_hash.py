@@ -13,6 +13,8 @@ import base64
 import hashlib
 import hmac
 import logging
+import re
+from datetime import date, timedelta
 
 import polars as pl
 import pytest
@@ -218,3 +220,59 @@ def test_encodings_match_python(values, encoding):
         for value in values
     ]
     assert hash_values(values, encoding=encoding) == expected
+
+
+#: Masks a file with several hash settings and noise per subject in a fresh process; the first
+#: argument is "blocked" to hide the polars-hash plugin, as if it were not installed.
+_MASK_SCRIPT = """
+import sys
+if sys.argv[1] == "blocked":
+    sys.modules["polars_hash"] = None  # import polars_hash now raises ImportError
+import maskme
+from maskme.strategies.hash import plugin_available
+print(plugin_available())
+policy = {"version": 1, "default": "keep", "keys": {"k": {"env": "MASKME_KEY"}}, "fields": {
+    "a": {"strategy": "hash", "key": "k"},
+    "b": {"strategy": "hash", "key": "k", "encoding": "base64", "length": 12,
+          "normalize": ["strip", "lower"], "context": "mail"},
+    "d": {"strategy": "noise", "days": 30, "key": "k", "consistent_by": "a"},
+}}
+maskme.mask(sys.argv[2], policy, sys.argv[3])
+"""
+
+
+@pytest.mark.parametrize("extension", ["csv", "jsonl"])
+def test_same_digests_without_plugin(tmp_path, extension):
+    """Without polars-hash, hashes and consistent noise are the same, byte for byte."""
+    import subprocess
+    import sys
+
+    from tests.conftest import TEST_KEY
+
+    source = tmp_path / f"in.{extension}"
+    values = [("x@Example.com", " Ada@Mail.org ", "2020-01-31"), ("", "é", "2021-06-01"),
+              ("1", "", "1999-12-31"), ("x@Example.com", "b", "2020-02-10")]
+    if extension == "csv":
+        rows = "".join(f"{a},{b},{d}\n" for a, b, d in values)
+        source.write_text("a,b,d\n" + rows, encoding="utf-8")
+    else:
+        rows = "".join(f'{{"a":"{a}","b":"{b}","d":"{d}"}}\n' for a, b, d in values)
+        source.write_text(rows, encoding="utf-8")
+    outputs = {}
+    for mode in ("plugin", "blocked"):
+        target = tmp_path / f"{mode}.{extension}"
+        done = subprocess.run(
+            [sys.executable, "-c", _MASK_SCRIPT, mode, str(source), str(target)],
+            capture_output=True, text=True, timeout=120, env={"MASKME_KEY": TEST_KEY},
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == str(mode == "plugin")
+        outputs[mode] = target.read_bytes()
+    assert outputs["plugin"] == outputs["blocked"]
+    assert b"x@Example.com" not in outputs["plugin"]
+    # Records 1 and 4 share a subject, so their dates move by the same days.
+    text = outputs["plugin"].decode("utf-8")
+    dates = [date.fromisoformat(found) for found in re.findall(r"\d{4}-\d{2}-\d{2}", text)]
+    assert len(dates) == 4
+    assert dates[3] - dates[0] == timedelta(days=10)
+    assert dates[0] != date(2020, 1, 31)

@@ -23,7 +23,6 @@ from typing import Literal, NoReturn
 
 import numpy as np
 import polars as pl
-import polars_hash as plh
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from maskme.strategies.base import (
@@ -34,7 +33,12 @@ from maskme.strategies.base import (
     StrategyParams,
     step_name,
 )
-from maskme.strategies.hash import StrategyKeyError
+from maskme.strategies.hash import (
+    StrategyKeyError,
+    digest_hex_python,
+    digest_hex_vectorized,
+    plugin_available,
+)
 from maskme.strategies.parsing import (
     OnInvalid,
     checked_date_format,
@@ -401,9 +405,11 @@ class Noise(Strategy):
             subject_key = hmac.new(self.context.key, _SUBJECT_KEY_LABEL, hashlib.sha256).hexdigest()
         else:
             subject_key = f"maskme.noise.seed\x00{params.seed}"
-        digests = pl.DataFrame({"subject": subjects}).select(
-            plh.col("subject").chash.hmac_sha256(key=subject_key)
-        ).to_series()
+        key = subject_key.encode("utf-8")
+        if plugin_available():
+            digests = digest_hex_vectorized(subjects.cast(pl.String), key)
+        else:
+            digests = digest_hex_python(subjects.cast(pl.String), key, "hmac-sha256")
         # The first 16 hex digits are the first 8 bytes, read as a big-endian integer.
         return digests.str.slice(0, 16).str.to_integer(base=16, dtype=pl.UInt64, strict=False)
 
