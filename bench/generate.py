@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Generate the synthetic people table that MaskMe's benchmarks run on.
 
-Every value is invented. Phone numbers use the 555 exchange set aside for
-fiction, SSNs use area numbers 900 to 999 (never assigned), and e-mail
-domains are the ones reserved for documentation (RFC 2606).
+Every value is invented. Phone numbers are written 555-XXX-XXXX, SSNs use
+area numbers 900 to 999 (never assigned as SSNs), and e-mail domains are the
+ones reserved for documentation (RFC 2606). NOTE: 555 stands where the area
+code goes, so the phone numbers are not the 555-0100 to 555-0199 numbers that
+the North American plan sets aside for fiction.
 
 Columns: ``id``, ``name``, ``email``, ``phone``, ``ssn``, ``birth_date``,
 ``visit_date``, ``zip``, ``city``, ``state``, ``gender``, ``age``, ``income``,
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -332,7 +335,8 @@ def write_people(
             )
         return target
     directory.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".part")
+    # The process id keeps two runs that write the same table from writing one file.
+    partial = target.with_name(f"{target.name}.{os.getpid()}.part")
     try:
         with partial.open("wb") as stream:
             for block, start in enumerate(range(0, rows, BLOCK_ROWS)):

@@ -343,7 +343,7 @@ def write_sample(rows: int, sample: int) -> Path:
     """
     source = people_path(rows, "csv", DATA)
     target = DATA / f"people-{rows}-first-{sample}.csv"
-    partial = target.with_name(target.name + ".part")
+    partial = target.with_name(f"{target.name}.{os.getpid()}.part")
     try:
         with source.open("rb") as reader, partial.open("wb") as writer:
             # No benchmark value contains a line break, so lines are records.

@@ -151,6 +151,19 @@ def test_failed_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert list(tmp_path.iterdir()) == []
 
 
+def test_concurrent_writers_both_succeed(tmp_path: Path) -> None:
+    # Two runs that generate the same table at once, as two benchmark runs would.
+    command = [sys.executable, str(BENCH / "generate.py"), "--rows", "300000",
+               "--formats", "csv", "--out", str(tmp_path)]
+    writers = [subprocess.Popen(command, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    for writer in writers:
+        _, errors = writer.communicate(timeout=120)
+        assert writer.returncode == 0, errors
+    path = generate.people_path(300_000, "csv", tmp_path)
+    assert generate.check_people(path, 300_000, "csv") is None
+    assert [file.name for file in tmp_path.iterdir()] == [path.name]
+
+
 def test_unwritable_out_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     not_a_folder = tmp_path / "file"
     not_a_folder.write_text("")
