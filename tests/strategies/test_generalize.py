@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 import maskme
 from maskme.engine import local
-from maskme.errors import PolicyError
+from maskme.errors import PolicyError, RecordError
 from maskme.strategies import InvalidValues, get_strategy
 from maskme.strategies.base import BatchView, StrategyContext
 from maskme.strategies.generalize import Generalize, GeneralizeParams
@@ -265,6 +265,23 @@ def mask_both_ways(directory, values, strategy):
     handed_over = any("batch path" in message for message in messages)
     return ((directory / "query.csv").read_bytes(), (directory / "batches.csv").read_bytes(),
             handed_over)
+
+
+@pytest.mark.parametrize("query_enabled", [True, False])
+def test_interval_too_far_error_names_record(tmp_path, monkeypatch, query_enabled):
+    monkeypatch.setattr(local, "QUERY_ENABLED", query_enabled)
+    source = tmp_path / "in.csv"
+    source.write_text("id,v\n1,37\n2,9007199254740993\n", encoding="utf-8")
+    policy = {"version": 1, "default": "keep",
+              "fields": {"v": {"strategy": "generalize", "interval": 2.5, "origin": 0.3}}}
+    with pytest.raises(RecordError) as caught:
+        maskme.mask(source, policy, tmp_path / "out.csv", delimiter=",")
+    message = str(caught.value)
+    assert message.startswith("record 2, field `v`: not a number within 5.63e+13 of the "
+                              "interval origin;")
+    assert "9007199254740993" not in message
+    assert "900719925" not in message
+    assert not (tmp_path / "out.csv").exists()
 
 
 @settings(max_examples=25, deadline=None)
