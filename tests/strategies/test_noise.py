@@ -483,6 +483,33 @@ def test_bounds_without_integer_rejected_on_load():
         load_policy(policy)
 
 
+@pytest.mark.parametrize("strategy", [
+    "{strategy: noise, days: 30, seed: 1",
+    "{strategy: generalize, truncate: year",
+])
+@pytest.mark.parametrize("date_format", ["%H:%M", "%H:%M:%S%z", "%%d %I %p"])
+def test_format_without_date_rejected(strategy, date_format):
+    """A time-only format would leave every value unchanged, so the policy is rejected."""
+    policy = f"version: 1\ndefault: keep\nfields:\n  at: {strategy}, format: '{date_format}'}}\n"
+    with pytest.raises(PolicyError, match=r"policy:4 \(fields.at.format\): .*reads no date"):
+        load_policy(policy)
+
+
+def test_format_not_read_back_rejected():
+    """%G needs %V and a weekday to be read back, so Python's strptime rejects it alone."""
+    policy = ("version: 1\ndefault: keep\nfields:\n"
+              "  at: {strategy: noise, days: 3, seed: 1, format: '%G-W%V'}\n")
+    with pytest.raises(PolicyError, match=r"fields.at.format\): .*cannot read dates back"):
+        load_policy(policy)
+
+
+@pytest.mark.parametrize("date_format",
+                         ["%Y", "%m-%d", "%d.%m.%y %H:%M", "%G-W%V-%u", "%j", "%Y-%m-%dT%H:%M%z"])
+def test_format_with_date_accepted(date_format):
+    policy = f"version: 1\ndefault: keep\nfields:\n  at: {{strategy: noise, days: 3, seed: 1, format: '{date_format}'}}\n"
+    assert load_policy(policy).fields["at"].params.format == date_format
+
+
 @pytest.mark.parametrize("value", ["2024-02-30", "15/03/2024", "2024-03-15T25:00", "soon"])
 def test_invalid_dates_error(value):
     with pytest.raises(InvalidValues) as caught:

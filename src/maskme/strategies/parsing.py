@@ -18,7 +18,7 @@ never converted to UTC first. Other layouts need an explicit strftime
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Literal
 
 import polars as pl
@@ -63,10 +63,34 @@ _DIRECTIVE = re.compile(r"%(.)", re.DOTALL)
 OnInvalid = Literal["error", "null", "keep"]
 
 
+#: strftime directives that read a year, month, week or day of the month or year.
+_DATE_DIRECTIVES = frozenset("YyGmbBhdejUWV")
+
+
 def checked_date_format(value: str | None) -> str | None:
-    """Reject a strftime ``format`` that Python's ``strptime`` cannot read (a pydantic validator)."""
-    if value is not None and "%:z" in value:
+    """Reject a strftime ``format`` that cannot read a date (a pydantic validator).
+
+    Python's ``strptime`` cannot read ``%:z``. A format without a date
+    directive, such as ``%H:%M``, reads every value as 1900-01-01, so noise
+    and truncation would write the values back unchanged.
+    """
+    if value is None:
+        return value
+    if "%:z" in value:
         raise ValueError("Python cannot read %:z; use %z, which reads +05:30 and +0530 alike")
+    directives = set(_DIRECTIVE.findall(value))
+    if not directives & _DATE_DIRECTIVES:
+        raise ValueError(
+            "the format reads no date: it needs a year, month, week or day directive "
+            "(such as %Y, %m, %d or %j), because a time of day alone would be written "
+            "back unchanged"
+        )
+    sample = datetime(2020, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    try:
+        datetime.strptime(sample.strftime(value), value)
+    except ValueError as error:
+        # The message quotes the format and a fixed sample date, no data value.
+        raise ValueError(f"Python cannot read dates back in this format: {error}") from None
     return value
 
 
