@@ -52,7 +52,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
-from generate import TableMismatchError, people_path, write_people
+from generate import DEFAULT_SEED, TableMismatchError, people_path, write_people
 
 DATA = BENCH / "data"
 POLICIES = BENCH / "policies"
@@ -413,6 +413,14 @@ def pycanon_ready() -> bool:
     return subprocess.run(check, capture_output=True, check=False).returncode == 0
 
 
+def pycanon_version() -> str:
+    """Return the pycanon version installed in its virtualenv, which may differ from the pin."""
+    python = PYCANON_VENV / "bin" / "python"
+    query = [str(python), "-c", "from importlib import metadata; print(metadata.version('pycanon'))"]
+    result = subprocess.run(query, capture_output=True, text=True, check=False)
+    return result.stdout.strip() if result.returncode == 0 else "unknown"
+
+
 def ensure_pycanon() -> None:
     """Create the separate virtualenv for pycanon, whose exact pins conflict with MaskMe's.
 
@@ -518,6 +526,7 @@ def machine_facts() -> dict[str, str]:
         "Polars": polars.__version__,
         "polars-hash": _version("polars-hash"),
         "pandas": _version("pandas"),
+        # Replaced by the installed version once the pycanon virtualenv is ready.
         "pycanon": PYCANON_REQUIREMENT.split("==")[1],
         "MaskMe": f"{metadata.version('maskme')} (commit {commit})",
         # Polars settings change the runs of every tool, so the page shows them.
@@ -624,7 +633,8 @@ def write_page(results: dict[str, Any], path: Path) -> None:
     add("")
     add("`bench/generate.py` writes a synthetic people table (id, name, email, phone, SSN, "
         "birth date, visit date, ZIP with leading zeros, city, state, gender, age, income, "
-        "diagnosis, free-text notes), deterministic for a seed. Files:")
+        f"diagnosis, free-text notes), deterministic for a seed (here {DEFAULT_SEED}, "
+        "the default). Files:")
     add("")
     add("| records | CSV MB | JSONL MB |")
     add("| ---: | ---: | ---: |")
@@ -931,6 +941,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for rows in sizes
     }
     ensure_pycanon()
+    results["machine"]["pycanon"] = pycanon_version()
 
     output_dir = Path(tempfile.mkdtemp(prefix="maskme-bench-", dir=DATA))
     try:

@@ -355,6 +355,7 @@ def test_page_states_command_and_gaps(tmp_path: Path, monkeypatch: pytest.Monkey
     assert "masking runs at 1,000 records finished" in text
     assert "Not measured: the polars-hash plugin is not installed" in text
     assert "the highest peak memory of the runs" in text
+    assert f"deterministic for a seed (here {generate.DEFAULT_SEED}, the default)" in text
     assert "The sections after it come from `bench/analysis.md`, measured by hand" in text
     assert "calls `maskme.measure` twice, so its process takes longer" in text
     assert "equals its input byte for byte at 100 records: yes." in text
@@ -494,6 +495,13 @@ def test_pycanon_venv_without_pycanon(tmp_path: Path, monkeypatch: pytest.Monkey
     (tmp_path / "bin" / "python").symlink_to(sys.executable)
     monkeypatch.setattr(run, "PYCANON_VENV", tmp_path)
     assert run.pycanon_ready() is False
+    assert run.pycanon_version() == "unknown"
+
+
+@pytest.mark.skipif(not (run.PYCANON_VENV / "bin" / "python").exists(),
+                    reason="needs the pycanon virtualenv that bench/run.py creates")
+def test_pycanon_version_installed() -> None:
+    assert run.pycanon_version() == run.PYCANON_REQUIREMENT.split("==")[1]
 
 
 def test_machine_facts_show_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
