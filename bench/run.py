@@ -508,11 +508,14 @@ def machine_facts() -> dict[str, str]:
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                                 capture_output=True, text=True, check=True).stdout.strip()
-        changed = subprocess.run(["git", "status", "--porcelain", "--", "src", "pyproject.toml"],
+        # Everything that decides what runs: bench/analysis.md and the data are left out.
+        measured = ["src", "pyproject.toml", "bench/policies", "bench/baselines", "bench/run.py",
+                    "bench/generate.py", "bench/anonymize_adult.py"]
+        changed = subprocess.run(["git", "status", "--porcelain", "--", *measured],
                                  cwd=ROOT, capture_output=True, text=True, check=True).stdout
         if changed.strip():
             # The commit alone does not say which code ran.
-            commit += ", with uncommitted changes in src/ or pyproject.toml"
+            commit += ", with uncommitted changes in src/, bench/ or pyproject.toml"
     except (OSError, subprocess.CalledProcessError):
         commit = "unknown"
     import polars

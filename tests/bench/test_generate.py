@@ -516,10 +516,14 @@ def test_machine_facts_show_settings(tmp_path: Path, monkeypatch: pytest.MonkeyP
         monkeypatch.delenv(name)
     assert "uncommitted" not in run.machine_facts()["MaskMe"]
     assert run.machine_facts()["POLARS_* variables"] == "none"
+    # Notes on the page change no measurement.
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "bench" / "analysis.md").write_text("notes\n")
+    assert "uncommitted" not in run.machine_facts()["MaskMe"]
     (tmp_path / "src" / "module.py").write_text("x = 2\n")
     monkeypatch.setenv("POLARS_MAX_THREADS", "1")
     facts = run.machine_facts()
-    assert facts["MaskMe"].endswith(", with uncommitted changes in src/ or pyproject.toml)")
+    assert facts["MaskMe"].endswith(", with uncommitted changes in src/, bench/ or pyproject.toml)")
     assert facts["POLARS_* variables"] == "POLARS_MAX_THREADS=1"
 
 
