@@ -15,9 +15,10 @@ Usage::
     .venv/bin/python bench/run.py --sizes 1000000 --runs 5 --output /tmp/bench.md
     .venv/bin/python bench/run.py --render-only        # rewrite the page, run nothing
 
-The full run writes docs/benchmarks.md (about 40 minutes on 2 cores);
-``--quick`` writes bench/data/benchmarks-quick.md, so a regression check
-leaves the published page alone. The masking policy is
+The full run writes docs/benchmarks.md (20 minutes on 2 cores on
+2026-12-05, when the tables existed). ``--quick`` writes
+bench/data/benchmarks-quick.md, so a regression check leaves the published
+page alone. The masking policy is
 bench/policies/mask.yaml; bench/analysis.md (profiles, changes, proposals)
 is appended to the page as written.
 """
@@ -619,6 +620,19 @@ def write_page(results: dict[str, Any], path: Path) -> None:
         "same order. Tables show the median wall and CPU times and the highest peak memory "
         "of the runs, and ratios divide medians from the same run.")
     add("")
+    add("## Running it")
+    add("")
+    add("`.venv/bin/python bench/run.py` runs every benchmark at 1,000,000 and 10,000,000 "
+        "records, 3 rounds (20 minutes on 2 cores on 2026-12-05, once the tables exist). It "
+        "first writes the tables that are missing under `bench/data` (with "
+        "`bench/generate.py`, a few minutes at 10M records), 5.8 GB for the two sizes, "
+        "plus one benchmark output at a time, up to the size of its input. The first run also "
+        "creates `bench/data/pycanon-venv` with pip, which needs the package index. "
+        "`--quick` runs at 20,000 records in under a minute and writes "
+        "`bench/data/benchmarks-quick.md`. `--sizes`, `--runs`, `--sample` and `--output` "
+        "set the record counts, the rounds, the pycanon sample and the page, and "
+        "`--render-only` rewrites the page from the saved measurements.")
+    add("")
     add("## Machine")
     add("")
     add("| | |")
@@ -868,7 +882,7 @@ def check_output_path(page: Path) -> str | None:
     """Return why the page cannot be written at ``page``, or None if it can.
 
     Checked before any benchmark runs, so that a full run does not end after
-    40 minutes on an output path that does not exist or is not writable.
+    20 minutes on an output path that does not exist or is not writable.
     """
     folder = page.parent
     if page.is_dir():

@@ -355,6 +355,8 @@ def test_page_states_command_and_gaps(tmp_path: Path, monkeypatch: pytest.Monkey
     assert "masking runs at 1,000 records finished" in text
     assert "Not measured: the polars-hash plugin is not installed" in text
     assert "the highest peak memory of the runs" in text
+    assert "## Running it" in text
+    assert "`--quick` runs at 20,000 records in under a minute" in text
     assert f"deterministic for a seed (here {generate.DEFAULT_SEED}, the default)" in text
     assert "The sections after it come from `bench/analysis.md`, measured by hand" in text
     assert "calls `maskme.measure` twice, so its process takes longer" in text
