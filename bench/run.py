@@ -1003,13 +1003,15 @@ def finish_page(results: dict[str, Any], output: Path) -> None:
 def results_file(page: Path) -> Path:
     """Return where the measurements behind ``page`` are saved.
 
-    The published page keeps them in bench/data/benchmarks.pickle. Any other
-    page keeps them next to itself, so that a page written elsewhere never
-    replaces the measurements of the published one.
+    The published page and the quick page keep them under bench/data. Any
+    other page keeps them next to itself, named after the whole page name, so
+    that no page written elsewhere replaces the measurements of those two.
     """
     if page.resolve() == PAGE.resolve():
         return DATA / "benchmarks.pickle"
-    return page.with_suffix(".pickle")
+    if page.resolve() == QUICK_PAGE.resolve():
+        return DATA / "benchmarks-quick.pickle"
+    return page.with_name(f"{page.name}.pickle")
 
 
 def render_only(output: Path) -> int:

@@ -368,7 +368,9 @@ def test_page_states_command_and_gaps(tmp_path: Path, monkeypatch: pytest.Monkey
 
 def test_results_saved_next_to_page(tmp_path: Path) -> None:
     # A page written elsewhere must not replace the published page's measurements.
-    assert run.results_file(tmp_path / "benchmarks.md") == tmp_path / "benchmarks.pickle"
+    assert run.results_file(tmp_path / "benchmarks.md") == tmp_path / "benchmarks.md.pickle"
+    beside_quick_page = run.DATA / "benchmarks.md"
+    assert run.results_file(beside_quick_page) == run.DATA / "benchmarks.md.pickle"
     assert run.results_file(run.PAGE) == run.DATA / "benchmarks.pickle"
     assert run.results_file(run.QUICK_PAGE) == run.DATA / "benchmarks-quick.pickle"
 
