@@ -596,7 +596,8 @@ def masking_table(benchmarks: Sequence[Benchmark]) -> list[str]:
         )
     lines.append("")
     lines.append("Ratios: CSV rows against the Polars pass-through, JSONL rows against "
-                 "MaskMe's own JSONL pass-through. MB/s is input megabytes per wall second.")
+                 "MaskMe's own JSONL pass-through. MB/s is input megabytes (10^6 bytes) per "
+                 "wall second. Peak MB is in MiB (2^20 bytes).")
     return lines
 
 

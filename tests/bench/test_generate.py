@@ -316,6 +316,7 @@ def test_page_lists_targets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     run.write_page(results, page)
     text = page.read_text(encoding="utf-8")
     assert "| csv: maskme mask | 1.30 |" in text
+    assert "Peak MB is in MiB (2^20 bytes)" in text
     assert "**not met**" in text
     assert "Skipped with `--quick`" in text
 
