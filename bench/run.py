@@ -167,7 +167,7 @@ def run_child(command: Sequence[str], env: dict[str, str]) -> Sample:
         try:
             returncode = process.wait()
         except BaseException:
-            # The group is gone when its processes had ended as the interruption came.
+            # The group no longer exists when its processes ended just before the interruption.
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
@@ -908,10 +908,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true",
                         help="small sizes and 1 run, for a regression check in under a minute")
     parser.add_argument("--sizes", type=_counts,
-                        help="comma-separated record counts (default 1000000,10000000)")
+                        help="comma-separated record counts, run smallest first "
+                        "(default 1000000,10000000)")
     parser.add_argument("--runs", type=_count, help="runs per benchmark (default 3, --quick 1)")
     parser.add_argument("--sample", type=_count,
-                        help="records in the pycanon sample, fewer than the first size")
+                        help="records in the pycanon sample, fewer than the smallest size")
     parser.add_argument("--output", type=Path,
                         help=f"page to write (default {PAGE.relative_to(ROOT)}, "
                         f"with --quick {QUICK_PAGE.relative_to(ROOT)})")
@@ -930,8 +931,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     runs = args.runs or (1 if args.quick else 3)
     sample_rows = args.sample or (QUICK_PYCANON_SAMPLE if args.quick else FULL_PYCANON_SAMPLE)
     if sample_rows >= sizes[0]:
-        # The sample is the first records of the first size's table.
-        parser.error(f"--sample ({sample_rows:,}) must be below the first size ({sizes[0]:,})")
+        # The sample is the first records of the smallest size's table.
+        parser.error(f"--sample ({sample_rows:,}) must be below the smallest size ({sizes[0]:,})")
     env = dict(os.environ, MASKME_BENCH_KEY=BENCH_KEY)
     env.pop("MASKME_BATCH_SIZE", None)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)

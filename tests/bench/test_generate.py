@@ -326,7 +326,10 @@ def test_page_lists_targets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     (["--sizes", "1000,abc"], "expected a whole number, got 'abc'"),
     (["--runs", "0"], "expected at least 1, got 0"),
     (["--sample", "-5"], "expected at least 1, got -5"),
-    (["--sizes", "500", "--sample", "500"], "--sample (500) must be below the first size (500)"),
+    (["--sizes", "500", "--sample", "500"], "--sample (500) must be below the smallest size (500)"),
+    # Sizes run smallest first, so the sample is checked against 500, not 2,000.
+    (["--sizes", "2000,500", "--sample", "800"],
+     "--sample (800) must be below the smallest size (500)"),
 ])
 def test_runner_rejects_bad_options(
     options: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
