@@ -109,6 +109,33 @@ def test_interval_levels_labels_and_loss() -> None:
     assert levels.loss[1].tolist() == [0.0, 0.0, 0.0, 0.0, 0.0]
 
 
+def test_decimal_interval_labels_exact() -> None:
+    """Each label contains its value: with floats, 0.3 fell in [0.2, 0.30000000000000004)."""
+    values = pl.Series("dose", ["0.3", "0.7", "1.0", "-0.1", "0.25"], dtype=pl.String)
+    levels = build_levels("dose", values, QuasiIdentifierRule(intervals=(0.1, 0.3)),
+                          base_dir=Path("."))
+
+    level_one = levels.labels[1].gather(pl.Series(levels.codes[1])).to_list()
+    level_two = levels.labels[2].gather(pl.Series(levels.codes[2])).to_list()
+    assert level_one == ["[0.3, 0.4)", "[0.7, 0.8)", "[1, 1.1)", "[-0.1, 0)", "[0.2, 0.3)"]
+    assert level_two == ["[0.3, 0.6)", "[0.6, 0.9)", "[0.9, 1.2)", "[-0.3, 0)", "[0, 0.3)"]
+
+
+def test_interval_labels_past_2_53() -> None:
+    values = pl.Series("id", ["9007199254740993", "39"], dtype=pl.String)
+    levels = build_levels("id", values, QuasiIdentifierRule(intervals=(10,)), base_dir=Path("."))
+
+    labels = levels.labels[1].gather(pl.Series(levels.codes[1])).to_list()
+    assert labels == ["[9007199254740990, 9007199254741000)", "[30, 40)"]
+
+
+def test_interval_too_fine_for_values_rejected() -> None:
+    values = pl.Series("amount", ["1e15", "3"], dtype=pl.String)
+    with pytest.raises(PolicyError, match=r"intervals of width 0\.1 cannot label 1 distinct "
+                                          r"value of field `amount` exactly"):
+        build_levels("amount", values, QuasiIdentifierRule(intervals=(0.1,)), base_dir=Path("."))
+
+
 def test_hierarchy_levels_must_nest(tmp_path: Path) -> None:
     hierarchy = tmp_path / "city.csv"
     hierarchy.write_text("A;X;North\nB;X;South\nC;Y;South\n", encoding="utf-8")
