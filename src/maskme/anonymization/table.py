@@ -88,7 +88,8 @@ def _ancestors(spec: SensitiveAttributeSpec, values: pl.Series) -> tuple[np.ndar
     missing = int(hierarchy.missing(values).sum())
     if missing:
         raise MaskMeError(
-            f"sensitive attribute `{spec.name}`: {missing:,} distinct values are not in its "
+            f"sensitive attribute `{spec.name}`: "
+            f"{'1 distinct value is' if missing == 1 else f'{missing:,} distinct values are'} not in its "
             "hierarchy; list every value in column 0, or declare the attribute categorical"
         )
     levels = [hierarchy.generalize(values, level) for level in range(1, hierarchy.level_count)]

@@ -109,7 +109,8 @@ class InvalidValues(Exception):
     def __init__(self, positions: list[int], expected: str) -> None:
         self.positions = positions
         self.expected = expected
-        super().__init__(f"{len(positions)} values are not {expected}")
+        count = "1 value is" if len(positions) == 1 else f"{len(positions):,} values are"
+        super().__init__(f"{count} not {expected}")
 
 
 class Strategy(ABC):
