@@ -13,6 +13,7 @@ import maskme
 from maskme.errors import FormatError, UsageError
 from maskme.formats import open_input, read_field_batches
 from maskme.formats.csv import detect_dialect
+from tests.conftest import run_cli
 
 KEEP = {"version": 1, "default": "keep"}
 
@@ -247,6 +248,26 @@ def test_measure_rejects_bad_batch_size(tmp_path):
         list(read_field_batches(source, ["a"], batch_size=-1))
     with pytest.raises(UsageError, match="batch size must be a positive integer, got 0"):
         maskme.mask(source, KEEP, tmp_path / "out.csv", batch_size=0)
+
+
+def test_batch_size_past_limit_rejected(tmp_path):
+    """A size Polars cannot count is a usage error (exit 2), not a traceback."""
+    source = tmp_path / "in.csv"
+    source.write_text("a,b\n1,x\n")
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\ndefault: keep\nfields:\n  b: {strategy: redact}\n")
+    for size in ("2147483648", "18446744073709551616"):
+        by_option = run_cli("mask", str(source), "-p", str(policy), "--batch-size", size)
+        by_variable = run_cli("mask", str(source), "-p", str(policy),
+                              env={"MASKME_BATCH_SIZE": size})
+        assert by_option.returncode == 2, by_option.stderr
+        assert b"batch size must be at most 2,147,483,647" in by_option.stderr
+        assert by_variable.returncode == 2, by_variable.stderr
+        assert b"MASKME_BATCH_SIZE must be at most 2,147,483,647" in by_variable.stderr
+        assert b"Traceback" not in by_option.stderr + by_variable.stderr
+    done = run_cli("mask", str(source), "-p", str(policy), "--batch-size", "2147483647")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == b"a,b\n1,*\n"
 
 
 @pytest.mark.parametrize("delimiter", ["é", '"', "\n", ";;"])

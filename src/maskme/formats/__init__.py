@@ -57,6 +57,9 @@ Format = Literal["csv", "json", "jsonl"]
 FORMATS: tuple[str, ...] = ("csv", "json", "jsonl")
 #: Records per batch unless a caller or MASKME_BATCH_SIZE sets another size.
 DEFAULT_BATCH_SIZE = 65_536
+#: Largest batch size accepted. Polars counts a frame's rows in 32 bits and
+#: rejects larger sizes in its own errors; a batch this large would not fit in memory anyway.
+MAX_BATCH_SIZE = 2**31 - 1
 _EXTENSIONS = {
     ".csv": "csv",
     ".tsv": "csv",
@@ -78,6 +81,8 @@ def default_batch_size() -> int:
         raise UsageError(f"MASKME_BATCH_SIZE must be a positive integer, got {raw!r}") from None
     if size < 1:
         raise UsageError(f"MASKME_BATCH_SIZE must be a positive integer, got {size}")
+    if size > MAX_BATCH_SIZE:
+        raise UsageError(f"MASKME_BATCH_SIZE must be at most {MAX_BATCH_SIZE:,}, got {size:,}")
     return size
 
 
@@ -87,12 +92,15 @@ def resolve_batch_size(batch_size: int | None) -> int:
     Raises
     ------
     UsageError
-        When the size is below 1 (0 included, which is no batch size).
+        When the size is below 1 (0 included, which is no batch size) or above
+        MAX_BATCH_SIZE.
     """
     if batch_size is None:
         return default_batch_size()
     if batch_size < 1:
         raise UsageError(f"batch size must be a positive integer, got {batch_size}")
+    if batch_size > MAX_BATCH_SIZE:
+        raise UsageError(f"batch size must be at most {MAX_BATCH_SIZE:,}, got {batch_size:,}")
     return batch_size
 
 
