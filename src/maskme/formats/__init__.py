@@ -57,8 +57,8 @@ Format = Literal["csv", "json", "jsonl"]
 FORMATS: tuple[str, ...] = ("csv", "json", "jsonl")
 #: Records per batch unless a caller or MASKME_BATCH_SIZE sets another size.
 DEFAULT_BATCH_SIZE = 65_536
-#: Largest batch size accepted. Polars counts a frame's rows in 32 bits and
-#: rejects larger sizes in its own errors; a batch this large would not fit in memory anyway.
+#: Largest batch size accepted. Polars' default runtime indexes rows with 32 bits,
+#: and a batch this large would not fit in memory anyway.
 MAX_BATCH_SIZE = 2**31 - 1
 _EXTENSIONS = {
     ".csv": "csv",
