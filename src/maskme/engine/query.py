@@ -42,8 +42,10 @@ _TAIL_BYTES = 1 << 16
 #: Polars reads CSV in chunks of this many bytes during the query (its setting
 #: ``POLARS_CSV_CHUNK_SIZE``, unless the environment sets it). Hashing and
 #: redacting the 1.9 GB benchmark file peaked at 690 MB with Polars' default
-#: chunks and at 371 MB with 4 MiB chunks, in about the same time.
-CSV_CHUNK_BYTES = 4 << 20
+#: chunks and at 371 MB with 4 MiB chunks, in about the same time. The whole
+#: benchmark policy peaked at 425 to 448 MiB with 4 MiB chunks and at 363 to
+#: 382 MiB with 2 MiB chunks, again in about the same time.
+CSV_CHUNK_BYTES = 2 << 20
 _CHUNK_SETTING = "POLARS_CSV_CHUNK_SIZE"
 
 #: Called with (records done, bytes read, total bytes or None).
