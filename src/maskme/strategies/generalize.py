@@ -334,7 +334,8 @@ class Generalize(Strategy):
     def expression(self, values: pl.Expr, record_numbers: pl.Expr) -> ColumnExpression | None:
         """Return the generalization as expressions, or None where only Python computes it.
 
-        None for ``truncate`` with a ``format`` that reads an offset.
+        None for ``truncate`` with a ``format`` that reads an offset or a
+        two-digit year, which only Python's datetime reads as documented.
         ``failed`` marks invalid values (with ``on_invalid: error``),
         ``prefix`` values whose user-visible characters Polars does not count,
         and interval bounds that Polars does not write as Python does (see
@@ -656,7 +657,7 @@ class Generalize(Strategy):
         return row.struct.with_fields(periods.alias("result"), _NONE_UNSUPPORTED)
 
     def _truncate_in_python(self, values: pl.Series, unit: TruncateUnit) -> pl.Series:
-        """Truncate dates in a format with an offset, which Polars would convert to UTC."""
+        """Truncate dates in a format that Python must read (see :func:`needs_python`)."""
         dates, invalid = local_dates(values, self.params.format)
         result = pl.DataFrame({"date": dates}).select(
             self._period_expression(pl.col("date"), unit)

@@ -226,7 +226,8 @@ class Noise(Strategy):
     ``2024-02-14`` to ``2024-04-14``. An ISO 8601 timestamp keeps its time and
     offset text, and only its date part moves. A shift stops at 0001-01-01
     and 9999-12-31, the ends of Python's calendar, in the value's own local
-    time.
+    time, or at 1969-01-01 and 2068-12-31 for a format with ``%y`` and no
+    ``%Y``, so that the two-digit year reads back in the right century.
 
     Draws are reproducible when ``seed`` or ``key`` is set (or the run has a
     seed), and fresh on every run otherwise. A value with no subject
@@ -300,7 +301,7 @@ class Noise(Strategy):
                                      on_invalid=self.params.on_invalid).alias(values.name)
 
     def expression(self, values: pl.Expr, record_numbers: pl.Expr) -> ColumnExpression | None:
-        """Return the noise as expressions; None with ``consistent_by`` or a format with an offset."""
+        """Return the noise as expressions; None with ``consistent_by`` or a format Python must read."""
         if self.params.consistent_by is not None:
             return None
         row = self._transform(values, _record_states(record_numbers, self._stream))
@@ -318,7 +319,7 @@ class Noise(Strategy):
 
         ``output`` has ``on_invalid: null`` or ``keep`` applied. ``states`` is
         the ``UInt64`` state of each value's draw. None for dates in a format
-        with an offset, which only Python's datetime shifts in local time.
+        that only Python's datetime reads as documented (see ``needs_python``).
         Each step is a field of the struct (see :func:`splitmix64_expression`
         for why).
         """
@@ -493,7 +494,7 @@ class Noise(Strategy):
 
     def _shift_dates_in_python(self, frame: pl.DataFrame, states: pl.Expr, name: str
                                ) -> pl.Series:
-        """Shift dates in a format with an offset, which Polars would convert to UTC."""
+        """Shift dates in a format that Python must read (see :func:`needs_python`)."""
         assert self.params.days is not None and self.params.format is not None
         values = frame.get_column("value")
         offsets = frame.select(_day_offsets(states, self.params.days)).to_series()

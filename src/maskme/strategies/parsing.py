@@ -18,7 +18,7 @@ never converted to UTC first. Other layouts need an explicit strftime
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 import polars as pl
@@ -33,6 +33,7 @@ __all__ = [
     "has_offset",
     "local_dates",
     "local_dates_expression",
+    "needs_python",
     "on_invalid_from_yaml",
     "parse_numbers",
     "parse_numbers_expression",
@@ -58,6 +59,10 @@ _FIRST_DAY = (date.min - date(1970, 1, 1)).days
 _LAST_DAY = (date.max - date(1970, 1, 1)).days
 #: A strftime directive: ``%`` and the character after it, so ``%%`` is one directive.
 _DIRECTIVE = re.compile(r"%(.)", re.DOTALL)
+#: Directives that write the whole year.
+_FULL_YEAR_DIRECTIVES = frozenset("YG")
+#: The first and last date that Python's strptime reads from a two-digit year (%y).
+_TWO_DIGIT_YEAR_DATES = (date(1969, 1, 1), date(2068, 12, 31))
 
 #: Choices for a value a strategy cannot parse.
 OnInvalid = Literal["error", "null", "keep"]
@@ -85,7 +90,7 @@ def checked_date_format(value: str | None) -> str | None:
             "(such as %Y, %m, %d or %j), because a time of day alone would be written "
             "back unchanged"
         )
-    sample = datetime(2020, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    sample = datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC)
     try:
         datetime.strptime(sample.strftime(value), value)
     except ValueError as error:
@@ -212,16 +217,40 @@ def has_offset(date_format: str) -> bool:
     return "%z" in date_format or "%Z" in date_format or "%:z" in date_format
 
 
+def _reads_two_digit_year(date_format: str) -> bool:
+    """Check whether a format reads the year only from ``%y``, its last two digits."""
+    directives = set(_DIRECTIVE.findall(date_format))
+    return "y" in directives and not directives & _FULL_YEAR_DIRECTIVES
+
+
+def needs_python(date_format: str) -> bool:
+    """Check whether dates in this format must be read with Python's datetime, not Polars.
+
+    Polars converts a value read with an offset to UTC, which would change its
+    local date (see :func:`has_offset`). Polars 2.1 reads ``%y`` as 69 to 2069,
+    while Python's strptime reads it as 1969, and the docs promise Python's
+    reading.
+    """
+    return has_offset(date_format) or _reads_two_digit_year(date_format)
+
+
+def _calendar_limits(date_format: str | None) -> tuple[date, date]:
+    """Return the first and last date that a format writes and Python reads back as written."""
+    if date_format is not None and _reads_two_digit_year(date_format):
+        return _TWO_DIGIT_YEAR_DATES
+    return date.min, date.max
+
+
 def local_dates_expression(
     values: pl.Expr, date_format: str | None
 ) -> tuple[pl.Expr, pl.Expr] | None:
     """Return the local calendar date and the invalid mask; the expression form of :func:`local_dates`.
 
-    None when ``date_format`` reads an offset (see :func:`has_offset`).
+    None when Python's datetime must read ``date_format`` (see :func:`needs_python`).
     """
     if date_format is None:
         dates, _ = _split_iso_expression(values)
-    elif has_offset(date_format):
+    elif needs_python(date_format):
         return None
     else:
         dates = values.str.to_datetime(date_format, strict=False).dt.date()
@@ -253,12 +282,12 @@ def shift_dates_expression(
 ) -> tuple[pl.Expr, pl.Expr] | None:
     """Move dates by ``days``; the expression form of :func:`shift_dates`.
 
-    None when ``date_format`` reads an offset (see :func:`has_offset`).
+    None when Python's datetime must read ``date_format`` (see :func:`needs_python`).
     """
     if date_format is None:
         dates, rest = _split_iso_expression(values)
         moved = _shift_within_calendar(dates, days).dt.to_string("%Y-%m-%d") + rest
-    elif has_offset(date_format):
+    elif needs_python(date_format):
         return None
     else:
         parsed = values.str.to_datetime(date_format, strict=False)
@@ -292,7 +321,9 @@ def shift_dates(
     its date part changes, so the shift is in local time. A value read with
     ``date_format`` is written back with the same format. A shift that would
     leave the calendar stops at 0001-01-01 or 9999-12-31 (local date), which
-    keeps the time of day.
+    keeps the time of day. With a two-digit year (``%y`` and no ``%Y``), the
+    shift stops at 1969-01-01 and 2068-12-31, because a date outside them
+    would be written with a year that reads back a century off.
 
     Returns
     -------
@@ -341,7 +372,7 @@ def _frame(values: pl.Series) -> pl.DataFrame:
 
 
 def _python_dates(values: pl.Series, date_format: str) -> pl.Series:
-    """Parse with ``datetime.strptime`` once per distinct value (fallback for offsets)."""
+    """Parse with ``datetime.strptime`` once per distinct value (see :func:`needs_python`)."""
     local: dict[str, object] = {}
     for text in values.drop_nulls().unique().to_list():
         try:
@@ -353,11 +384,13 @@ def _python_dates(values: pl.Series, date_format: str) -> pl.Series:
 
 
 def _python_shift(values: pl.Series, days: pl.Series, date_format: str) -> pl.Series:
-    """Shift with Python's datetime, once per value (fallback for formats with offsets).
+    """Shift with Python's datetime, once per value (see :func:`needs_python`).
 
-    The shift is limited as in :func:`_shift_within_calendar`. Python adds days to an
-    aware datetime in its own local time, so its offset stays as it was.
+    The shift is limited as in :func:`_shift_within_calendar`, or to the years that
+    ``%y`` reads. Python adds days to an aware datetime in its own local time, so its
+    offset stays as it was.
     """
+    first, last = _calendar_limits(date_format)
     parsed: dict[str, datetime | None] = {}
     for text in values.drop_nulls().unique().to_list():
         try:
@@ -371,7 +404,7 @@ def _python_shift(values: pl.Series, days: pl.Series, date_format: str) -> pl.Se
             shifted.append(None)
             continue
         local_date = moment.date()
-        offset = min(max(int(offset), (date.min - local_date).days), (date.max - local_date).days)
+        offset = min(max(int(offset), (first - local_date).days), (last - local_date).days)
         shifted.append(_strftime(moment + timedelta(days=offset), date_format))
     return pl.Series(values.name, shifted, dtype=pl.String)
 
