@@ -538,6 +538,11 @@ def test_invalid_dates_error(value):
         ({"scale": 1, "min": 0.5, "max": 0.7, "round": 2}, "contain no whole number"),
         ({"scale": 1, "min": 110, "max": 190, "round": -2},
          "min 110 and max 190 contain no multiple of 100, but round: -2"),
+        # Every integer output would lie past the 64-bit range, so none could be written.
+        ({"scale": 1, "min": 1e19}, r"min 1e\+19 leaves no integer output below 2\*\*63"),
+        ({"scale": 1, "min": 1e19, "max": 2e19}, "leaves no integer output below 2"),
+        ({"scale": 1, "max": -2**63}, r"max -9.223372036854776e\+18 leaves no integer output"),
+        ({"scale": 1, "min": 2**63 - 8}, "min 9.223372036854776e"),  # 2**63 as a float
         ({"scale": 1, "seed": 1, "key": "main"}, "use seed or key, not both"),
         ({"days": 3, "consistent_by": "patient_id"}, "consistent_by needs key or seed"),
         ({"scale": 1, "distribution": "cauchy"}, "distribution"),

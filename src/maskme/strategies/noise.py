@@ -171,6 +171,7 @@ class NoiseParams(StrategyParams):
             if self.min > self.max:
                 raise ValueError("expected min <= max")
             self._check_integer_within_bounds(self.min, self.max)
+        self._check_bounds_within_integer_range()
         if self.seed is not None and self.key is not None:
             raise ValueError("use seed or key, not both")
         if self.consistent_by is not None and self.seed is None and self.key is None:
@@ -209,6 +210,24 @@ class NoiseParams(StrategyParams):
         step = 10 ** -self.integer_places
         raise ValueError(f"{bounds} contain no multiple of {step:,}, but round: {self.round} "
                          "rounds every output to one; widen the bounds to contain one")
+
+    def _check_bounds_within_integer_range(self) -> None:
+        """Reject a bound that puts every integer output past the 64-bit range.
+
+        With ``min`` at 2**63 or above (or ``max`` at -2**63 or below), each
+        integer value would be reported invalid, so such a policy fails as
+        bounds that contain no whole number do.
+        """
+        low, high = _grid_bounds(self.min, self.max, self.integer_places)
+        if low is not None and low >= _INTEGER_LIMIT:
+            bound = f"min {format_number(low)}"
+        elif high is not None and high <= -_INTEGER_LIMIT:
+            bound = f"max {format_number(high)}"
+        else:
+            return
+        raise ValueError(f"{bound} leaves no integer output below 2**63 in magnitude, but "
+                         "noise writes an integer value as a 64-bit integer; bring the bound "
+                         "within the 64-bit range")
 
 
 @register_strategy(builtin=True)
