@@ -73,3 +73,80 @@ def test_generalize_two_digit_year_as_python(tmp_path, monkeypatch):
 
     # Python's strptime reads 69 as 1969 and 68 as 2068; Polars read 69 as 2069.
     assert years == ["1969", "2068"]
+
+
+def test_noise_keeps_microseconds_of_f(tmp_path, monkeypatch):
+    date_format = "%Y-%m-%dT%H:%M:%S.%f"
+    policy = write_policy(tmp_path, f'{{strategy: noise, days: {DAYS}, seed: 1, '
+                                    f'format: "{date_format}"}}')
+    dates = ["2024-03-15T10:00:00.500000", "2024-03-15T10:00:00.123456", "2024-03-15T10:00:00.5"]
+    shifted = mask_both_paths(tmp_path, policy, write_dates(tmp_path, dates), monkeypatch)
+
+    # %f reads 1 to 6 digits as a fraction of a second and writes 6 digits, in Python.
+    assert [value[10:] for value in shifted] == ["T10:00:00.500000", "T10:00:00.123456",
+                                                 "T10:00:00.500000"]
+    for before, after in zip(dates, shifted, strict=True):
+        moved = datetime.strptime(after, date_format) - datetime.strptime(before, date_format)
+        assert moved.seconds == 0
+        assert moved.microseconds == 0
+        assert abs(moved.days) <= DAYS
+
+
+@pytest.mark.parametrize("value", [
+    "01/02/24",     # a two-digit year, which %Y does not read
+    " 01/02/2024",  # a leading space
+])
+def test_noise_rejects_what_strptime_rejects(tmp_path, value):
+    policy = write_policy(tmp_path, '{strategy: noise, days: 30, seed: 1, format: "%d/%m/%Y"}')
+    source = write_dates(tmp_path, ["15/03/2024", value])
+    completed = subprocess.run(
+        [sys.executable, "-m", "maskme", "mask", str(source), "-p", str(policy),
+         "-o", str(tmp_path / "out.csv")],
+        capture_output=True, text=True, check=False,
+    )
+
+    assert completed.returncode == 1
+    assert "record 2, field `when`: not a date in the format %d/%m/%Y" in completed.stderr
+    assert value.strip() not in completed.stderr
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_generalize_rejects_what_strptime_rejects(tmp_path, monkeypatch):
+    policy = write_policy(tmp_path, '{strategy: generalize, truncate: year, format: "%d/%m/%Y", '
+                                    'on_invalid: null}')
+    years = mask_both_paths(tmp_path, policy,
+                            write_dates(tmp_path, ["15/03/2024", "01/02/24", "1/2/2024"]),
+                            monkeypatch)
+
+    # Python's strptime reads 1/2/2024 but no two-digit year under %Y.
+    assert years == ["2024", "", "2024"]
+
+
+def test_noise_yearless_format_crosses_new_year(tmp_path, monkeypatch):
+    """A format without a year reads 1900, as strptime does, so 01/01 can move to December."""
+    policy = write_policy(tmp_path, f'{{strategy: noise, days: {DAYS}, seed: 1, format: "%m/%d"}}')
+    shifted = mask_both_paths(tmp_path, policy, write_dates(tmp_path, ["01/01"] * 40),
+                              monkeypatch)
+
+    december = [value for value in shifted if value.startswith("12/")]
+    january = [value for value in shifted if value.startswith("01/")]
+    assert len(december) + len(january) == 40
+    assert len(december) >= 5
+    # Polars read the year 1 and stopped every earlier date at 01/01.
+    assert january.count("01/01") <= 5
+    assert min(december) >= "12/02"
+
+
+def test_noise_format_with_hour_alone(tmp_path, monkeypatch):
+    """Polars 2.1 rejects a format with an hour and no minute, which strptime reads."""
+    date_format = "%Y-%m-%d %H"
+    policy = write_policy(tmp_path, f'{{strategy: noise, days: {DAYS}, seed: 1, '
+                                    f'format: "{date_format}"}}')
+    dates = ["2024-03-15 10", "2024-03-16 23"]
+    shifted = mask_both_paths(tmp_path, policy, write_dates(tmp_path, dates), monkeypatch)
+
+    assert [value[-3:] for value in shifted] == [" 10", " 23"]
+    for before, after in zip(dates, shifted, strict=True):
+        moved = datetime.strptime(after, date_format) - datetime.strptime(before, date_format)
+        assert moved.seconds == 0
+        assert abs(moved.days) <= DAYS

@@ -17,7 +17,10 @@ never converted to UTC first. Other layouts need an explicit strftime
 
 from __future__ import annotations
 
+import _strptime
+import functools
 import re
+import warnings
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
@@ -61,6 +64,8 @@ _LAST_DAY = (date.max - date(1970, 1, 1)).days
 _DIRECTIVE = re.compile(r"%(.)", re.DOTALL)
 #: Directives that write the whole year.
 _FULL_YEAR_DIRECTIVES = frozenset("YG")
+#: Directives that write a year, whole or its last two digits.
+_YEAR_DIRECTIVES = frozenset("YGy")
 #: The first and last date that Python's strptime reads from a two-digit year (%y).
 _TWO_DIGIT_YEAR_DATES = (date(1969, 1, 1), date(2068, 12, 31))
 
@@ -226,12 +231,55 @@ def _reads_two_digit_year(date_format: str) -> bool:
 def needs_python(date_format: str) -> bool:
     """Check whether dates in this format must be read with Python's datetime, not Polars.
 
-    Polars converts a value read with an offset to UTC, which would change its
-    local date (see :func:`has_offset`). Polars 2.1 reads ``%y`` as 69 to 2069,
-    while Python's strptime reads it as 1969, and the docs promise Python's
-    reading.
+    The docs promise Python's strptime reading, which Polars 2.1 differs from
+    in these formats. Polars converts a value read with an offset to UTC,
+    which would change its local date (see :func:`has_offset`). It reads
+    ``%y`` 69 as 2069 where Python reads 1969, ``%f`` as nanoseconds where
+    Python reads a fraction of up to 6 digits, and a format without a year
+    in the year 1 where Python reads 1900. Other formats are tried on a
+    sample date, which Polars rejects for an hour without a minute.
     """
-    return has_offset(date_format) or _reads_two_digit_year(date_format)
+    directives = set(_DIRECTIVE.findall(date_format))
+    return (has_offset(date_format) or _reads_two_digit_year(date_format)
+            or "f" in directives or not directives & _YEAR_DIRECTIVES
+            or not _polars_reads_like_python(date_format))
+
+
+@functools.lru_cache(maxsize=64)
+def _polars_reads_like_python(date_format: str) -> bool:
+    """Check that Polars reads a sample date in this format, and writes it back, as Python does."""
+    # Each field differs from the others, and the day and hour exceed 12, so that no
+    # two directives can be confused.
+    sample = datetime(2020, 11, 23, 13, 14, 15)
+    text = sample.strftime(date_format)
+    try:
+        expected = datetime.strptime(text, date_format)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            parsed = pl.DataFrame({"value": [text]}).select(
+                pl.col("value").str.to_datetime(date_format, strict=False))
+            written = parsed.select(pl.first().dt.to_string(date_format)).item()
+    except (ValueError, pl.exceptions.PolarsError):
+        return False
+    return bool(parsed.item() == expected and written == text)
+
+
+@functools.lru_cache(maxsize=64)
+def _strptime_pattern(date_format: str) -> str:
+    """Return the regular expression that Python's strptime matches a whole value against.
+
+    Polars reads text that strptime rejects, such as a two-digit year under
+    ``%Y`` or a leading space, so a value read by Polars must match this too.
+    """
+    # NOTE: _strptime is CPython's private module behind datetime.strptime, so a
+    # new Python version could change TimeRE. strptime ignores case.
+    return "(?i)^(?:" + _strptime.TimeRE().pattern(date_format) + ")$"
+
+
+def _parse_formatted_expression(values: pl.Expr, date_format: str) -> pl.Expr:
+    """Parse text in a format Polars reads as Python does; null where strptime would fail."""
+    readable = values.str.contains(_strptime_pattern(date_format))
+    return pl.when(readable).then(values.str.to_datetime(date_format, strict=False))
 
 
 def _calendar_limits(date_format: str | None) -> tuple[date, date]:
@@ -253,7 +301,7 @@ def local_dates_expression(
     elif needs_python(date_format):
         return None
     else:
-        dates = values.str.to_datetime(date_format, strict=False).dt.date()
+        dates = _parse_formatted_expression(values, date_format).dt.date()
     return dates, values.is_not_null() & dates.is_null()
 
 
@@ -290,7 +338,7 @@ def shift_dates_expression(
     elif needs_python(date_format):
         return None
     else:
-        parsed = values.str.to_datetime(date_format, strict=False)
+        parsed = _parse_formatted_expression(values, date_format)
         moved = _shift_within_calendar(parsed, days).dt.to_string(date_format)
     return moved, values.is_not_null() & moved.is_null()
 
