@@ -92,13 +92,14 @@ def test_noise_keeps_microseconds_of_f(tmp_path, monkeypatch):
         assert abs(moved.days) <= DAYS
 
 
-@pytest.mark.parametrize("value", [
-    "01/02/24",     # a two-digit year, which %Y does not read
-    " 01/02/2024",  # a leading space
+@pytest.mark.parametrize(("date_format", "value"), [
+    ("%d/%m/%Y", "01/02/24"),                        # a two-digit year, which %Y does not read
+    ("%d/%m/%Y", " 01/02/2024"),                     # a leading space
+    ("%d/%m/%Y %H:%M:%S", "15/03/2024 10:00:60"),  # a leap second, which Polars read as 10:01
 ])
-def test_noise_rejects_what_strptime_rejects(tmp_path, value):
-    policy = write_policy(tmp_path, '{strategy: noise, days: 30, seed: 1, format: "%d/%m/%Y"}')
-    source = write_dates(tmp_path, ["15/03/2024", value])
+def test_noise_rejects_what_strptime_rejects(tmp_path, date_format, value):
+    policy = write_policy(tmp_path, f'{{strategy: noise, days: 30, seed: 1, format: "{date_format}"}}')
+    source = write_dates(tmp_path, [datetime(2024, 3, 15).strftime(date_format), value])
     completed = subprocess.run(
         [sys.executable, "-m", "maskme", "mask", str(source), "-p", str(policy),
          "-o", str(tmp_path / "out.csv")],
@@ -106,7 +107,7 @@ def test_noise_rejects_what_strptime_rejects(tmp_path, value):
     )
 
     assert completed.returncode == 1
-    assert "record 2, field `when`: not a date in the format %d/%m/%Y" in completed.stderr
+    assert f"record 2, field `when`: not a date in the format {date_format}" in completed.stderr
     assert value.strip() not in completed.stderr
     assert not (tmp_path / "out.csv").exists()
 

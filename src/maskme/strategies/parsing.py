@@ -66,6 +66,9 @@ _DIRECTIVE = re.compile(r"%(.)", re.DOTALL)
 _FULL_YEAR_DIRECTIVES = frozenset("YG")
 #: Directives that write a year, whole or its last two digits.
 _YEAR_DIRECTIVES = frozenset("YGy")
+#: Python 3.11's strptime pattern for %S, and the seconds that datetime accepts.
+_STRPTIME_SECONDS = r"(?P<S>6[0-1]|[0-5]\d|\d)"
+_DATETIME_SECONDS = r"(?P<S>[0-5]\d|\d)"
 #: The first and last date that Python's strptime reads from a two-digit year (%y).
 _TWO_DIGIT_YEAR_DATES = (date(1969, 1, 1), date(2068, 12, 31))
 
@@ -273,7 +276,11 @@ def _strptime_pattern(date_format: str) -> str:
     """
     # NOTE: _strptime is CPython's private module behind datetime.strptime, so a
     # new Python version could change TimeRE. strptime ignores case.
-    return "(?i)^(?:" + _strptime.TimeRE().pattern(date_format) + ")$"
+    pattern = _strptime.TimeRE().pattern(date_format)
+    # The pattern matches the seconds 60 and 61, which datetime then rejects, while
+    # Polars reads 10:00:60 as 10:01:00.
+    pattern = pattern.replace(_STRPTIME_SECONDS, _DATETIME_SECONDS)
+    return "(?i)^(?:" + pattern + ")$"
 
 
 def _parse_formatted_expression(values: pl.Expr, date_format: str) -> pl.Expr:
