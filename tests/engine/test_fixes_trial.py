@@ -1,4 +1,4 @@
-"""Noise, generalize and anonymize edge cases, run on real files through both paths."""
+"""Noise and generalize on formatted dates, run on real files through both paths."""
 
 import csv
 import subprocess
