@@ -495,6 +495,16 @@ def test_format_without_date_rejected(strategy, date_format):
         load_policy(policy)
 
 
+@pytest.mark.parametrize(("date_format", "directive"), [("%x", "%x"), ("%c", "%c"),
+                                                        ("%Y %x", "%x")])
+def test_format_in_locale_layout_rejected(date_format, directive):
+    """%x and %c contain a date, so the message names the locale, not a missing date."""
+    policy = f"version: 1\ndefault: keep\nfields:\n  at: {{strategy: noise, days: 3, seed: 1, format: '{date_format}'}}\n"
+    with pytest.raises(PolicyError, match=rf"fields.at.format\): .*{directive} writes a date "
+                                          r"in the layout of the locale"):
+        load_policy(policy)
+
+
 def test_format_not_read_back_rejected():
     """%G needs %V and a weekday to be read back, so Python's strptime rejects it alone."""
     policy = ("version: 1\ndefault: keep\nfields:\n"

@@ -78,6 +78,8 @@ OnInvalid = Literal["error", "null", "keep"]
 
 #: strftime directives that read a year, month, week or day of the month or year.
 _DATE_DIRECTIVES = frozenset("YyGmbBhdejUWV")
+#: strftime directives that write a whole date in the locale's layout.
+_LOCALE_DATE_DIRECTIVES = frozenset("cx")
 
 
 def checked_date_format(value: str | None) -> str | None:
@@ -92,6 +94,12 @@ def checked_date_format(value: str | None) -> str | None:
     if "%:z" in value:
         raise ValueError("Python cannot read %:z; use %z, which reads +05:30 and +0530 alike")
     directives = set(_DIRECTIVE.findall(value))
+    locale_directives = sorted(directives & _LOCALE_DATE_DIRECTIVES)
+    if locale_directives:
+        raise ValueError(
+            f"%{locale_directives[0]} writes a date in the layout of the locale, which can "
+            "change between machines; write its directives out, such as %m/%d/%y for %x"
+        )
     if not directives & _DATE_DIRECTIVES:
         raise ValueError(
             "the format reads no date: it needs a year, month, week or day directive "
