@@ -256,3 +256,21 @@ def test_jsonl_invalid_utf8_suggests_encoding(tmp_path):
     source.write_bytes(b'{"id": 1}\n{"name": "caf\xe9"}\n')
     with pytest.raises(FormatError, match=r"line 2: not valid UTF-8 at byte \d+; pass --encoding"):
         maskme.mask(source, {"version": 1, "default": "keep"}, tmp_path / "out.jsonl")
+
+
+@pytest.mark.parametrize("path", ["v", "a.v"])
+def test_kept_invalid_values_keep_json_type(tmp_path, path):
+    """A value a text strategy returns unchanged (on_invalid: keep) stays a number or boolean."""
+    policy = {"version": 1, "default": "keep",
+              "fields": {path: {"strategy": "generalize", "interval": 10, "on_invalid": "keep"}}}
+    values = [b"9007199254740993.5", b"true", b"15", b'"x"', b"1.10", b"null", b"false"]
+    if path == "v":
+        lines = [b'{"v": ' + value + b"}" for value in values] + [b'{"w": 1}']
+    else:
+        lines = [b'{"a": {"v": ' + value + b"}}" for value in values] + [b'{"a": {}}']
+    out = run(tmp_path, "in.jsonl", b"\n".join(lines) + b"\n", policy)
+    kept = [json.loads(line) for line in out.splitlines()]
+    found = [record.get("v") if path == "v" else record["a"].get("v") for record in kept]
+    assert found == [9007199254740993.5, True, "[10, 20)", "x", "[0, 10)", None, False, None]
+    assert b"9007199254740993.5" in out
+    assert b'"true"' not in out

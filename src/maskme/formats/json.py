@@ -203,7 +203,7 @@ class JsonBatch(Batch):
     ) -> None:
         located = self._locations.pop(path.text)
         if isinstance(located, _InEveryRecord):
-            self._set_in_every_record(located, new, keeps_type=keeps_type)
+            self._set_in_every_record(located, new, original.values, keeps_type=keeps_type)
             return
         locations = located
         for (container, key), value in zip(locations, new.to_list(), strict=True):
@@ -213,6 +213,8 @@ class JsonBatch(Batch):
             if value is None or old is None:
                 container[key] = None if value is None else value
                 continue
+            if isinstance(old, (JsonNumber, bool)) and value == _as_text(old):
+                continue  # unchanged (on_invalid: keep, for example): it keeps its type
             if keeps_type and isinstance(old, JsonNumber) and _JSON_NUMBER.fullmatch(value):
                 container[key] = JsonNumber(value)
             elif keeps_type and isinstance(old, bool) and value in ("true", "false"):
@@ -245,16 +247,36 @@ class JsonBatch(Batch):
         return FieldValues(values=values)
 
     def _set_in_every_record(
-        self, located: _InEveryRecord, new: pl.Series, *, keeps_type: bool
+        self, located: _InEveryRecord, new: pl.Series, texts: pl.Series, *, keeps_type: bool
     ) -> None:
         key, originals = located.key, located.originals
         values = new.to_list()
         if len(values) != len(self._records):
             raise ValueError(f"expected {len(self._records)} values, got {len(values)}")
-        typed = keeps_type and any(map(isinstance, originals, repeat((JsonNumber, bool))))
-        if typed:
-            values = self._retyped(values, originals, new)
+        if any(map(isinstance, originals, repeat((JsonNumber, bool)))):
+            if keeps_type:
+                values = self._retyped(values, originals, new)
+            else:
+                values = self._unchanged_restored(values, originals, new, texts)
         self._pending[key] = values
+
+    @staticmethod
+    def _unchanged_restored(
+        values: list[Any], originals: list[Any], new: pl.Series, texts: pl.Series
+    ) -> list[Any]:
+        """Give back the original number or boolean where a strategy left its text unchanged.
+
+        A strategy whose output is text (an interval label) still returns some
+        values as they came, with ``on_invalid: keep`` for example; those stay
+        numbers and booleans rather than becoming strings.
+        """
+        same = (new == texts).fill_null(False)
+        if not same.any():
+            return values
+        return [
+            old if unchanged and isinstance(old, (JsonNumber, bool)) else value
+            for value, old, unchanged in zip(values, originals, same.to_list(), strict=True)
+        ]
 
     @staticmethod
     def _retyped(values: list[Any], originals: list[Any], new: pl.Series) -> list[Any]:
