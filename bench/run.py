@@ -921,6 +921,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.output is None:
         args.output = QUICK_PAGE if args.quick else PAGE
+    if args.output.parent == DATA and not args.render_only:
+        # A fresh clone has no bench/data yet; the run writes its tables there anyway.
+        DATA.mkdir(parents=True, exist_ok=True)
     problem = check_output_path(args.output)
     if problem is not None:
         parser.error(f"--output: {problem}")

@@ -341,6 +341,23 @@ def test_runner_rejects_bad_options(
     assert not (tmp_path / "page.md").exists()
 
 
+def test_quick_run_creates_data_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A fresh clone has no bench/data, which is where --quick writes its page."""
+    data = tmp_path / "bench" / "data"
+    monkeypatch.setattr(run, "ROOT", tmp_path)
+    monkeypatch.setattr(run, "DATA", data)
+    monkeypatch.setattr(run, "PAGE", tmp_path / "docs" / "benchmarks.md")
+    monkeypatch.setattr(run, "QUICK_PAGE", data / "benchmarks-quick.md")
+    # A bad sample stops the run right after the output check, before any benchmark.
+    with pytest.raises(SystemExit) as stopped:
+        run.main(["--quick", "--sizes", "500", "--sample", "500"])
+    assert stopped.value.code == 2
+    assert "--sample (500) must be below" in capsys.readouterr().err
+    assert data.is_dir()
+
+
 def test_page_states_command_and_gaps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # No table files: the page must come from the saved measurements alone.
     monkeypatch.setattr(run, "DATA", tmp_path / "no-data")
