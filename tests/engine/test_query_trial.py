@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -19,9 +18,9 @@ from typer.testing import CliRunner
 import maskme
 from maskme.cli.app import app
 from maskme.engine import local
-from maskme.errors import MaskMeError
 from maskme.formats import csv as csv_format
 from tests.conftest import run_cli
+from tests.engine.both_paths import outcome, outcomes
 
 KEYS = {"k": {"env": "MASKME_KEY"}}
 
@@ -34,30 +33,6 @@ HASH_AND_REDACT = {
 
 def policy_of(fields: dict, default: str = "keep") -> dict:
     return {"version": 1, "default": default, "keys": KEYS, "fields": fields}
-
-
-def outcome(source: Path, policy: dict, target: Path, **options) -> bytes | str:
-    """Return the output bytes, or the error's type and message.
-
-    A failed run must leave neither the output nor a temporary ``.part`` file.
-    """
-    try:
-        maskme.mask(source, policy, target, **options)
-    except MaskMeError as error:
-        assert not target.exists()
-        assert not list(target.parent.glob("*.part"))
-        return f"{type(error).__name__}: {error}"
-    return target.read_bytes()
-
-
-def outcomes(source: Path, policy: dict, monkeypatch: pytest.MonkeyPatch,
-             **options) -> tuple[bytes | str, bytes | str]:
-    """Return the query's outcome and the batch path's outcome for the same run."""
-    fast = outcome(source, policy, source.parent / "query.csv", **options)
-    monkeypatch.setattr(local, "QUERY_ENABLED", False)
-    slow = outcome(source, policy, source.parent / "batches.csv", **options)
-    monkeypatch.setattr(local, "QUERY_ENABLED", True)
-    return fast, slow
 
 
 # Records after the header "a,b,c\nx,y,z\n", with a hostile field in each column in turn.

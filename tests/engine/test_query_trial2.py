@@ -20,10 +20,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import maskme
 from maskme.engine import local
-from maskme.errors import MaskMeError
 from tests.conftest import run_cli
+from tests.engine.both_paths import outcome, outcomes
 
 KEYS = {"k": {"env": "MASKME_KEY"}}
 
@@ -46,26 +45,6 @@ def write_values(path: Path, values: list[str]) -> Path:
     return path
 
 
-def outcome(source: Path, policy: dict, target: Path, **options) -> bytes | str:
-    """Return the output bytes, or the error's type and message."""
-    try:
-        maskme.mask(source, policy, target, delimiter=",", **options)
-    except MaskMeError as error:
-        assert not target.exists()
-        return f"{type(error).__name__}: {error}"
-    return target.read_bytes()
-
-
-def outcomes(source: Path, policy: dict, monkeypatch: pytest.MonkeyPatch,
-             **options) -> tuple[bytes | str, bytes | str]:
-    """Return the query's outcome and the batch path's outcome for the same run."""
-    fast = outcome(source, policy, source.parent / "query.csv", **options)
-    monkeypatch.setattr(local, "QUERY_ENABLED", False)
-    slow = outcome(source, policy, source.parent / "batches.csv", **options)
-    monkeypatch.setattr(local, "QUERY_ENABLED", True)
-    return fast, slow
-
-
 def masked_values(output: bytes | str) -> list[str]:
     """Return field ``v`` of each output record."""
     assert isinstance(output, bytes), output
@@ -78,7 +57,7 @@ def same_on_both_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, values: 
                        strategy: dict, **options) -> bytes | str:
     """Mask ``values`` on both paths, assert the outcomes are equal and return the query's."""
     source = write_values(tmp_path / "in.csv", values)
-    fast, slow = outcomes(source, policy_for(strategy), monkeypatch, **options)
+    fast, slow = outcomes(source, policy_for(strategy), monkeypatch, delimiter=",", **options)
     assert fast == slow
     return fast
 
@@ -321,10 +300,10 @@ def test_consistent_by_same_as_batches(tmp_path, monkeypatch, runs):
         "d": {"strategy": "noise", "days": 30, "key": "k", "consistent_by": "pid"},
         "x": {"strategy": "noise", "scale": 3, "key": "k", "consistent_by": "pid", "round": 0},
     }}
-    fast, slow = outcomes(source, policy, monkeypatch)
+    fast, slow = outcomes(source, policy, monkeypatch, delimiter=",")
     assert fast == slow
     monkeypatch.setattr(local, "QUERY_ENABLED", False)
-    assert outcome(source, policy, tmp_path / "small.csv", batch_size=3) == slow
+    assert outcome(source, policy, tmp_path / "small.csv", delimiter=",", batch_size=3) == slow
 
     assert isinstance(fast, bytes)
     records = list(csv.reader(io.StringIO(fast.decode())))[1:]
@@ -519,10 +498,11 @@ def test_seeded_runs_same_in_any_batch_size(tmp_path, monkeypatch, runs):
     assert runs.handed_over == 0
     source = tmp_path / "in.csv"
     policy = policy_for(strategy)
-    assert outcome(source, policy, tmp_path / "query-small.csv", batch_size=97) == output
+    assert outcome(source, policy, tmp_path / "query-small.csv", delimiter=",",
+                   batch_size=97) == output
     monkeypatch.setattr(local, "QUERY_ENABLED", False)
     for batch_size in [1000, 4096]:
-        assert outcome(source, policy, tmp_path / f"b{batch_size}.csv",
+        assert outcome(source, policy, tmp_path / f"b{batch_size}.csv", delimiter=",",
                        batch_size=batch_size) == output
     assert masked_values(output)[2500] == ""
 
