@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from maskme.strategies import InvalidValues
-from maskme.strategies.base import BatchView, StrategyContext
+from maskme.strategies.base import StrategyContext
 from maskme.strategies.generalize import Generalize, GeneralizeParams
 from maskme.strategies.parsing import decimal_places, format_number, parse_numbers
+from tests.strategies.expressions import apply, evaluate
 
 PROPERTY = settings(max_examples=80, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -21,32 +21,6 @@ PROPERTY = settings(max_examples=80, deadline=None,
 
 def make(**params):
     return Generalize(GeneralizeParams(**params), StrategyContext(field_path="field"))
-
-
-def evaluate(strategy, texts, *, streaming=False):
-    """Evaluate the strategy's expression on a frame; return (values, failed) as lists."""
-    described = strategy.expression(pl.col("value"), pl.col("record"))
-    assert described is not None
-    frame = pl.LazyFrame({"value": pl.Series(texts, dtype=pl.String),
-                          "record": pl.Series(range(1, len(texts) + 1), dtype=pl.UInt64)})
-    # Intermediate columns first, as the engine computes them.
-    for name, step in described.steps:
-        frame = frame.with_columns(step.alias(name))
-    failed = described.failed if described.failed is not None else pl.lit(False)
-    result = frame.select(described.value.alias("value"), failed.alias("failed")).collect(
-        engine="streaming" if streaming else "auto")
-    assert result.schema["value"] == pl.String
-    return result.get_column("value").to_list(), result.get_column("failed").to_list()
-
-
-def apply(strategy, texts):
-    """Run apply on one batch; return (values, positions it reports invalid)."""
-    batch = BatchView(record_numbers=pl.Series(range(1, len(texts) + 1), dtype=pl.UInt64),
-                      column=lambda path: pl.Series(path, [None] * len(texts), dtype=pl.String))
-    try:
-        return strategy.apply(pl.Series("field", texts, dtype=pl.String), batch).to_list(), set()
-    except InvalidValues as error:
-        return None, set(error.positions)
 
 
 def assert_same_as_apply(strategy, texts):

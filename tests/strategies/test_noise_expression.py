@@ -11,8 +11,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from maskme.strategies import InvalidValues
-from maskme.strategies.base import BatchView, StrategyContext
+from maskme.strategies.base import StrategyContext
 from maskme.strategies.noise import (
     Noise,
     NoiseParams,
@@ -24,6 +23,7 @@ from maskme.strategies.noise import (
     unit_uniform,
     unit_uniform_expression,
 )
+from tests.strategies.expressions import apply, evaluate
 
 KEY = b"noise-expression-test-key-012345"
 MAX_RECORD = 2**64 - 1
@@ -33,33 +33,6 @@ PROPERTY = settings(max_examples=60, deadline=None,
 
 def make(**params):
     return Noise(NoiseParams(**params), StrategyContext(field_path="field", key=KEY))
-
-
-def evaluate(strategy, texts, records, *, streaming=False):
-    """Evaluate the strategy's expression on a frame; return (values, failed) as lists."""
-    described = strategy.expression(pl.col("value"), pl.col("record"))
-    assert described is not None
-    frame = pl.LazyFrame({"value": pl.Series(texts, dtype=pl.String),
-                          "record": pl.Series(records, dtype=pl.UInt64)})
-    # Intermediate columns first, as the engine computes them.
-    for name, step in described.steps:
-        frame = frame.with_columns(step.alias(name))
-    failed = described.failed if described.failed is not None else pl.lit(False)
-    result = frame.select(described.value.alias("value"), failed.alias("failed")).collect(
-        engine="streaming" if streaming else "auto")
-    assert result.schema["value"] == pl.String
-    return result.get_column("value").to_list(), result.get_column("failed").to_list()
-
-
-def apply(strategy, texts, records):
-    """Run apply on one batch; return (values, positions it reports invalid)."""
-    batch = BatchView(record_numbers=pl.Series(records, dtype=pl.UInt64),
-                      column=lambda path: pl.Series(path, [None] * len(texts), dtype=pl.String))
-    column = pl.Series("field", texts, dtype=pl.String)
-    try:
-        return strategy.apply(column, batch).to_list(), set()
-    except InvalidValues as error:
-        return None, set(error.positions)
 
 
 def assert_same_as_apply(strategy, texts, records):
