@@ -30,6 +30,7 @@ __all__ = [
     "digest_hex_python",
     "digest_hex_vectorized",
     "encode_hex_digests",
+    "hmac_sha256_hex",
     "plugin_available",
 ]
 
@@ -240,6 +241,13 @@ def plugin_available() -> bool:
     writes the same digests value by value.
     """
     return plh is not None
+
+
+def hmac_sha256_hex(values: pl.Series, key: bytes) -> pl.Series:
+    """Return HMAC-SHA-256 hex digests, with the plugin where it is installed and takes the key."""
+    if plugin_available() and _is_utf8(key):
+        return digest_hex_vectorized(values, key)
+    return digest_hex_python(values, key, "hmac-sha256")
 
 
 def digest_hex_vectorized(values: pl.Series, key: bytes) -> pl.Series:

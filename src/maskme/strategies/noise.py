@@ -33,12 +33,7 @@ from maskme.strategies.base import (
     StrategyParams,
     step_name,
 )
-from maskme.strategies.hash import (
-    StrategyKeyError,
-    digest_hex_python,
-    digest_hex_vectorized,
-    plugin_available,
-)
+from maskme.strategies.hash import StrategyKeyError, hmac_sha256_hex
 from maskme.strategies.parsing import (
     OnInvalid,
     checked_date_format,
@@ -425,11 +420,7 @@ class Noise(Strategy):
             subject_key = hmac.new(self.context.key, _SUBJECT_KEY_LABEL, hashlib.sha256).hexdigest()
         else:
             subject_key = f"maskme.noise.seed\x00{params.seed}"
-        key = subject_key.encode("utf-8")
-        if plugin_available():
-            digests = digest_hex_vectorized(subjects.cast(pl.String), key)
-        else:
-            digests = digest_hex_python(subjects.cast(pl.String), key, "hmac-sha256")
+        digests = hmac_sha256_hex(subjects.cast(pl.String), subject_key.encode("utf-8"))
         # The first 16 hex digits are the first 8 bytes, read as a big-endian integer.
         return digests.str.slice(0, 16).str.to_integer(base=16, dtype=pl.UInt64, strict=False)
 
