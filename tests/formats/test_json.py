@@ -269,8 +269,8 @@ def test_kept_invalid_values_keep_json_type(tmp_path, path):
     else:
         lines = [b'{"a": {"v": ' + value + b"}}" for value in values] + [b'{"a": {}}']
     out = run(tmp_path, "in.jsonl", b"\n".join(lines) + b"\n", policy)
-    kept = [json.loads(line) for line in out.splitlines()]
-    found = [record.get("v") if path == "v" else record["a"].get("v") for record in kept]
+    records = [json.loads(line) for line in out.splitlines()]
+    found = [record.get("v") if path == "v" else record["a"].get("v") for record in records]
     assert found == [9007199254740993.5, True, "[10, 20)", "x", "[0, 10)", None, False, None]
     assert b"9007199254740993.5" in out
     assert b'"true"' not in out

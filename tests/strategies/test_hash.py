@@ -222,8 +222,8 @@ def test_encodings_match_python(values, encoding):
     assert hash_values(values, encoding=encoding) == expected
 
 
-#: Masks a file with several hash settings and noise per subject in a fresh process; the first
-#: argument is "blocked" to hide the polars-hash plugin, as if it were not installed.
+#: Masks a file with several hash settings and noise per subject in a fresh process.
+#: A first argument "blocked" hides the polars-hash plugin, as if it were not installed.
 _MASK_SCRIPT = """
 import sys
 if sys.argv[1] == "blocked":

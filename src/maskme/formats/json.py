@@ -266,9 +266,9 @@ class JsonBatch(Batch):
     ) -> list[Any]:
         """Give back the original number or boolean where a strategy left its text unchanged.
 
-        A strategy whose output is text (an interval label) still returns some
-        values as they came, with ``on_invalid: keep`` for example; those stay
-        numbers and booleans rather than becoming strings.
+        A strategy whose output is text (an interval label) can still return
+        some values as they came, with ``on_invalid: keep`` for example. Those
+        stay numbers and booleans rather than becoming strings.
         """
         same = (new == texts).fill_null(False)
         if not same.any():
