@@ -110,6 +110,20 @@ def test_json_drop_nested_and_arrays(tmp_path):
     ]
 
 
+@pytest.mark.parametrize("name", ["in.jsonl", "in.json"])
+def test_json_drop_object_and_array_values(tmp_path, name):
+    records = [{"id": 1, "address": {"zip": "02139"}, "tags": ["a", {"b": 2}]}, {"id": 2, "address": None}]
+    policy = {"version": 1, "default": "keep", "fields": {"address": "drop", "tags": "drop"}}
+    data = (
+        json.dumps(records).encode()
+        if name == "in.json"
+        else "\n".join(json.dumps(r) for r in records).encode()
+    )
+    out = run(tmp_path, name, data, policy)
+    got = json.loads(out) if name == "in.json" else [json.loads(line) for line in out.splitlines()]
+    assert got == [{"id": 1}, {"id": 2}]
+
+
 def test_json_default_drop_keeps_listed_paths(tmp_path):
     records = [{"id": 1, "customer": {"email": "e", "name": "A"}, "secret": "s"}]
     policy = {"version": 1, "default": "drop", "fields": {"customer.name": {"strategy": "keep"}}}

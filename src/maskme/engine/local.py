@@ -141,7 +141,8 @@ def apply_plan(plan: Plan, batch: Batch, matched: set[str]) -> None:
 
     for planned in plan.fields:
         if planned.removes_field:
-            if batch.field_values(planned.path) is not None:
+            # has_field, not field_values: dropping an object or array is allowed.
+            if batch.has_field(planned.path):
                 matched.add(planned.path.text)
             batch.drop_field(planned.path)
             continue
