@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 import maskme
 import maskme.formats.json as json_format
 from maskme.errors import FormatError
+from maskme.formats import JSON_BATCH_SIZE
 from maskme.formats.json import JsonLinesReader, dump_record
 
 # Number texts that a parser could change: -0, trailing zeros, exponents, and
@@ -166,3 +167,24 @@ def test_noise_output_stays_numbers(tmp_path):
     assert [record["age"] for record in records] == [40, 41]
     assert [record["income"] for record in records] == [1000.5, 2000.25]
     assert [record["mixed"] for record in records] == [3, None]
+
+
+def test_json_batch_size_default(tmp_path, monkeypatch):
+    """JSON runs default to JSON_BATCH_SIZE; a batch size given or MASKME_BATCH_SIZE wins."""
+    sizes = []
+    original = JsonLinesReader.batches
+
+    def recording(self, batch_size):
+        sizes.append(batch_size)
+        return original(self, batch_size)
+
+    monkeypatch.setattr(JsonLinesReader, "batches", recording)
+    monkeypatch.delenv("MASKME_BATCH_SIZE", raising=False)
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"a":1}\n')
+    keep = {"version": 1, "default": "keep"}
+    maskme.mask(source, keep, tmp_path / "default.jsonl")
+    maskme.mask(source, keep, tmp_path / "given.jsonl", batch_size=5)
+    monkeypatch.setenv("MASKME_BATCH_SIZE", "7")
+    maskme.mask(source, keep, tmp_path / "environment.jsonl")
+    assert sizes == [JSON_BATCH_SIZE, 5, 7]

@@ -39,7 +39,7 @@ def mask_command(
         str | None, typer.Option("--encoding", help="Text encoding of the input and output (default: utf-8).")
     ] = None,
     batch_size: Annotated[
-        int | None, typer.Option("--batch-size", min=1, help="Records per batch (default: 65536; bounds memory).")
+        int | None, typer.Option("--batch-size", min=1, help="Records per batch (default: 65536, for JSON 16384; bounds memory).")
     ] = None,
     report: Annotated[
         Path | None, typer.Option("--report", help="Write a JSON report measuring the output to this file.")

@@ -400,6 +400,7 @@ def mask(
                 )
             check_output_path(destination, protected_files(source, resolved_policy))
         reader = opened.reader
+        size = resolve_batch_size(batch_size, opened.format)
         header = reader.top_level_fields()
         plan = build_plan(resolved_policy, header, seed=seed)
         target_format = _output_format(opened, destination, output_format)

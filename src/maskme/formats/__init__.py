@@ -39,6 +39,7 @@ from maskme.policy.paths import parse_field_path
 __all__ = [
     "DEFAULT_BATCH_SIZE",
     "FORMATS",
+    "JSON_BATCH_SIZE",
     "Batch",
     "CsvDialect",
     "FieldValues",
@@ -57,6 +58,10 @@ Format = Literal["csv", "json", "jsonl"]
 FORMATS: tuple[str, ...] = ("csv", "json", "jsonl")
 #: Records per batch unless a caller or MASKME_BATCH_SIZE sets another size.
 DEFAULT_BATCH_SIZE = 65_536
+#: The same for JSON and JSONL, whose records are Python dicts. At 1M records of
+#: the benchmark table, 16,384 passed through in 20 % less time than 65,536
+#: (fewer page faults), masked as fast, and peaked 40 % lower.
+JSON_BATCH_SIZE = 16_384
 #: Largest batch size accepted. Polars' default runtime indexes rows with 32 bits,
 #: and a batch this large would not fit in memory anyway.
 MAX_BATCH_SIZE = 2**31 - 1
@@ -86,8 +91,8 @@ def default_batch_size() -> int:
     return size
 
 
-def resolve_batch_size(batch_size: int | None) -> int:
-    """Return ``batch_size``, or the default when it is None.
+def resolve_batch_size(batch_size: int | None, format: str | None = None) -> int:
+    """Return ``batch_size``, or the default for ``format`` when it is None.
 
     Raises
     ------
@@ -96,6 +101,8 @@ def resolve_batch_size(batch_size: int | None) -> int:
         MAX_BATCH_SIZE.
     """
     if batch_size is None:
+        if format in ("json", "jsonl") and os.environ.get("MASKME_BATCH_SIZE") is None:
+            return JSON_BATCH_SIZE
         return default_batch_size()
     if batch_size < 1:
         raise UsageError(f"batch size must be a positive integer, got {batch_size}")
