@@ -27,9 +27,13 @@ def outcome(source: Path, policy: dict, target: Path, **options) -> bytes | str:
 
 def outcomes(source: Path, policy: dict, monkeypatch: pytest.MonkeyPatch,
              **options) -> tuple[bytes | str, bytes | str]:
-    """Return the query's outcome and the batch path's outcome for the same run."""
-    fast = outcome(source, policy, source.parent / "query.csv", **options)
+    """Return the query's outcome and the batch path's outcome for the same run.
+
+    The query is the CSV query for a CSV source, and the one-query-per-batch
+    path for JSON and JSONL; the output has the source's format.
+    """
+    fast = outcome(source, policy, source.parent / ("query" + source.suffix), **options)
     monkeypatch.setattr(local, "QUERY_ENABLED", False)
-    slow = outcome(source, policy, source.parent / "batches.csv", **options)
+    slow = outcome(source, policy, source.parent / ("batches" + source.suffix), **options)
     monkeypatch.setattr(local, "QUERY_ENABLED", True)
     return fast, slow

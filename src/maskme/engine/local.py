@@ -29,6 +29,7 @@ from typing import Any, BinaryIO, Protocol
 import numpy as np
 import polars as pl
 
+from maskme.engine.batch_query import apply_batch_query, build_batch_query
 from maskme.engine.plan import Plan, PlannedField, build_plan
 from maskme.engine.query import MaskQuery, NeedsBatches, build_query, run_query
 from maskme.errors import FormatError, MaskMeError, PolicyError, PolicyProblem, UsageError, suggest
@@ -62,8 +63,9 @@ logger = logging.getLogger(__name__)
 #: CSV batches transformed at the same time: one per core, at most 4 (memory grows with each).
 PARALLEL_BATCHES = max(1, min(4, os.cpu_count() or 1))
 
-#: CSV-to-CSV runs whose strategies all have expressions run as one Polars query.
-#: Tests turn it off to compare the query with the batch path.
+#: CSV-to-CSV runs whose strategies all have expressions run as one Polars query,
+#: and JSON batches whose fields are all top-level keys as one query each
+#: (:mod:`maskme.engine.batch_query`). Tests turn it off to compare with the batch path.
 QUERY_ENABLED = True
 
 #: Called after each batch with (records done, bytes read, total bytes or None).
@@ -740,9 +742,17 @@ def _stream_batches_unpaused(
     header: list[str] | None = None
     before_paths = _observer_paths(observers, "fields_before")
     after_paths = _observer_paths(observers, "fields_after")
+    per_batch_query = (
+        build_batch_query(plan) if QUERY_ENABLED and opened.format in ("json", "jsonl") else None
+    )
     for batch in opened.reader.batches(size):
         before = batch.frame(before_paths) if before_paths else None
-        apply_plan(plan, batch, matched)
+        if not (
+            per_batch_query is not None
+            and isinstance(batch, JsonBatch)
+            and apply_batch_query(per_batch_query, plan, batch, matched)
+        ):
+            apply_plan(plan, batch, matched)
         if observers:
             after = batch.frame(after_paths)
             for observer in observers:

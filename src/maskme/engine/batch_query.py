@@ -1,0 +1,122 @@
+"""Masking one JSON batch with a single Polars query over all its fields.
+
+The per-field path (:func:`maskme.engine.local.apply_plan`) runs Polars a few
+times for each field of each batch. When every field of the plan is a
+top-level key and every transforming strategy has an expression
+(:meth:`Strategy.expression`, as for the CSV query), one query per batch does
+the same work on all cores. The per-field path stays the reference: a batch
+in which some value is ``failed`` is left unchanged and the caller runs
+``apply_plan`` on it, which reports or handles that value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from maskme.engine.plan import Plan, PlannedField
+from maskme.errors import RecordError
+from maskme.formats.base import FieldValues
+from maskme.formats.json import JsonBatch
+
+__all__ = ["BatchQuery", "apply_batch_query", "build_batch_query"]
+
+_RECORD = "maskme_record"
+_FLAG = "maskme_needs_fields"
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchQuery:
+    """A plan's transformations as expressions over columns ``c0``, ``c1``, ... of a batch."""
+
+    #: Fields the strategies transform, in plan order, with their column names.
+    transformed: list[tuple[PlannedField, str]]
+    #: Intermediate columns, in order, then the outputs and the flag column.
+    steps: list[tuple[str, pl.Expr]]
+    outputs: list[pl.Expr]
+
+
+def build_batch_query(plan: Plan) -> BatchQuery | None:
+    """Return the plan as one query per batch, or None when some field needs the per-field path."""
+    if plan.two_pass or plan.required_paths:
+        return None
+    if any(planned.path.is_nested or planned.path.walks_arrays for planned in plan.fields):
+        return None
+
+    transformed = [
+        planned for planned in plan.fields
+        if not planned.removes_field and planned.rule.strategy != "keep"
+    ]
+    names = [f"c{index}" for index in range(len(transformed))]
+
+    records = pl.col(_RECORD)
+    steps: list[tuple[str, pl.Expr]] = []
+    outputs: list[pl.Expr] = []
+    failures: list[pl.Expr] = []
+    for planned, name in zip(transformed, names, strict=True):
+        original = pl.col(name)
+        # As in apply_plan: missing values (null or empty) reach the strategy as
+        # null, and they leave as they came.
+        prepared = pl.when(original == "").then(None).otherwise(original)
+        described = planned.strategy.expression(prepared, records)
+        if described is None:
+            return None
+        steps.extend(described.steps)
+        outputs.append(
+            pl.when(original.is_null()).then(None)
+            .when(original == "").then(pl.lit(""))
+            .otherwise(described.value.cast(pl.String))
+            .alias(name)
+        )
+        if described.failed is not None:
+            failures.append((described.failed & prepared.is_not_null()).fill_null(False))
+
+    if {step for step, _ in steps} & {*names, _RECORD, _FLAG}:
+        return None
+    outputs.append(pl.any_horizontal(pl.lit(False), *failures).alias(_FLAG))
+    return BatchQuery(transformed=list(zip(transformed, names, strict=True)), steps=steps, outputs=outputs)
+
+
+def apply_batch_query(query: BatchQuery, plan: Plan, batch: JsonBatch, matched: set[str]) -> bool:
+    """Transform ``batch`` in place as apply_plan would.
+
+    Return False, with the batch unchanged, when apply_plan must run instead.
+    """
+    present: list[tuple[PlannedField, str, FieldValues]] = []
+    try:
+        for planned, name in query.transformed:
+            found = batch.field_values(planned.path)
+            if found is None:
+                return False  # a field absent from the batch has no column for its expressions
+            present.append((planned, name, found))
+    except RecordError:
+        return False  # apply_plan reports it, after the fields before it
+    first = batch.first_record
+    frame = pl.DataFrame(
+        [pl.int_range(first, first + batch.length, dtype=pl.UInt64, eager=True).alias(_RECORD)]
+        + [found.values.alias(name) for _, name, found in present]
+    )
+    lazy = frame.lazy()
+    for step, expression in query.steps:
+        lazy = lazy.with_columns(expression.alias(step))
+    result = lazy.select(query.outputs).collect()
+    if result.get_column(_FLAG).any():
+        return False
+
+    for planned, name, found in present:
+        matched.add(planned.path.text)
+        batch.set_field_values(
+            planned.path, found, result.get_column(name),
+            keeps_type=planned.strategy.output_keeps_type(),
+        )
+    for planned in plan.fields:
+        if planned.removes_field:
+            if batch.has_field(planned.path):
+                matched.add(planned.path.text)
+            batch.drop_field(planned.path)
+        elif planned.rule.strategy == "keep" and batch.has_field(planned.path):
+            matched.add(planned.path.text)
+    if plan.keep_paths is not None:
+        batch.keep_only(plan.keep_paths)
+    return True
