@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 import maskme
 import maskme.formats.json as json_format
@@ -276,3 +278,79 @@ def test_measure_reads_integer_fields(tmp_path):
     table = completed.stdout.decode()
     k_row = next(line for line in table.splitlines() if "k (smallest class)" in line)
     assert k_row.split()[-2] == "2"
+
+
+# -- the same records read as Python ints or as number texts ---------------------------------
+
+VALUE_TEXTS = [
+    "0", "-0", "7", "-12", "40", "123456789012345678", "9223372036854775807", "9223372036854775808",
+    "18446744073709551615", "18446744073709551616", "-9223372036854775809", "9007199254740993",
+    "1.10", "2.5", "-0.0", "1e3", "1E400", "null", "true", "false", '"7"', '"007"', '""', '"x"',
+]
+FIELD_RULES = [
+    {"strategy": "noise", "scale": 0.0001, "round": 0, "seed": 1, "on_invalid": "keep"},
+    {"strategy": "noise", "scale": 3, "round": 2, "seed": 2, "on_invalid": "null"},
+    {"strategy": "generalize", "interval": 10, "on_invalid": "keep"},
+    {"strategy": "generalize", "breaks": [0, 5, 100], "on_invalid": "null"},
+    {"strategy": "generalize", "prefix": 1},
+    {"strategy": "redact", "keep_last": 1},
+    {"strategy": "hash", "key": "main", "length": 8},
+    {"strategy": "drop"},
+    {"strategy": "keep"},
+]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    rows=st.lists(
+        st.tuples(st.sampled_from(VALUE_TEXTS), st.sampled_from(VALUE_TEXTS), st.sampled_from([True, True, True, False])),
+        min_size=1, max_size=8,
+    ),
+    rule=st.sampled_from(FIELD_RULES),
+    path=st.sampled_from(["n", "o.n", "a[*].n"]),
+    batch_size=st.sampled_from([1, 3, 100]),
+)
+# Columns whose values msgspec reads as Python ints in every record.
+@example(rows=[("7", "1", True), ("40", "2", True)], rule=FIELD_RULES[6], path="n", batch_size=100)
+@example(rows=[("7", "1", True), ("40", "2", True)], rule=FIELD_RULES[0], path="n", batch_size=100)
+@example(rows=[("9223372036854775807", "1", True), ("18446744073709551616", "2", True), ("7", "3", True)],
+         rule=FIELD_RULES[2], path="n", batch_size=100)
+@example(rows=[("7", "1", True), ("2.5", "2", True), ("null", "3", True)], rule=FIELD_RULES[1], path="n",
+         batch_size=100)
+def test_ints_mask_like_number_texts(tmp_path, monkeypatch, key_env, rows, rule, path, batch_size):
+    """A strategy's output must not depend on whether msgspec or the line parser read the record."""
+    lines = []
+    for first, second, has_field in rows:
+        value = first if has_field else None
+        if path == "n":
+            record = {"m": "1"} if value is None else {"n": value, "m": second}
+        elif path == "o.n":
+            record = {"o": {} if value is None else {"n": value, "m": second}}
+        else:
+            record = {"a": [] if value is None else [{"n": value}, {"n": second}]}
+        lines.append(_record_text(record))
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    policy = {"version": 1, "default": "keep", "keys": {"main": {"env": "MASKME_KEY"}}, "fields": {path: rule}}
+
+    def outcome(target: Path) -> bytes | str:
+        try:
+            maskme.mask(source, policy, target, batch_size=batch_size)
+        except maskme.MaskMeError as error:
+            return f"{type(error).__name__}: {error}"
+        return target.read_bytes()
+
+    by_blocks = outcome(tmp_path / "blocks.jsonl")
+    monkeypatch.setattr(json_format, "_read_alike", lambda block, records: False)
+    by_lines = outcome(tmp_path / "lines.jsonl")
+
+    assert by_blocks == by_lines
+
+
+def _record_text(node: object) -> str:
+    """Return ``node`` as JSON text; its leaves are JSON texts already (``7``, ``"x"``, ``null``)."""
+    if isinstance(node, dict):
+        return "{" + ",".join(f'"{key}":{_record_text(value)}' for key, value in node.items()) + "}"
+    if isinstance(node, list):
+        return "[" + ",".join(_record_text(value) for value in node) + "]"
+    return str(node)
