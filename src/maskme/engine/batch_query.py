@@ -48,6 +48,8 @@ def build_batch_query(plan: Plan) -> BatchQuery | None:
         planned for planned in plan.fields
         if not planned.removes_field and planned.rule.strategy != "keep"
     ]
+    if not transformed:
+        return None  # apply_plan drops and keeps without Polars
     names = [f"c{index}" for index in range(len(transformed))]
 
     records = pl.col(_RECORD)

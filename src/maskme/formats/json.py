@@ -121,6 +121,13 @@ def _read_alike(block: bytes, records: list[Any]) -> bool:
     return True
 
 
+def _line_read_alike(line: bytes) -> bool:
+    """Check that msgspec reads one line's object as the line parser would: no ``-0``, no deep nesting."""
+    if _NEGATIVE_ZERO.search(line):
+        return False
+    return line.count(b"{") + line.count(b"[") <= _MAX_CHEAP_BRACKETS
+
+
 def _is_number(value: Any) -> bool:
     """Return whether a parsed value is a JSON number (bool is a subclass of int, but not a number)."""
     return isinstance(value, JsonNumber) or (isinstance(value, int) and not isinstance(value, bool))
@@ -576,10 +583,11 @@ class JsonLinesReader(Reader):
         first = 1
         for records in self._blocks():
             pending.extend(records)
-            while len(pending) >= batch_size:
-                yield JsonBatch(pending[:batch_size], first)
+            cut = len(pending) - len(pending) % batch_size
+            for start in range(0, cut, batch_size):
+                yield JsonBatch(pending[start : start + batch_size], first)
                 first += batch_size
-                del pending[:batch_size]
+            del pending[:cut]  # once per block: deleting each batch would be quadratic
         if pending:
             yield JsonBatch(pending, first)
 
@@ -611,17 +619,38 @@ class JsonLinesReader(Reader):
         # running, those calls trigger collections that double the parse time.
         gc.disable()
         try:
-            records = _block_decoder.decode_lines(block)
-        except (msgspec.DecodeError, RecursionError):
-            records = None
+            try:
+                records = _block_decoder.decode_lines(block)
+            except (msgspec.DecodeError, RecursionError):
+                records = None
+            if records is None or not _read_alike(block, records):
+                records = self._parse_each_line(block, line_number)
         finally:
             if collecting:
                 gc.enable()
-        if records is None or not _read_alike(block, records):
-            return self._parse_lines(block, line_number)
+        return records
+
+    def _parse_each_line(self, block: bytes, line_number: int) -> list[dict[str, Any]]:
+        """Parse a block line by line: with msgspec where it reads a line as _parse would, else with _parse.
+
+        One blank line or one ``-0`` makes a whole block take this path.
+        """
+        records = []
+        decode = _block_decoder.decode
+        for number, raw in enumerate(block.split(b"\n"), start=line_number):
+            if not raw.strip():
+                continue
+            try:
+                record = decode(raw)
+            except (msgspec.DecodeError, RecursionError):
+                record = None
+            if type(record) is not dict or not _line_read_alike(raw):
+                record = self._parse(raw, number)
+            records.append(record)
         return records
 
     def _parse_lines(self, block: bytes, line_number: int) -> list[dict[str, Any]]:
+        """Parse a block line by line with the standard library: the reference that tests compare the other paths with."""
         records = []
         for number, raw in enumerate(block.split(b"\n"), start=line_number):
             if raw.strip():
