@@ -312,10 +312,10 @@ def read_field_batches(
     Works on CSV, JSON and JSONL files, ``-`` for stdin, and DataFrames. A
     field missing from a record is null in that row.
     """
-    size = resolve_batch_size(batch_size)
+    resolve_batch_size(batch_size)  # a bad size fails before the input is opened
     with open_fields(source, fields, format=format, delimiter=delimiter, encoding=encoding) as opened:
         paths = [parse_field_path(name) for name in fields]
-        for batch in opened.reader.batches(size):
+        for batch in opened.reader.batches(resolve_batch_size(batch_size, opened.format)):
             yield batch.frame(paths)
 
 

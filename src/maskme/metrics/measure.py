@@ -221,7 +221,7 @@ def _count(
                     return
                 logger.debug("a record may be malformed or an empty line; reading the input in batches")
         paths = [parse_field_path(name) for name in fields]
-        for records in reader.batches(resolve_batch_size(batch_size)):
+        for records in reader.batches(resolve_batch_size(batch_size, opened.format)):
             statistics.update(records.frame(paths))
 
 
