@@ -188,3 +188,14 @@ def test_json_batch_size_default(tmp_path, monkeypatch):
     monkeypatch.setenv("MASKME_BATCH_SIZE", "7")
     maskme.mask(source, keep, tmp_path / "environment.jsonl")
     assert sizes == [JSON_BATCH_SIZE, 5, 7]
+
+
+def test_batches_before_bad_line_come_first(tmp_path):
+    """Full batches before a malformed line are yielded before its error, as line by line."""
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(f'{{"a":{n}}}\n' for n in range(5)) + "not json\n" + '{"a":9}\n')
+    seen = []
+    with pytest.raises(FormatError, match="line 6: invalid JSON"):
+        for batch in JsonLinesReader(source).batches(2):
+            seen.append([record["a"] for record in batch.records])
+    assert seen == [[0, 1], [2, 3]]

@@ -610,10 +610,20 @@ class JsonLinesReader(Reader):
                 unfinished = [chunk[end:]]
                 if not block:
                     return
-                yield self._parse_block(block, line_number)
+                records, error = self._parse_block(block, line_number)
+                yield records
+                if error is not None:
+                    raise error
                 line_number += block.count(b"\n")
 
-    def _parse_block(self, block: bytes, line_number: int) -> list[dict[str, Any]]:
+    def _parse_block(
+        self, block: bytes, line_number: int
+    ) -> tuple[list[dict[str, Any]], FormatError | None]:
+        """Parse a block; return its records up to the first bad line, and that line's error.
+
+        The records before a bad line go to their batches first, so that an
+        error in an earlier batch is reported first, as with line-by-line reading.
+        """
         collecting = gc.isenabled()
         # msgspec calls JsonNumber for every decimal number; with the collector
         # running, those calls trigger collections that double the parse time.
@@ -623,14 +633,16 @@ class JsonLinesReader(Reader):
                 records = _block_decoder.decode_lines(block)
             except (msgspec.DecodeError, RecursionError):
                 records = None
-            if records is None or not _read_alike(block, records):
-                records = self._parse_each_line(block, line_number)
+            if records is not None and _read_alike(block, records):
+                return records, None
+            return self._parse_each_line(block, line_number)
         finally:
             if collecting:
                 gc.enable()
-        return records
 
-    def _parse_each_line(self, block: bytes, line_number: int) -> list[dict[str, Any]]:
+    def _parse_each_line(
+        self, block: bytes, line_number: int
+    ) -> tuple[list[dict[str, Any]], FormatError | None]:
         """Parse a block line by line: with msgspec where it reads a line as _parse would, else with _parse.
 
         One blank line or one ``-0`` makes a whole block take this path.
@@ -645,9 +657,12 @@ class JsonLinesReader(Reader):
             except (msgspec.DecodeError, RecursionError):
                 record = None
             if type(record) is not dict or not _line_read_alike(raw):
-                record = self._parse(raw, number)
+                try:
+                    record = self._parse(raw, number)
+                except FormatError as error:
+                    return records, error
             records.append(record)
-        return records
+        return records, None
 
     def _parse_lines(self, block: bytes, line_number: int) -> list[dict[str, Any]]:
         """Parse a block line by line with the standard library: the reference that tests compare the other paths with."""
