@@ -500,3 +500,52 @@ def test_cli_stdin_report_compare(tmp_path, bad):
         assert len(stdout.splitlines()) == 40
         assert report is not None
         assert report["records"] == 40
+
+
+MALFORMED_TAIL_CASES = [
+    (
+        '[{"a":1,"b":"x"},{"a":"bad","b":"y"},{"a":2,"b":"z"},{"a":3,"b":"z"} oops',
+        "record 2, field `a`",
+    ),
+    (
+        '[{"a":1,"b":"x"},{"a":2,"b":{"o":1}},{"a":2,"b":"z"},{"a":3,"b":"z"} oops',
+        "record 2, field `b`",
+    ),
+    (
+        '[{"a":1,"b":"x"},{"a":2,"b":"y"},{"a":2,"b":{"o":1}},{"a":3,"b":"z"} oops',
+        "record 3, field `b`",
+    ),
+    (
+        '[{"a":1,"b":"x"},{"a":2,"b":"y"},{"a":2,"b":"z"},{"a":"bad","b":"z"} oops',
+        "record 4, field `a`",
+    ),
+    (
+        '[{"a":1,"b":"x"},{"a":2,"b":"y"},{"a":2,"b":"z"},{"a":"bad","b":"z"},{"a":"bad"}, 7]',
+        "record 4, field `a`",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "where"), MALFORMED_TAIL_CASES)
+def test_record_error_before_malformed_tail(tmp_path, monkeypatch, key_env, text, where):
+    """Raise a bad record's error, not the error of malformed JSON read after it."""
+    source = tmp_path / "in.json"
+    source.write_text(text)
+    policy = policy_of({"a": STRATEGIES["interval strict"], "b": STRATEGIES["hash"]})
+    fast, slow = outcomes(source, policy, monkeypatch, batch_size=2)
+    assert fast == slow
+    assert isinstance(fast, str)
+    assert fast.startswith(f"RecordError: {where}")
+
+
+def test_record_error_before_malformed_jsonl_block(tmp_path, monkeypatch, key_env):
+    """Raise the bad record's error when a later 1 MiB block contains a malformed line."""
+    padding = json.dumps("x" * 200)
+    clean = "".join(record_text({"a": str(number), "b": padding}) + "\n" for number in range(6000))
+    source = tmp_path / "in.jsonl"
+    source.write_text(clean + '{"a":"bad","b":"q"}\n' + clean + '{"a":1,\n')
+    policy = policy_of({"a": STRATEGIES["interval strict"], "b": STRATEGIES["hash"]})
+    fast, slow = outcomes(source, policy, monkeypatch, batch_size=1000)
+    assert fast == slow
+    assert isinstance(fast, str)
+    assert fast.startswith("RecordError: record 6,001, field `a`")
