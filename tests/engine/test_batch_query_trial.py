@@ -549,3 +549,86 @@ def test_record_error_before_malformed_jsonl_block(tmp_path, monkeypatch, key_en
     assert fast == slow
     assert isinstance(fast, str)
     assert fast.startswith("RecordError: record 6,001, field `a`")
+
+
+#: Strategies with a date format, options of redact and hash, and noise seeded by the run.
+FORMAT_STRATEGIES: dict[str, dict] = {
+    "day first": {
+        "strategy": "noise",
+        "days": 3,
+        "format": "%d/%m/%Y",
+        "seed": 1,
+        "on_invalid": "keep",
+    },
+    "compact": {
+        "strategy": "noise",
+        "days": 3,
+        "format": "%Y%m%d",
+        "seed": 1,
+        "on_invalid": "null",
+    },
+    "with minutes": {
+        "strategy": "noise",
+        "days": 3,
+        "format": "%Y-%m-%d %H:%M",
+        "seed": 1,
+        "on_invalid": "keep",
+    },
+    "day of year": {
+        "strategy": "noise",
+        "days": 400,
+        "format": "%j/%Y",
+        "seed": 1,
+        "on_invalid": "keep",
+    },
+    "month day first": {
+        "strategy": "generalize",
+        "truncate": "month",
+        "format": "%d/%m/%Y",
+        "on_invalid": "keep",
+    },
+    "week as date": {
+        "strategy": "generalize",
+        "truncate": "week",
+        "format": "%d/%m/%Y",
+        "output": "date",
+        "on_invalid": "null",
+    },
+    "run seed": {"strategy": "noise", "scale": 2, "on_invalid": "keep"},
+    "redact email": {"strategy": "redact", "email": True, "keep_first": 1},
+    "redact length": {"strategy": "redact", "keep_separators": False, "keep_last": 3, "length": 4},
+    "hash upper": {
+        "strategy": "hash",
+        "key": "k",
+        "normalize": ["upper", "collapse_whitespace", "nfc"],
+        "length": 6,
+    },
+}
+
+FORMAT_VALUES = [
+    "31/12/2024", "29/02/2023", "01/01/0001", "1/2/2024", "2024-12-31", "20240229",
+    "2024-02-29 10:00", "2024-02-29 25:00", "366/2024", "001/2024", "a.b@ex.org", "@x", "x@", "Ab  C\u00a0d", "ÉCOLE",
+    "e\u0301x", None, "", 5, -0.0, True, "31/12/9999",
+]  # fmt: skip
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    records=st.lists(
+        st.dictionaries(st.sampled_from("abc"), st.sampled_from(FORMAT_VALUES), max_size=3),
+        min_size=1,
+        max_size=8,
+    ),
+    chosen=st.lists(st.sampled_from(sorted(FORMAT_STRATEGIES)), min_size=3, max_size=3),
+    batch_size=st.sampled_from([1, 2, 100]),
+)
+def test_date_formats_and_run_seed_same(
+    tmp_path, monkeypatch, key_env, records, chosen, batch_size
+):
+    folder = Path(tempfile.mkdtemp(dir=tmp_path))
+    source = write_records(folder, [json.dumps(items) for items in records], ".jsonl")
+    fields = {name: FORMAT_STRATEGIES[strategy] for name, strategy in zip("abc", chosen)}
+    fast, slow = outcomes(source, policy_of(fields), monkeypatch, batch_size=batch_size, seed=3)
+    assert fast == slow
