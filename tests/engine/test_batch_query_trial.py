@@ -632,3 +632,30 @@ def test_date_formats_and_run_seed_same(
     fields = {name: FORMAT_STRATEGIES[strategy] for name, strategy in zip("abc", chosen)}
     fast, slow = outcomes(source, policy_of(fields), monkeypatch, batch_size=batch_size, seed=3)
     assert fast == slow
+
+
+EDGE_FILES = [
+    ("[]", ".json"),
+    ("", ".jsonl"),
+    ("\n\n", ".jsonl"),
+    ("[{},{}]", ".json"),
+    ('{}\n{"a":null,"b":1}\n', ".jsonl"),
+    ('{"a":"","b":1}\n', ".jsonl"),
+    ('\ufeff{"a":"1","b":1}\r\n\r\n{"a":2,"b":2}\r\n', ".jsonl"),
+]
+
+
+@pytest.mark.parametrize(("text", "suffix"), EDGE_FILES)
+@pytest.mark.parametrize("output", ["same", ".csv"])
+def test_edge_files_same(tmp_path, monkeypatch, key_env, text, suffix, output):
+    """Compare empty inputs, empty objects, a BOM and CRLF line ends, to JSON and to CSV."""
+    source = tmp_path / ("in" + suffix)
+    source.write_text(text, encoding="utf-8")
+    policy = policy_of(
+        {"a": STRATEGIES["noise"], "b": "keep"}, default="drop", quasi_identifiers=["a"]
+    )
+    target_suffix = suffix if output == "same" else output
+    fast = outcome(source, policy, tmp_path / ("query" + target_suffix))
+    monkeypatch.setattr(local, "QUERY_ENABLED", False)
+    slow = outcome(source, policy, tmp_path / ("batches" + target_suffix))
+    assert fast == slow
