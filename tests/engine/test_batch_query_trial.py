@@ -659,3 +659,22 @@ def test_edge_files_same(tmp_path, monkeypatch, key_env, text, suffix, output):
     monkeypatch.setattr(local, "QUERY_ENABLED", False)
     slow = outcome(source, policy, tmp_path / ("batches" + target_suffix))
     assert fast == slow
+
+
+SPELLING_CASES = [
+    ({"a": "hash", " a": "redact"}, '{"a":"xy"," a":"yz"}'),
+    ({"a": "hash", "a ": "redact"}, '{"a":"xy"}'),
+    ({"a": "hash", "A": "redact"}, '{"a":"xy","A":"q"}'),
+    ({"é": "hash", "e\u0301": "redact"}, '{"é":"xy","e\u0301":"qq"}'),
+    ({"a": "hash", "a[]": "redact"}, '{"a":"xy"}'),
+    ({"a": "drop", "a[*]": "redact"}, '{"a":["xy"]}'),
+]
+
+
+@pytest.mark.parametrize(("chosen", "line"), SPELLING_CASES)
+def test_one_key_two_spellings_same(tmp_path, monkeypatch, key_env, chosen, line):
+    """Compare fields whose names differ by a space, case, Unicode form or array marker."""
+    source = write_records(tmp_path, [line, line], ".jsonl")
+    fields = {name: STRATEGIES[strategy] for name, strategy in chosen.items()}
+    fast, slow = outcomes(source, policy_of(fields), monkeypatch, batch_size=1)
+    assert fast == slow
