@@ -647,7 +647,7 @@ class JsonLinesReader(Reader):
 
         One blank line or one ``-0`` makes a whole block take this path.
         """
-        records = []
+        records: list[dict[str, Any]] = []
         decode = _block_decoder.decode
         for number, raw in enumerate(block.split(b"\n"), start=line_number):
             if not raw.strip():
