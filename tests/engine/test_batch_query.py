@@ -116,3 +116,42 @@ def test_nested_paths_use_per_field_path():
     from maskme.engine.plan import build_plan
 
     assert batch_query.build_batch_query(build_plan(plan_policy, None)) is None
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        (['{"a":"SECRET"}', '{"a":"1"}', "not json"], "RecordError: record 1, field `a`"),
+        (['{"a":"1"}', "not json", '{"a":"SECRET"}'], "FormatError:"),
+    ],
+)
+def test_first_error_in_input_order(tmp_path, monkeypatch, key_env, lines, expected):
+    """The query of one batch runs while the next is read: the earlier error must still win."""
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    policy = policy_of({"a": STRATEGIES["interval strict"]})
+    fast, slow = outcomes(source, policy, monkeypatch, batch_size=1)
+    assert fast == slow
+    assert isinstance(fast, str)
+    assert fast.startswith(expected)
+    assert "SECRET" not in fast
+
+
+def test_report_same_as_fields(tmp_path, monkeypatch, key_env):
+    """A run with a report feeds the same values to the report on both paths."""
+    records = [{"age": 20 + n % 30, "zip": f"0213{n % 7}", "email": f"p{n}@x.org"} for n in range(300)]
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in records))
+    policy = policy_of({"age": STRATEGIES["interval strict"], "zip": STRATEGIES["prefix"],
+                        "email": STRATEGIES["hash"]})
+    policy["quasi_identifiers"] = ["age", "zip"]
+    reports = []
+    for enabled in (True, False):
+        monkeypatch.setattr(local, "QUERY_ENABLED", enabled)
+        report = tmp_path / f"report-{enabled}.json"
+        maskme.mask(source, policy, tmp_path / f"out-{enabled}.jsonl", report=report, batch_size=64)
+        reports.append(json.loads(report.read_text()))
+    for report in reports:
+        del report["elapsed_seconds"], report["destination"]
+    assert reports[0] == reports[1]
+    assert (tmp_path / "out-True.jsonl").read_bytes() == (tmp_path / "out-False.jsonl").read_bytes()

@@ -11,6 +11,7 @@ in which some value is ``failed`` is left unchanged and the caller runs
 
 from __future__ import annotations
 
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 
 import polars as pl
@@ -20,7 +21,13 @@ from maskme.errors import RecordError
 from maskme.formats.base import FieldValues
 from maskme.formats.json import JsonBatch
 
-__all__ = ["BatchQuery", "apply_batch_query", "build_batch_query"]
+__all__ = [
+    "BatchQuery",
+    "StartedQuery",
+    "build_batch_query",
+    "finish_batch_query",
+    "start_batch_query",
+]
 
 _RECORD = "maskme_record"
 _FLAG = "maskme_needs_fields"
@@ -80,20 +87,31 @@ def build_batch_query(plan: Plan) -> BatchQuery | None:
     return BatchQuery(transformed=list(zip(transformed, names, strict=True)), steps=steps, outputs=outputs)
 
 
-def apply_batch_query(query: BatchQuery, plan: Plan, batch: JsonBatch, matched: set[str]) -> bool:
-    """Transform ``batch`` in place as apply_plan would.
+@dataclass(frozen=True, kw_only=True)
+class StartedQuery:
+    """A batch's query, running on another thread; see :func:`start_batch_query`."""
 
-    Return False, with the batch unchanged, when apply_plan must run instead.
+    batch: JsonBatch
+    #: The transformed fields found in the batch: (field, column name, original values).
+    present: list[tuple[PlannedField, str, FieldValues]]
+    result: Future[pl.DataFrame]
+
+
+def start_batch_query(query: BatchQuery, batch: JsonBatch, pool: Executor) -> StartedQuery | None:
+    """Read the batch's fields and start its query on ``pool``; None when apply_plan must run instead.
+
+    Polars releases the GIL while a query runs, so the caller can read the
+    next batch meanwhile.
     """
     present: list[tuple[PlannedField, str, FieldValues]] = []
     try:
         for planned, name in query.transformed:
             found = batch.field_values(planned.path)
             if found is None:
-                return False  # a field absent from the batch has no column for its expressions
+                return None  # a field absent from the batch has no column for its expressions
             present.append((planned, name, found))
     except RecordError:
-        return False  # apply_plan reports it, after the fields before it
+        return None  # apply_plan reports it, after the fields before it
     first = batch.first_record
     frame = pl.DataFrame(
         [pl.int_range(first, first + batch.length, dtype=pl.UInt64, eager=True).alias(_RECORD)]
@@ -102,11 +120,20 @@ def apply_batch_query(query: BatchQuery, plan: Plan, batch: JsonBatch, matched: 
     lazy = frame.lazy()
     for step, expression in query.steps:
         lazy = lazy.with_columns(expression.alias(step))
-    result = lazy.select(query.outputs).collect()
+    return StartedQuery(batch=batch, present=present, result=pool.submit(lazy.select(query.outputs).collect))
+
+
+def finish_batch_query(started: StartedQuery, plan: Plan, matched: set[str]) -> bool:
+    """Write the query's result into the batch, as apply_plan would.
+
+    Return False, with the batch unchanged, when apply_plan must run instead.
+    """
+    result = started.result.result()
     if result.get_column(_FLAG).any():
         return False
 
-    for planned, name, found in present:
+    batch = started.batch
+    for planned, name, found in started.present:
         matched.add(planned.path.text)
         batch.set_field_values(
             planned.path, found, result.get_column(name),

@@ -29,7 +29,13 @@ from typing import Any, BinaryIO, Protocol
 import numpy as np
 import polars as pl
 
-from maskme.engine.batch_query import apply_batch_query, build_batch_query
+from maskme.engine.batch_query import (
+    BatchQuery,
+    StartedQuery,
+    build_batch_query,
+    finish_batch_query,
+    start_batch_query,
+)
 from maskme.engine.plan import Plan, PlannedField, build_plan
 from maskme.engine.query import MaskQuery, NeedsBatches, build_query, run_query
 from maskme.errors import FormatError, MaskMeError, PolicyError, PolicyProblem, UsageError, suggest
@@ -635,9 +641,82 @@ def _stream_batches(
     with _collector_paused():
         if _can_run_in_parallel(plan, opened, observers, target_format):
             return _stream_batches_in_parallel(plan, opened, size, result, progress, emit)
+        per_batch_query = (
+            build_batch_query(plan)
+            if QUERY_ENABLED and opened.format in ("json", "jsonl")
+            else None
+        )
+        if per_batch_query is not None:
+            return _stream_json_batches(
+                plan, per_batch_query, opened, size, result, progress, observers, emit,
+                target_format,
+            )
         return _stream_batches_unpaused(
             plan, opened, size, result, progress, observers, emit, target_format
         )
+
+
+def _stream_json_batches(
+    plan: Plan,
+    query: BatchQuery,
+    opened: Input,
+    size: int,
+    result: RunResult,
+    progress: ProgressCallback | None,
+    observers: Sequence[RunObserver],
+    emit: Callable[[Batch], None],
+    target_format: str,
+) -> set[str]:
+    """Mask JSON batches with one Polars query each, reading the next batch while a query runs.
+
+    Reading and writing hold the GIL and the query does not, so the two
+    overlap on two cores. Batches finish in input order, and an error in a
+    batch is raised before an error in reading the batches after it.
+    """
+    matched: set[str] = set()
+    header: list[str] | None = None
+    before_paths = _observer_paths(observers, "fields_before")
+    after_paths = _observer_paths(observers, "fields_after")
+
+    def finish(
+        started: StartedQuery | None, batch: Batch, before: pl.DataFrame | None, read: int
+    ) -> None:
+        nonlocal header
+        if started is None or not finish_batch_query(started, plan, matched):
+            apply_plan(plan, batch, matched)
+        if observers:
+            _observe(observers, before, batch.frame(after_paths))
+        converted = _convert(batch, target_format, header)
+        if target_format == "csv" and isinstance(converted, CsvBatch) and header is None:
+            header = list(converted.data.columns)
+        emit(converted)
+        result.records += batch.length
+        if progress is not None:
+            # The bytes read up to this batch: the reader is a batch further on.
+            progress(result.records, read, opened.reader.total_bytes)
+
+    batches = iter(opened.reader.batches(size))
+    running: tuple[StartedQuery | None, Batch, pl.DataFrame | None, int] | None = None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="maskme-query") as pool:
+        while True:
+            try:
+                batch = next(batches)
+                before = batch.frame(before_paths) if before_paths else None
+                started = (
+                    start_batch_query(query, batch, pool) if isinstance(batch, JsonBatch) else None
+                )
+            except StopIteration:
+                break
+            except BaseException:
+                if running is not None:
+                    finish(*running)  # an error in an earlier record comes first
+                raise
+            if running is not None:
+                finish(*running)
+            running = (started, batch, before, opened.reader.bytes_read)
+        if running is not None:
+            finish(*running)
+    return matched
 
 
 def _can_run_in_parallel(
@@ -742,24 +821,11 @@ def _stream_batches_unpaused(
     header: list[str] | None = None
     before_paths = _observer_paths(observers, "fields_before")
     after_paths = _observer_paths(observers, "fields_after")
-    per_batch_query = (
-        build_batch_query(plan) if QUERY_ENABLED and opened.format in ("json", "jsonl") else None
-    )
     for batch in opened.reader.batches(size):
         before = batch.frame(before_paths) if before_paths else None
-        if not (
-            per_batch_query is not None
-            and isinstance(batch, JsonBatch)
-            and apply_batch_query(per_batch_query, plan, batch, matched)
-        ):
-            apply_plan(plan, batch, matched)
+        apply_plan(plan, batch, matched)
         if observers:
-            after = batch.frame(after_paths)
-            for observer in observers:
-                observer.update(
-                    before.select(list(observer.fields_before)) if before is not None and observer.fields_before else None,
-                    after.select(list(observer.fields_after)),
-                )
+            _observe(observers, before, batch.frame(after_paths))
         converted = _convert(batch, target_format, header)
         if target_format == "csv" and isinstance(converted, CsvBatch) and header is None:
             header = list(converted.data.columns)
@@ -770,6 +836,17 @@ def _stream_batches_unpaused(
         # Free this batch before the reader builds the next one, so only one is in memory.
         del batch, converted
     return matched
+
+
+def _observe(
+    observers: Sequence[RunObserver], before: pl.DataFrame | None, after: pl.DataFrame
+) -> None:
+    for observer in observers:
+        observer.update(
+            before.select(list(observer.fields_before))
+            if before is not None and observer.fields_before else None,
+            after.select(list(observer.fields_after)),
+        )
 
 
 def _observer_paths(observers: Sequence[RunObserver], attribute: str) -> list[FieldPath]:
