@@ -177,8 +177,9 @@ class Strategy(ABC):
         1-based record number of each value. Where ``failed`` is false, the
         result must equal what :meth:`apply` returns. The engine then runs a
         whole CSV file as one Polars streaming query, with no Python code per
-        batch. If some value is ``failed``, it discards that run and streams
-        batches through :meth:`apply`, which reports or handles the value.
+        batch, and each JSON batch as one query. If some value is ``failed``,
+        it discards that run (or batch) and goes through :meth:`apply`, which
+        reports or handles the value.
         """
         return None
 
