@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from maskme.engine.plan import Plan, PlannedField
+from maskme.engine.query import field_expressions
 from maskme.errors import RecordError
 from maskme.formats.base import FieldValues
 from maskme.formats.json import JsonBatch
@@ -64,22 +65,13 @@ def build_batch_query(plan: Plan) -> BatchQuery | None:
     outputs: list[pl.Expr] = []
     failures: list[pl.Expr] = []
     for planned, name in zip(transformed, names, strict=True):
-        original = pl.col(name)
-        # As in apply_plan: missing values (null or empty) reach the strategy as
-        # null, and they leave as they came.
-        prepared = pl.when(original == "").then(None).otherwise(original)
-        described = planned.strategy.expression(prepared, records)
+        described = field_expressions(planned, pl.col(name), records)
         if described is None:
             return None
         steps.extend(described.steps)
-        outputs.append(
-            pl.when(original.is_null()).then(None)
-            .when(original == "").then(pl.lit(""))
-            .otherwise(described.value.cast(pl.String))
-            .alias(name)
-        )
+        outputs.append(described.output.alias(name))
         if described.failed is not None:
-            failures.append((described.failed & prepared.is_not_null()).fill_null(False))
+            failures.append(described.failed)
 
     if {step for step, _ in steps} & {*names, _RECORD, _FLAG}:
         return None

@@ -646,19 +646,15 @@ def _stream_batches(
             if QUERY_ENABLED and opened.format in ("json", "jsonl")
             else None
         )
-        if per_batch_query is not None:
-            return _stream_json_batches(
-                plan, per_batch_query, opened, size, result, progress, observers, emit,
-                target_format,
-            )
-        return _stream_batches_unpaused(
-            plan, opened, size, result, progress, observers, emit, target_format
+        return _stream_batches_in_order(
+            plan, per_batch_query, opened, size, result, progress, observers, emit,
+            target_format,
         )
 
 
-def _stream_json_batches(
+def _stream_batches_in_order(
     plan: Plan,
-    query: BatchQuery,
+    query: BatchQuery | None,
     opened: Input,
     size: int,
     result: RunResult,
@@ -667,11 +663,14 @@ def _stream_json_batches(
     emit: Callable[[Batch], None],
     target_format: str,
 ) -> set[str]:
-    """Mask JSON batches with one Polars query each, reading the next batch while a query runs.
+    """Transform and write the batches one after another, in input order.
 
-    Reading and writing hold the GIL and the query does not, so the two
-    overlap on two cores. Batches finish in input order, and an error in a
-    batch is raised before an error in reading the batches after it.
+    With a per-batch ``query`` (JSON batches), a batch's query runs on a
+    worker thread while this thread reads the next batch: reading holds the
+    GIL and the query does not, so the two overlap on two cores. An error in
+    a batch is still raised before an error in reading a later one. Without
+    a query, each batch is written before the next is read, so only one is
+    in memory.
     """
     matched: set[str] = set()
     header: list[str] | None = None
@@ -692,7 +691,7 @@ def _stream_json_batches(
         emit(converted)
         result.records += batch.length
         if progress is not None:
-            # The bytes read up to this batch: the reader is a batch further on.
+            # The bytes read up to this batch: with a query, the reader is one batch on.
             progress(result.records, read, opened.reader.total_bytes)
 
     batches = iter(opened.reader.batches(size))
@@ -703,7 +702,9 @@ def _stream_json_batches(
                 batch = next(batches)
                 before = batch.frame(before_paths) if before_paths else None
                 started = (
-                    start_batch_query(query, batch, pool) if isinstance(batch, JsonBatch) else None
+                    start_batch_query(query, batch, pool)
+                    if query is not None and isinstance(batch, JsonBatch)
+                    else None
                 )
             except StopIteration:
                 break
@@ -713,7 +714,13 @@ def _stream_json_batches(
                 raise
             if running is not None:
                 finish(*running)
-            running = (started, batch, before, opened.reader.bytes_read)
+                running = None
+            if started is None:
+                finish(None, batch, before, opened.reader.bytes_read)
+            else:
+                running = (started, batch, before, opened.reader.bytes_read)
+            # Free this batch (unless its query runs) before the reader builds the next one.
+            del batch, before, started
         if running is not None:
             finish(*running)
     return matched
@@ -805,37 +812,6 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-def _stream_batches_unpaused(
-    plan: Plan,
-    opened: Input,
-    size: int,
-    result: RunResult,
-    progress: ProgressCallback | None,
-    observers: Sequence[RunObserver],
-    emit: Callable[[Batch], None],
-    target_format: str,
-) -> set[str]:
-    matched: set[str] = set()
-    header: list[str] | None = None
-    before_paths = _observer_paths(observers, "fields_before")
-    after_paths = _observer_paths(observers, "fields_after")
-    for batch in opened.reader.batches(size):
-        before = batch.frame(before_paths) if before_paths else None
-        apply_plan(plan, batch, matched)
-        if observers:
-            _observe(observers, before, batch.frame(after_paths))
-        converted = _convert(batch, target_format, header)
-        if target_format == "csv" and isinstance(converted, CsvBatch) and header is None:
-            header = list(converted.data.columns)
-        emit(converted)
-        result.records += batch.length
-        if progress is not None:
-            progress(result.records, opened.reader.bytes_read, opened.reader.total_bytes)
-        # Free this batch before the reader builds the next one, so only one is in memory.
-        del batch, converted
-    return matched
 
 
 def _observe(

@@ -27,10 +27,17 @@ from dataclasses import dataclass
 import polars as pl
 import polars.selectors as cs
 
-from maskme.engine.plan import Plan
+from maskme.engine.plan import Plan, PlannedField
 from maskme.formats.csv import CsvBatch, CsvReader, CsvWriter
 
-__all__ = ["MaskQuery", "NeedsBatches", "build_query", "run_query"]
+__all__ = [
+    "FieldExpressions",
+    "MaskQuery",
+    "NeedsBatches",
+    "build_query",
+    "field_expressions",
+    "run_query",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +85,42 @@ def _column(name: str) -> pl.Expr:
     return cs.by_name(name).as_expr()
 
 
+@dataclass(frozen=True, kw_only=True)
+class FieldExpressions:
+    """One field's transformation as expressions; see :func:`field_expressions`."""
+
+    #: Intermediate columns, (name, expression) pairs computed in order before the others.
+    steps: tuple[tuple[str, pl.Expr], ...]
+    #: The field's new String column.
+    output: pl.Expr
+    #: Boolean, true for a value the per-field path must handle; None when there is none.
+    failed: pl.Expr | None
+
+
+def field_expressions(
+    planned: PlannedField, original: pl.Expr, records: pl.Expr
+) -> FieldExpressions | None:
+    """Return ``planned``'s strategy over the column ``original``, as the per-field path applies it.
+
+    As in apply_plan, missing values (null or empty) reach the strategy as
+    null, and they leave as they came. None when the strategy has no
+    expression for its parameters.
+    """
+    prepared = pl.when(original == "").then(None).otherwise(original)
+    described = planned.strategy.expression(prepared, records)
+    if described is None:
+        return None
+    output = (
+        pl.when(original.is_null()).then(None)
+        .when(original == "").then(pl.lit(""))
+        .otherwise(described.value.cast(pl.String))
+    )
+    failed = None
+    if described.failed is not None:
+        failed = (described.failed & prepared.is_not_null()).fill_null(False)
+    return FieldExpressions(steps=described.steps, output=output, failed=failed)
+
+
 def _unused_name(base: str, names: set[str]) -> str:
     name = base
     while name in names:
@@ -115,22 +158,13 @@ def build_query(plan: Plan, reader: CsvReader) -> MaskQuery | None:
             continue
         if planned.rule.strategy == "keep":
             continue
-        original = _column(name)
-        # As in the batch path: missing values (null or empty) reach the strategy as null,
-        # and they leave as they came.
-        prepared = pl.when(original == "").then(None).otherwise(original)
-        described = planned.strategy.expression(prepared, records)
+        described = field_expressions(planned, _column(name), records)
         if described is None or any(step in header_names for step, _ in described.steps):
             return None
         steps.extend(described.steps)
-        outputs[name] = (
-            pl.when(original.is_null()).then(None)
-            .when(original == "").then(pl.lit(""))
-            .otherwise(described.value.cast(pl.String))
-            .alias(name)
-        )
+        outputs[name] = described.output.alias(name)
         if described.failed is not None:
-            failures.append((described.failed & prepared.is_not_null()).fill_null(False))
+            failures.append(described.failed)
 
     if plan.keep_paths is not None:
         staying = {path.text for path in plan.keep_paths}
