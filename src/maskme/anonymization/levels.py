@@ -9,7 +9,6 @@ then one numpy indexing operation.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 

@@ -28,8 +28,8 @@ from maskme.anonymization.levels import AttributeLevels
 from maskme.anonymization.table import StatisticsTable
 from maskme.engine.local import apply_plan, observe_plan
 from maskme.engine.plan import Plan
-from maskme.errors import FormatError, MaskMeError
-from maskme.formats import atomic_output, Input, create_writer
+from maskme.errors import MaskMeError
+from maskme.formats import Input, atomic_output, create_writer
 from maskme.formats.base import Batch
 from maskme.formats.csv import CsvBatch
 from maskme.formats.frame import FrameBatch
