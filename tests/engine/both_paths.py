@@ -37,3 +37,16 @@ def outcomes(source: Path, policy: dict, monkeypatch: pytest.MonkeyPatch,
     slow = outcome(source, policy, source.parent / ("batches" + source.suffix), **options)
     monkeypatch.setattr(local, "QUERY_ENABLED", True)
     return fast, slow
+
+
+def count_per_field_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Return a list that gets one item for each batch ``apply_plan`` (the per-field path) transforms."""
+    calls: list[int] = []
+    original = local.apply_plan
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(local, "apply_plan", counting)
+    return calls

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import maskme
 from maskme.engine import batch_query, local
-from tests.engine.both_paths import outcomes
+from tests.engine.both_paths import count_per_field_runs, outcomes
 
 KEYS = {"k": {"env": "MASKME_KEY"}}
 
@@ -73,14 +73,7 @@ def test_batch_query_same_as_fields(tmp_path, monkeypatch, key_env, records, cho
 @pytest.mark.parametrize("name", ["in.jsonl", "in.json"])
 def test_batch_query_runs_without_fallback(tmp_path, monkeypatch, key_env, name):
     """A clean file never needs the per-field path, and the output is the masked values."""
-    calls = []
-    original = local.apply_plan
-
-    def counting(*args, **kwargs):
-        calls.append(1)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(local, "apply_plan", counting)
+    calls = count_per_field_runs(monkeypatch)
     records = [{"email": f"p{n}@x.org", "age": 20 + n, "zip": "02139", "name": "N"} for n in range(5)]
     source = tmp_path / name
     text = json.dumps(records) if name == "in.json" else "".join(json.dumps(r) + "\n" for r in records)

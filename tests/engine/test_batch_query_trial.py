@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 import maskme
 from maskme.engine import local
 from tests.conftest import TEST_KEY
-from tests.engine.both_paths import outcome, outcomes
+from tests.engine.both_paths import count_per_field_runs, outcome, outcomes
 
 KEYS = {"k": {"env": "MASKME_KEY"}}
 
@@ -252,14 +252,7 @@ def test_many_fields_large_batches_same(tmp_path, monkeypatch, key_env):
 
 def test_query_handles_hostile_numbers_itself(tmp_path, monkeypatch, key_env):
     """Run hostile but valid values through the query itself, so the comparisons above test it."""
-    calls = []
-    original = local.apply_plan
-
-    def counting(*args, **kwargs):
-        calls.append(1)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(local, "apply_plan", counting)
+    calls = count_per_field_runs(monkeypatch)
     values = ["-0", "1e400", "-0.0", "true", "null", '""', "9223372036854775808", "1.10", '"abc"']
     lines = [record_text({"a": value, "b": value, "c": value}) for value in values]
     source = write_records(tmp_path, lines, ".jsonl")
