@@ -397,7 +397,7 @@ def mask(
         resolved_policy = load_policy(policy)
     except PolicyError as error:
         raise add_input_problems(error, source, format, delimiter, encoding) from None
-    size = resolve_batch_size(batch_size)
+    resolve_batch_size(batch_size)  # a bad size fails before the input is opened
 
     opened = open_input(source, format=format, delimiter=delimiter, encoding=encoding)
     with opened:

@@ -91,8 +91,8 @@ def _wide_integers_as_text(node: Any) -> Any:
 _decoder = json.JSONDecoder(
     parse_int=JsonNumber, parse_float=JsonNumber, parse_constant=JsonNumber
 )
-# Integers come back as Python ints, whose text is the input's except for -0;
-# every other number keeps its text as a JsonNumber.
+# Integers come back as Python ints, whose text is the input's except for -0.
+# Every other number keeps its text as a JsonNumber.
 _block_decoder = msgspec.json.Decoder(float_hook=JsonNumber)
 #: Two values on one line, which msgspec reads as two records.
 _TWO_ON_A_LINE = re.compile(rb"\}[ \t\r]*\{")
@@ -566,8 +566,8 @@ def _prune(node: Any, tree: dict[str, Any]) -> None:
 class JsonLinesReader(Reader):
     """Streams a JSONL file: one object per line, blank lines ignored.
 
-    Blocks of whole lines are parsed by msgspec in one call each, five times
-    faster than line by line. A block that msgspec rejects, or that it might
+    Blocks of whole lines are parsed by msgspec in one call each, about five
+    times faster than line by line. A block that msgspec rejects, or that it might
     read unlike the line parser (see ``_read_alike``), is parsed again line by
     line, which keeps every value's text and reports the first bad line by its
     number.
@@ -625,7 +625,7 @@ class JsonLinesReader(Reader):
         error in an earlier batch is reported first, as with line-by-line reading.
         """
         collecting = gc.isenabled()
-        # msgspec calls JsonNumber for every decimal number; with the collector
+        # msgspec calls JsonNumber for every decimal number. With the collector
         # running, those calls trigger collections that double the parse time.
         gc.disable()
         try:
