@@ -7,12 +7,11 @@ import stat
 import threading
 
 import pytest
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
 from maskme.cli.app import app
 from maskme.strategies import Strategy, StrategyParams, register_strategy
 from maskme.strategies.registry import unregister_strategy
-
 from tests.conftest import run_cli
 
 POLICY = (

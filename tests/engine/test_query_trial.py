@@ -11,9 +11,9 @@ import os
 import signal
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
 import maskme
 from maskme.cli.app import app

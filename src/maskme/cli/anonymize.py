@@ -3,56 +3,69 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
-import typer
+import click
 
 from maskme.cli.app import app
-from maskme.cli.common import configure_logging, fail_on_errors, stderr
-from maskme.errors import FormatError
+from maskme.cli.common import configure_logging, fail_on_errors, say
 
 
-@app.command("anonymize")
+@app.command(
+    "anonymize", short_help="Meet the policy's privacy targets with the least loss."
+)
+@click.argument("input")
+@click.option(
+    "--policy",
+    "-p",
+    required=True,
+    metavar="FILE",
+    type=click.Path(path_type=Path),
+    help="Policy file with quasi_identifiers and privacy targets.",
+)
+@click.option(
+    "--output", "-o", default="-", metavar="FILE", show_default=True, help="Output file, or - for standard output."
+)
+@click.option(
+    "--format", "-f", "format", metavar="FORMAT", help="Input format: csv, json or jsonl (default: from the extension)."
+)
+@click.option("--delimiter", metavar="CHAR", help="CSV delimiter of the input (default: detected).")
+@click.option("--encoding", metavar="NAME", help="Text encoding of the input (default: utf-8).")
+@click.option(
+    "--batch-size",
+    metavar="N",
+    type=click.IntRange(min=1),
+    help="Records per batch (default: 65536; bounds memory).",
+)
+@click.option(
+    "--report",
+    metavar="FILE",
+    type=click.Path(path_type=Path),
+    help="Write the JSON report (levels, suppression, targets, loss) to this file.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No summary on stderr.")
+@click.option("--verbose", "-v", is_flag=True, help="Log search details to stderr.")
 def anonymize_command(
-    input: Annotated[str, typer.Argument(help="Input file, or - for standard input.")],
-    policy: Annotated[
-        Path,
-        typer.Option(
-            "--policy", "-p", help="Policy file with quasi_identifiers and privacy targets.",
-            show_default=False,
-        ),
-    ],
-    output: Annotated[
-        str, typer.Option("--output", "-o", help="Output file, or - for standard output.")
-    ] = "-",
-    format: Annotated[
-        str | None,
-        typer.Option("--format", "-f", help="Input format: csv, json or jsonl (default: from the extension)."),
-    ] = None,
-    delimiter: Annotated[
-        str | None, typer.Option("--delimiter", help="CSV delimiter of the input (default: detected).")
-    ] = None,
-    encoding: Annotated[
-        str | None, typer.Option("--encoding", help="Text encoding of the input (default: utf-8).")
-    ] = None,
-    batch_size: Annotated[
-        int | None, typer.Option("--batch-size", min=1, help="Records per batch (default: 65536; bounds memory).")
-    ] = None,
-    report: Annotated[
-        Path | None,
-        typer.Option("--report", help="Write the JSON report (levels, suppression, targets, loss) to this file."),
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log search details to stderr.")] = False,
+    input: str,
+    policy: Path,
+    output: str,
+    format: str | None,
+    delimiter: str | None,
+    encoding: str | None,
+    batch_size: int | None,
+    report: Path | None,
+    quiet: bool,
+    verbose: bool,
 ) -> None:
     """Generalize and suppress INPUT until it meets the policy's privacy targets, and write OUTPUT.
 
-    Exits with status 3, writing nothing, when no generalization meets the
-    targets within the suppression limit.
+    INPUT is a file, or - for standard input. Exits with status 3, writing
+    nothing, when no generalization meets the targets within the
+    suppression limit.
     """
     configure_logging(verbose)
     with fail_on_errors():
         from maskme.anonymization import anonymize
+        from maskme.errors import FormatError
         from maskme.run import check_report_path, write_report
 
         if report is not None:
@@ -74,13 +87,12 @@ def anonymize_command(
     if quiet:
         return
     levels = ", ".join(f"{name}={level}" for name, level in result.levels.items())
-    stderr.print(
+    say(
         f"anonymized {result.records:,} records -> {output}: levels {levels}; "
         f"suppressed {result.suppressed_records:,}; "
         f"{result.metric} {result.utility:.6g}; "
         f"searched {result.nodes_evaluated:,} of {result.lattice_size:,} nodes "
-        f"({result.elapsed_seconds:.2f} s)",
-        markup=False,
+        f"({result.elapsed_seconds:.2f} s)"
     )
     for outcome in result.targets:
-        stderr.print(f"  {outcome.message}", markup=False)
+        say(f"  {outcome.message}")

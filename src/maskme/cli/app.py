@@ -1,8 +1,12 @@
-"""The ``maskme`` Typer application and its entry point.
+"""The ``maskme`` command group (Click) and its entry point.
 
 Each command lives in its own module under ``maskme.cli`` and is registered
 here. Exit codes: 0 success, 1 runtime or data error, 2 usage error or invalid
 policy, 3 privacy target not met.
+
+The command modules import the libraries a command needs (Polars, the
+policy model, rich) inside the command, so that every command starts with
+only Click loaded.
 """
 
 from __future__ import annotations
@@ -10,15 +14,12 @@ from __future__ import annotations
 import os
 import sys
 
-import typer
+import click
 
-app = typer.Typer(
-    name="maskme",
-    help="Anonymize CSV, JSON and JSONL data with a policy, and measure privacy and utility.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+
+@click.group(name="maskme", no_args_is_help=True)
+def app() -> None:
+    """Anonymize CSV, JSON and JSONL data with a policy, and measure privacy and utility."""
 
 
 def main() -> None:
@@ -32,7 +33,7 @@ def main() -> None:
     writes its results while Python shuts down.
     """
     try:
-        app()
+        app.main(prog_name="maskme")
     except SystemExit as ended:
         if ended.code not in (0, None):
             raise
@@ -43,11 +44,6 @@ def main() -> None:
         raise SystemExit(1) from None  # a closed pipe: the usual shutdown reports it
     if sys.gettrace() is None and sys.getprofile() is None:
         os._exit(0)
-
-
-@app.callback()
-def _root() -> None:
-    """Anonymize CSV, JSON and JSONL data with a policy, and measure privacy and utility."""
 
 
 # Command modules register themselves on import; keep this list sorted.

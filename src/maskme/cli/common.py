@@ -1,4 +1,8 @@
-"""Shared command-line helpers: error reporting with exit codes, and progress on a terminal."""
+"""Shared command-line helpers: error reporting with exit codes, and progress on a terminal.
+
+rich is imported only where a command draws with it (a progress bar on a
+terminal, tables), because importing it at every start would cost tens of milliseconds.
+"""
 
 from __future__ import annotations
 
@@ -10,26 +14,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+import click
 
 from maskme.errors import MaskMeError
 
 if TYPE_CHECKING:
     from maskme.engine import ProgressCallback
 
-__all__ = ["configure_logging", "fail_on_errors", "progress_bar", "stderr"]
+__all__ = ["configure_logging", "fail_on_errors", "progress_bar", "say"]
 
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+def say(message: str) -> None:
+    """Write one line for people to stderr (summaries and failures, never data)."""
+    click.echo(message, err=True)
 
 
 def configure_logging(verbose: bool) -> None:
@@ -63,17 +60,17 @@ def fail_on_errors() -> Iterator[None]:
     try:
         yield
     except _Terminated:
-        stderr.print("terminated; nothing was written")
-        raise typer.Exit(143) from None
+        say("terminated; nothing was written")
+        raise click.exceptions.Exit(143) from None
     except MaskMeError as error:
-        # The message is escaped: labels such as "[30, 40)" must not be read as markup.
-        stderr.print(f"[bold red]error:[/] {escape(str(error))}", markup=True, highlight=False)
-        raise typer.Exit(error.exit_code) from None
+        # click.echo drops the colour when stderr is not a terminal.
+        say(f"{click.style('error:', fg='red', bold=True)} {error}")
+        raise click.exceptions.Exit(error.exit_code) from None
     except KeyboardInterrupt:
-        stderr.print("interrupted; nothing was written")
-        raise typer.Exit(130) from None
+        say("interrupted; nothing was written")
+        raise click.exceptions.Exit(130) from None
     except BrokenPipeError:
-        raise typer.Exit(1) from None
+        raise click.exceptions.Exit(1) from None
     finally:
         if in_main_thread:
             signal.signal(signal.SIGTERM, previous)
@@ -82,7 +79,21 @@ def fail_on_errors() -> Iterator[None]:
 @contextmanager
 def progress_bar(description: str, enabled: bool) -> Iterator[ProgressCallback | None]:
     """Show a rich progress bar on stderr when it is a terminal; yield its update callback."""
-    if not enabled or not stderr.is_terminal:
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    if not console.is_terminal:
         yield None
         return
     columns = (
@@ -93,7 +104,7 @@ def progress_bar(description: str, enabled: bool) -> Iterator[ProgressCallback |
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=stderr, transient=True) as progress:
+    with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task(description, total=None, records=0)
 
         def update(records: int, bytes_read: int, total_bytes: int | None) -> None:

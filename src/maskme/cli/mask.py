@@ -4,53 +4,68 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
 
-import typer
+import click
 
 from maskme.cli.app import app
-from maskme.cli.common import configure_logging, fail_on_errors, progress_bar, stderr
+from maskme.cli.common import configure_logging, fail_on_errors, progress_bar, say
 
 
-@app.command("mask")
+@app.command("mask", short_help="Apply a policy to a file.")
+@click.argument("input")
+@click.option(
+    "--policy",
+    "-p",
+    required=True,
+    metavar="FILE",
+    type=click.Path(path_type=Path),
+    help="Policy file (YAML or JSON)."
+)
+@click.option(
+    "--output", "-o", default="-", metavar="FILE", show_default=True, help="Output file, or - for standard output."
+)
+@click.option(
+    "--format", "-f", "format", metavar="FORMAT", help="Input format: csv, json or jsonl (default: from the extension)."
+)
+@click.option(
+    "--output-format",
+    metavar="FORMAT",
+    help="Output format (default: from the output extension, else the input's).",
+)
+@click.option("--delimiter", metavar="CHAR", help="CSV delimiter of the input (default: detected).")
+@click.option("--output-delimiter", metavar="CHAR", help="CSV delimiter of the output (default: the input's).")
+@click.option("--encoding", metavar="NAME", help="Text encoding of the input and output (default: utf-8).")
+@click.option(
+    "--batch-size",
+    metavar="N",
+    type=click.IntRange(min=1),
+    help="Records per batch (default: 65536, for JSON 16384; bounds memory).",
+)
+@click.option(
+    "--report",
+    metavar="FILE",
+    type=click.Path(path_type=Path),
+    help="Write a JSON report measuring the output to this file.",
+)
+@click.option("--compare", is_flag=True, help="Measure the input too, and report both side by side.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
+@click.option("--verbose", "-v", is_flag=True, help="Log progress details to stderr.")
 def mask_command(
-    input: Annotated[str, typer.Argument(help="Input file, or - for standard input.")],
-    policy: Annotated[
-        Path, typer.Option("--policy", "-p", help="Policy file (YAML or JSON).", show_default=False)
-    ],
-    output: Annotated[
-        str, typer.Option("--output", "-o", help="Output file, or - for standard output.")
-    ] = "-",
-    format: Annotated[
-        str | None,
-        typer.Option("--format", "-f", help="Input format: csv, json or jsonl (default: from the extension)."),
-    ] = None,
-    output_format: Annotated[
-        str | None,
-        typer.Option("--output-format", help="Output format (default: from the output extension, else the input's)."),
-    ] = None,
-    delimiter: Annotated[
-        str | None, typer.Option("--delimiter", help="CSV delimiter of the input (default: detected).")
-    ] = None,
-    output_delimiter: Annotated[
-        str | None, typer.Option("--output-delimiter", help="CSV delimiter of the output (default: the input's).")
-    ] = None,
-    encoding: Annotated[
-        str | None, typer.Option("--encoding", help="Text encoding of the input and output (default: utf-8).")
-    ] = None,
-    batch_size: Annotated[
-        int | None, typer.Option("--batch-size", min=1, help="Records per batch (default: 65536, for JSON 16384; bounds memory).")
-    ] = None,
-    report: Annotated[
-        Path | None, typer.Option("--report", help="Write a JSON report measuring the output to this file.")
-    ] = None,
-    compare: Annotated[
-        bool, typer.Option("--compare", help="Measure the input too, and report both side by side.")
-    ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details to stderr.")] = False,
+    input: str,
+    policy: Path,
+    output: str,
+    format: str | None,
+    output_format: str | None,
+    delimiter: str | None,
+    output_delimiter: str | None,
+    encoding: str | None,
+    batch_size: int | None,
+    report: Path | None,
+    compare: bool,
+    quiet: bool,
+    verbose: bool,
 ) -> None:
-    """Anonymize INPUT with a policy and write the result to OUTPUT."""
+    """Anonymize INPUT (a file, or - for standard input) with a policy and write the result to OUTPUT."""
     from maskme.run import mask_file
 
     configure_logging(verbose)
@@ -70,8 +85,6 @@ def mask_command(
             compare=compare,
         )
     if not quiet and output != "-":
-        stderr.print(
-            f"masked {result.records:,} records -> {output} ({result.elapsed_seconds:.2f} s)"
-        )
+        say(f"masked {result.records:,} records -> {output} ({result.elapsed_seconds:.2f} s)")
     if report is not None and verbose:
-        stderr.print(json.dumps(result.to_dict(), indent=2))
+        say(json.dumps(result.to_dict(), indent=2))

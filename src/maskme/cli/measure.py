@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-import typer
-from rich.console import Console
-from rich.table import Table
+import click
 
 from maskme.cli.app import app
 from maskme.cli.common import configure_logging, fail_on_errors
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from maskme.metrics import Measurement, SensitiveAttributeMeasures
 
 #: Equal to maskme.metrics.risk.DEFAULT_RISK_THRESHOLD (a test checks it); written out here
@@ -22,115 +22,100 @@ if TYPE_CHECKING:
 RISK_THRESHOLD = 0.2
 
 
-@app.command("measure")
+@app.command("measure", short_help="Measure privacy, risk and utility of a file.")
+@click.argument("data", metavar="DATA")
+@click.option(
+    "--quasi-identifiers",
+    "-q",
+    metavar="FIELDS",
+    help="Comma-separated field paths that define the equivalence classes.",
+)
+@click.option(
+    "--sensitive", "-s", metavar="FIELDS", help="Comma-separated sensitive attribute field paths."
+)
+@click.option(
+    "--ordered",
+    metavar="FIELDS",
+    help="Comma-separated sensitive attributes whose values are ordered "
+    "(numbers, or text in lexicographic order); t-closeness uses the rank distance.",
+)
+@click.option(
+    "--hierarchy",
+    metavar="FIELD=FILE",
+    multiple=True,
+    help="Hierarchy file of a sensitive attribute, for the hierarchical "
+    "distance of t-closeness. Repeat for several attributes.",
+)
+@click.option(
+    "--policy",
+    "-p",
+    metavar="FILE",
+    type=click.Path(path_type=Path),
+    help="Policy file; supplies the quasi-identifiers, sensitive attributes "
+    "and target k not given as options.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON report instead of tables.")
+@click.option(
+    "--format", "data_format", metavar="FORMAT", help="Input format: csv, json or jsonl. Detected when omitted."
+)
+@click.option("--delimiter", metavar="CHAR", help="CSV delimiter. Detected when omitted.")
+@click.option("--encoding", metavar="NAME", help="Input text encoding (default UTF-8).")
+@click.option("--batch-size", metavar="N", type=click.IntRange(min=1), help="Records read per batch.")
+@click.option(
+    "--k",
+    "k",
+    metavar="K",
+    type=click.IntRange(min=1),
+    help="Count the records in classes smaller than this k (default: the policy's).",
+)
+@click.option(
+    "--l",
+    "l",
+    metavar="L",
+    type=click.IntRange(min=2),
+    help="The l of recursive (c,l)-diversity (default: the distinct l).",
+)
+@click.option(
+    "--risk-threshold",
+    metavar="RISK",
+    type=click.FloatRange(min=0.0, max=1.0),
+    default=RISK_THRESHOLD,
+    show_default=True,
+    help="Re-identification risk (0 to 1) above which a record counts as at risk.",
+)
+@click.option(
+    "--population",
+    metavar="FILE",
+    type=click.Path(path_type=Path),
+    help="Population counts for the journalist risk: a file with the "
+    "quasi-identifier columns and a `count` column.",
+)
+@click.option("--verbose", "-v", is_flag=True, help="Log progress to stderr.")
 def measure_command(
-    data: Annotated[
-        str,
-        typer.Argument(metavar="DATA", help="CSV, JSON or JSONL file to measure, or - for stdin."),
-    ],
-    quasi_identifiers: Annotated[
-        str | None,
-        typer.Option(
-            "--quasi-identifiers",
-            "-q",
-            metavar="FIELDS",
-            help="Comma-separated field paths that define the equivalence classes.",
-        ),
-    ] = None,
-    sensitive: Annotated[
-        str | None,
-        typer.Option(
-            "--sensitive",
-            "-s",
-            metavar="FIELDS",
-            help="Comma-separated sensitive attribute field paths.",
-        ),
-    ] = None,
-    ordered: Annotated[
-        str | None,
-        typer.Option(
-            "--ordered",
-            metavar="FIELDS",
-            help="Comma-separated sensitive attributes whose values are ordered "
-            "(numbers, or text in lexicographic order); t-closeness uses the rank distance.",
-        ),
-    ] = None,
-    hierarchy: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--hierarchy",
-            metavar="FIELD=FILE",
-            help="Hierarchy file of a sensitive attribute, for the hierarchical "
-            "distance of t-closeness. Repeat for several attributes.",
-        ),
-    ] = None,
-    policy: Annotated[
-        Path | None,
-        typer.Option(
-            "--policy",
-            "-p",
-            metavar="POLICY",
-            help="Policy file; supplies the quasi-identifiers, sensitive attributes "
-            "and target k not given as options.",
-        ),
-    ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the JSON report instead of tables.")
-    ] = False,
-    data_format: Annotated[
-        str | None,
-        typer.Option("--format", help="Input format: csv, json or jsonl. Detected when omitted."),
-    ] = None,
-    delimiter: Annotated[
-        str | None, typer.Option("--delimiter", help="CSV delimiter. Detected when omitted.")
-    ] = None,
-    encoding: Annotated[
-        str | None, typer.Option("--encoding", help="Input text encoding (default UTF-8).")
-    ] = None,
-    batch_size: Annotated[
-        int | None,
-        typer.Option("--batch-size", min=1, help="Records read per batch."),
-    ] = None,
-    k: Annotated[
-        int | None,
-        typer.Option(
-            "--k",
-            min=1,
-            help="Count the records in classes smaller than this k (default: the policy's).",
-        ),
-    ] = None,
-    l: Annotated[
-        int | None,
-        typer.Option(
-            "--l", min=2, help="The l of recursive (c,l)-diversity (default: the distinct l)."
-        ),
-    ] = None,
-    risk_threshold: Annotated[
-        float,
-        typer.Option(
-            "--risk-threshold",
-            min=0.0,
-            max=1.0,
-            help="Re-identification risk (0 to 1) above which a record counts as at risk.",
-        ),
-    ] = RISK_THRESHOLD,
-    population: Annotated[
-        Path | None,
-        typer.Option(
-            "--population",
-            metavar="FILE",
-            help="Population counts for the journalist risk: a file with the "
-            "quasi-identifier columns and a `count` column.",
-        ),
-    ] = None,
-    verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Log progress to stderr.")
-    ] = False,
+    data: str,
+    quasi_identifiers: str | None,
+    sensitive: str | None,
+    ordered: str | None,
+    hierarchy: tuple[str, ...],
+    policy: Path | None,
+    as_json: bool,
+    data_format: str | None,
+    delimiter: str | None,
+    encoding: str | None,
+    batch_size: int | None,
+    k: int | None,
+    l: int | None,
+    risk_threshold: float,
+    population: Path | None,
+    verbose: bool,
 ) -> None:
-    """Measure k-anonymity, l-diversity, t-closeness, re-identification risk and utility."""
+    """Measure k-anonymity, l-diversity, t-closeness, re-identification risk and utility.
+
+    DATA is a CSV, JSON or JSONL file, or - for standard input.
+    """
     configure_logging(verbose)
     with fail_on_errors():
-        sensitive_attributes = _sensitive_attributes(sensitive, ordered, hierarchy or [])
+        sensitive_attributes = _sensitive_attributes(sensitive, ordered, list(hierarchy))
         from maskme.metrics import measure
 
         result = measure(
@@ -148,8 +133,10 @@ def measure_command(
             risk_threshold=risk_threshold,
         )
     if as_json:
-        typer.echo(json.dumps(result.to_dict(), indent=2, allow_nan=False))
+        click.echo(json.dumps(result.to_dict(), indent=2, allow_nan=False))
         return
+    from rich.console import Console
+
     console = Console(soft_wrap=False, highlight=False)
     for table in summary_tables(result):
         console.print(table)
@@ -165,12 +152,12 @@ def _sensitive_attributes(
     for entry in hierarchies:
         name, separator, path = entry.partition("=")
         if not separator or not name.strip() or not path.strip():
-            raise typer.BadParameter(
+            raise click.BadParameter(
                 f"expected FIELD=FILE, got '{entry}'", param_hint="--hierarchy"
             )
         by_field[name.strip()] = path.strip()
     if not names and (ordered_names or by_field):
-        raise typer.BadParameter(
+        raise click.BadParameter(
             "--ordered and --hierarchy describe sensitive attributes: name them with --sensitive",
             param_hint="--sensitive",
         )
@@ -178,7 +165,7 @@ def _sensitive_attributes(
         return None
     for name in [*ordered_names, *by_field]:
         if name not in names:
-            raise typer.BadParameter(
+            raise click.BadParameter(
                 f"`{name}` is not among the --sensitive attributes", param_hint="--sensitive"
             )
     # An attribute without --ordered or --hierarchy maps to None, so it keeps the
@@ -200,6 +187,8 @@ def _split(text: str | None) -> list[str]:
 
 def summary_tables(result: Measurement) -> list[Table]:
     """Return the rich tables that show a measurement to people."""
+    from rich.table import Table
+
     anonymity = result.anonymity
     overview = Table(title="Equivalence classes and risk", show_header=False)
     overview.add_column("measure", style="bold")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 
-import typer
+import click
 
 from maskme.cli.app import app
 
 
-@app.command("schema")
+@app.command("schema", short_help="Print the JSON Schema of policy files.")
 def schema_command() -> None:
     """Print the JSON Schema of policy files, for editors that check and complete YAML."""
     from maskme.policy.schema import policy_json_schema
 
-    typer.echo(json.dumps(policy_json_schema(), indent=2))
+    click.echo(json.dumps(policy_json_schema(), indent=2))

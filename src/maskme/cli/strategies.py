@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
-import typer
-from rich.console import Console
-from rich.table import Table
+import click
 
 from maskme.cli.app import app
 from maskme.cli.common import configure_logging, fail_on_errors
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from maskme.strategies.registry import ParameterDescription, StrategyDescription
 
 PROPERTY_LABELS = {
@@ -24,12 +24,9 @@ PROPERTY_LABELS = {
 }
 
 
-@app.command("strategies")
-def strategies_command(
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print a JSON array instead of a table.")
-    ] = False,
-) -> None:
+@app.command("strategies", short_help="List every strategy with its parameters.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of a table.")
+def strategies_command(as_json: bool) -> None:
     """List every strategy with its source package, parameters and properties."""
     from maskme.strategies.registry import available_strategies
 
@@ -37,12 +34,16 @@ def strategies_command(
     with fail_on_errors():
         descriptions = [entry.describe() for entry in available_strategies()]
     if as_json:
-        typer.echo(json.dumps([description.to_dict() for description in descriptions], indent=2))
+        click.echo(json.dumps([description.to_dict() for description in descriptions], indent=2))
         return
+    from rich.console import Console
+
     Console(soft_wrap=False).print(_table(descriptions))
 
 
 def _table(descriptions: list[StrategyDescription]) -> Table:
+    from rich.table import Table
+
     table = Table(title="MaskMe strategies", show_lines=True)
     table.add_column("strategy", style="bold", no_wrap=True)
     # Fold long package names and parameter types instead of cutting them off.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import typer
+import click
 
 from maskme import __version__
 from maskme.cli.app import app
@@ -11,4 +11,4 @@ from maskme.cli.app import app
 @app.command("version")
 def version_command() -> None:
     """Print the MaskMe version."""
-    typer.echo(__version__)
+    click.echo(__version__)
