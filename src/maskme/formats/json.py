@@ -2,8 +2,8 @@
 
 Records are parsed with numbers kept as their original text
 (:class:`JsonNumber`), so ``1.10`` and integers of any size leave unchanged;
-key order and Unicode are kept. A top-level array is streamed element by
-element, never loaded whole. JSONL ignores blank lines and reports a malformed
+key order and Unicode are kept. A top-level array is streamed in runs of
+records, never loaded whole. JSONL ignores blank lines and reports a malformed
 line by its number.
 """
 
@@ -99,6 +99,7 @@ _TWO_ON_A_LINE = re.compile(rb"\}[ \t\r]*\{")
 #: The integer -0, which msgspec reads as 0. Both patterns may match inside a
 #: string, which only costs the slower parse.
 _NEGATIVE_ZERO = re.compile(rb"-0(?![0-9.eE])")
+_NEGATIVE_ZERO_TEXT = re.compile(r"-0(?![0-9.eE])")
 
 
 def _read_alike(block: bytes, records: list[Any]) -> bool:
@@ -579,17 +580,7 @@ class JsonLinesReader(Reader):
         self.total_bytes = path.stat().st_size
 
     def batches(self, batch_size: int) -> Iterator[Batch]:
-        pending: list[dict[str, Any]] = []
-        first = 1
-        for records in self._blocks():
-            pending.extend(records)
-            cut = len(pending) - len(pending) % batch_size
-            for start in range(0, cut, batch_size):
-                yield JsonBatch(pending[start : start + batch_size], first)
-                first += batch_size
-            del pending[:cut]  # once per block: deleting each batch would be quadratic
-        if pending:
-            yield JsonBatch(pending, first)
+        return _batched(self._blocks(), batch_size)
 
     def _blocks(self) -> Iterator[list[dict[str, Any]]]:
         """Yield the records of each block of whole lines, in file order."""
@@ -717,30 +708,65 @@ def _kind_name(value: Any) -> str:
     return "a boolean" if isinstance(value, bool) else type(value).__name__
 
 
-class JsonArrayReader(Reader):
-    """Streams the objects of a top-level JSON array without loading the whole file."""
+def _batched(blocks: Iterator[list[dict[str, Any]]], batch_size: int) -> Iterator[JsonBatch]:
+    """Regroup blocks of records into batches of ``batch_size`` records (the last may be smaller)."""
+    pending: list[dict[str, Any]] = []
+    first = 1
+    for records in blocks:
+        pending.extend(records)
+        cut = len(pending) - len(pending) % batch_size
+        for start in range(0, cut, batch_size):
+            yield JsonBatch(pending[start : start + batch_size], first)
+            first += batch_size
+        if cut:
+            del pending[:cut]  # once per block: deleting each batch would be quadratic
+    if pending:
+        yield JsonBatch(pending, first)
 
-    def __init__(self, path: Path) -> None:
+
+class JsonArrayReader(Reader):
+    """Streams the objects of a top-level JSON array without loading the whole file.
+
+    Runs of whole records, about 1 MiB each, are parsed by msgspec in one call.
+    A run that msgspec rejects, or might read unlike the standard library (see
+    ``_ArrayScanner._decode_run``), is parsed again record by record with the
+    standard library, which keeps every value's text and reports the first bad
+    record. ``parse_runs=False`` parses every record that way (the reference
+    for tests).
+    """
+
+    def __init__(self, path: Path, *, parse_runs: bool = True) -> None:
         self.path = path
         self.label = str(path)
         self.total_bytes = path.stat().st_size
+        self.parse_runs = parse_runs
 
     def batches(self, batch_size: int) -> Iterator[Batch]:
-        records: list[dict[str, Any]] = []
-        first = 1
-        for record in self._records():
-            records.append(record)
-            if len(records) >= batch_size:
-                yield JsonBatch(records, first)
-                first += len(records)
-                records = []
-        if records:
-            yield JsonBatch(records, first)
+        return _batched(self._blocks(), batch_size)
 
-    def _records(self) -> Iterator[dict[str, Any]]:
+    def _blocks(self) -> Iterator[list[dict[str, Any]]]:
         with self.path.open("rb") as stream:
             scanner = _ArrayScanner(stream, self)
-            yield from scanner.records()
+            yield from scanner.blocks()
+
+
+#: The end of a record: its closing brace, then a comma or the array's end.
+_RECORD_END = re.compile(r"[ \t\r\n]*[,\]]")
+#: Closing braces tried, from the end of the buffer, as the end of a run.
+_RUN_END_TRIES = 16
+#: Records this deep or deeper are checked against the writer's limit before a run is accepted.
+_CHECKED_DEPTH = 200
+
+
+def _deeper_than(node: Any, levels: int) -> bool:
+    """Return whether ``node`` nests objects and arrays more than ``levels`` deep."""
+    if levels < 0:
+        return True
+    if isinstance(node, dict):
+        return any(_deeper_than(value, levels - 1) for value in node.values())
+    if isinstance(node, list):
+        return any(_deeper_than(value, levels - 1) for value in node)
+    return False
 
 
 class _ArrayScanner:
@@ -754,6 +780,9 @@ class _ArrayScanner:
         self.position = 0
         self.eof = False
         self.lines_before = 0  # newlines in text already discarded from the buffer
+        # Records up to this buffer position are parsed one by one: msgspec
+        # did not read the run that ends there as the standard library would.
+        self.one_by_one_until = 0 if reader.parse_runs else -1
 
     def _read_more(self) -> None:
         chunk = self.stream.read(READ_CHUNK)
@@ -772,6 +801,8 @@ class _ArrayScanner:
         discarded = self.buffer[: self.position]
         self.lines_before += discarded.count("\n")
         self.buffer = self.buffer[self.position :] + text
+        if self.one_by_one_until >= 0:
+            self.one_by_one_until = max(self.one_by_one_until - self.position, 0)
         self.position = 0
         self.eof = not chunk
 
@@ -790,7 +821,8 @@ class _ArrayScanner:
         line = self.lines_before + self.buffer.count("\n", 0, at) + 1
         return FormatError(f"{self.reader.label}: line {line:,}: {message}")
 
-    def records(self) -> Iterator[dict[str, Any]]:
+    def blocks(self) -> Iterator[list[dict[str, Any]]]:
+        """Yield the array's records in runs, in file order."""
         first = self._skip_whitespace()
         if first != "[":
             if first == "{":
@@ -815,14 +847,78 @@ class _ArrayScanner:
                 self.position += 1
                 expect_value = True
                 continue
+            run = self._decode_run() if 0 <= self.one_by_one_until <= self.position else None
+            if run:
+                number += len(run)
+                yield run
+                expect_value = False
+                continue
             number += 1
             record = self._decode_record(number)
             if not isinstance(record, dict):
                 raise self._error(f"record {number:,}: expected a JSON object, got {_kind_name(record)}")
-            yield record
+            yield [record]
             expect_value = False
         if self._skip_whitespace() != "":
             raise self._error("extra data after the top-level array")
+
+    def _decode_run(self) -> list[dict[str, Any]] | None:
+        """Parse the whole records ahead in one msgspec call, or return None to parse them one by one.
+
+        The run ends at a closing brace followed by a comma or the array's
+        end. If that brace is not the end of a record (it is inside a string or
+        a nested object), the run is not valid JSON and msgspec rejects it.
+        The run is also parsed one by one where msgspec reads numbers or
+        records unlike the standard library: ``-0``, records that are not
+        objects, and records nested past the writer's limit.
+        """
+        if len(self.buffer) - self.position < READ_CHUNK and not self.eof:
+            self._read_more()
+        start = self.position
+        end = self._run_end(start)
+        if end is None:
+            return None
+        text = self.buffer[start:end]
+        collecting = gc.isenabled()
+        gc.disable()  # as in JsonLinesReader._parse_block
+        try:
+            records = _block_decoder.decode("[" + text + "]")
+        except (msgspec.DecodeError, RecursionError):
+            records = None
+        finally:
+            if collecting:
+                gc.enable()
+        if records is None or not self._run_read_alike(text, records):
+            self.one_by_one_until = end
+            return None
+        self.position = end
+        return records
+
+    def _run_end(self, start: int) -> int | None:
+        """Return the position after the last closing brace ahead that a comma or ``]`` follows."""
+        index = len(self.buffer)
+        for _ in range(_RUN_END_TRIES):
+            index = self.buffer.rfind("}", start, index)
+            if index < 0:
+                return None
+            if _RECORD_END.match(self.buffer, index + 1):
+                return index + 1
+        return None
+
+    @staticmethod
+    def _run_read_alike(text: str, records: list[Any]) -> bool:
+        if not all(type(record) is dict for record in records):
+            return False
+        if _NEGATIVE_ZERO_TEXT.search(text):
+            return False
+        if text.count("{") + text.count("[") - len(records) > _MAX_CHEAP_BRACKETS:
+            for record in records:
+                if _deeper_than(record, _CHECKED_DEPTH):
+                    try:
+                        dump_record(record)
+                    except orjson.JSONEncodeError:
+                        return False
+        return True
 
     def _decode_record(self, number: int) -> Any:
         while True:
