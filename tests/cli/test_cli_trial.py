@@ -608,3 +608,15 @@ def test_delimiter_backslash_t_means_tab(workdir):
     done = run("mask", "in.tsv", "-p", "p.yaml", "--format", "csv", "--delimiter", "\\t", cwd=workdir)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(b"zip\tssn\tdiagnosis\n")
+
+
+@pytest.mark.xfail(strict=True, reason="the atomic writer gives the new file the umask's mode, "
+                   "so an output kept private with mode 0600 becomes readable by all")
+def test_replaced_output_keeps_mode(workdir):
+    output = workdir / "out.csv"
+    output.write_text("old\n")
+    output.chmod(0o600)
+    done = run("mask", "in.csv", "-p", "p.yaml", "-o", "out.csv", cwd=workdir)
+    assert done.returncode == 0, done.stderr
+    assert output.read_bytes().startswith(b"zip,ssn,diagnosis\n")
+    assert oct(output.stat().st_mode & 0o777) == oct(0o600)
