@@ -201,6 +201,24 @@ def test_invalid_utf8_in_valid_array(tmp_path, monkeypatch):
             assert by_runs[0] == "error"
 
 
+# Nested braces, multi-byte characters, and an escaped quote and backslash before the brace.
+@pytest.mark.parametrize("template", ['{"p": {"q": "PAD"}}', '{"p": "PADé😀"}', '{"p": "PAD\\"}\\\\"}'])
+def test_real_chunk_boundary_read_alike(tmp_path, template):
+    """A record's last bytes (braces, a multi-byte character) on each side of the real 1 MiB read boundary."""
+    record = '{"id": 1, "s": "} , {"},\n'
+    head = "[" + record * ((json_format.READ_CHUNK - 300) // len(record))
+    path = tmp_path / "in.json"
+    for shift in range(-6, 3):
+        # The padded record's last byte is ``shift`` bytes from the boundary's last byte.
+        padding = json_format.READ_CHUNK - 1 + shift - len(head.encode()) - len(template.encode()) + 4
+        padded = template.replace("PAD", "x" * padding)
+        path.write_text(head + padded + ",\n" + record * 3 + '{"end": 1}]')
+        assert len(head.encode()) + len(padded.encode()) - 1 == json_format.READ_CHUNK - 1 + shift
+        by_runs = assert_read_alike(path, batch_size=1000)
+        assert by_runs[0] == "records"
+        assert by_runs[1][-1][1][-1] == b'{"end":1}'
+
+
 # -- numbers --------------------------------------------------------------------------
 
 NUMBER_TEXTS = [
@@ -501,6 +519,24 @@ def test_cli_tricky_file_same_output(tmp_path, monkeypatch, key_env):
         expected = mask_outcome(source, policy, tmp_path / ("records" + suffix))
         monkeypatch.setattr(formats, "JsonArrayReader", JsonArrayReader)
         assert target.read_bytes() == expected
+
+
+def test_cli_measure_json_like_jsonl(tmp_path):
+    """``maskme measure`` reports the same for a JSON array (over 1 MiB, read in runs) as for its JSONL lines."""
+    rows = [f'{{"age": {20 + n % 7}, "zip": "0213{n % 3}", "d": {"-0" if n % 50 == 0 else n % 4}, '
+            f'"s": "}} , {{", "t": [{{"u": "}}]"}}]}}' for n in range(20_000)]
+    array = tmp_path / "in.json"
+    array.write_text("[" + ",\r\n".join(rows) + "]")
+    assert array.stat().st_size > 1 << 20
+    lines = tmp_path / "in.jsonl"
+    lines.write_text("\n".join(rows) + "\n")
+    reports = []
+    for source in (array, lines):
+        result = run_cli("measure", str(source), "-q", "age,zip", "-s", "d", "--ordered", "d", "--json")
+        assert result.returncode == 0, result.stderr
+        reports.append(json.loads(result.stdout))
+    assert reports[0] == reports[1]
+    assert reports[0]["records"] == 20_000
 
 
 @pytest.mark.parametrize(
