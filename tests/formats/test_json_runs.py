@@ -100,7 +100,8 @@ def test_plain_array_parsed_in_runs(tmp_path, monkeypatch):
     records = read_records(path, 1000, parse_runs=True)
     assert len(records) == 5000
     assert records[4999] == b'{"id":4999,"name":"person 4999","score":1249.75}'
-    assert calls[0] == 0
+    # Only the record that straddles each chunk boundary is parsed one by one.
+    assert calls[0] <= path.stat().st_size // 4096 + 1
 
 
 def test_runs_resume_after_negative_zero(tmp_path, monkeypatch):

@@ -755,10 +755,10 @@ class JsonArrayReader(Reader):
             yield from scanner.blocks()
 
 
-#: The end of a record: its closing brace, then a comma or the array's end.
-_RECORD_END = re.compile(r"[ \t\r\n]*[,\]]")
-#: Closing braces tried, from the end of the buffer, as the end of a run.
-_RUN_END_TRIES = 16
+#: What follows the end of a record: a comma and the next record's opening brace, or the array's end.
+_RECORD_END = re.compile(r"[ \t\r\n]*(?:,[ \t\r\n]*\{|\])")
+#: Ends tried for one run, from the end of the buffer, before its records are parsed one by one.
+_RUN_TRIES = 3
 #: Records this deep or deeper are checked against the writer's limit before a run is accepted.
 _CHECKED_DEPTH = 200
 
@@ -792,13 +792,15 @@ class _ArrayScanner:
     def _read_more(self) -> None:
         chunk = self.stream.read(READ_CHUNK)
         self.reader.bytes_read += len(chunk)
+        # Bytes of a character split over the previous chunk, which the decoder still holds.
+        held = len(self.decoder.getstate()[0])
         try:
             text = self.decoder.decode(chunk, final=not chunk)
         except UnicodeDecodeError as error:
             # The line: those already passed, those still buffered, and those in
-            # the chunk before the bad byte.
+            # the chunk before the bad byte (error.start counts the held bytes too).
             line = (self.lines_before + self.buffer.count("\n")
-                    + chunk.count(b"\n", 0, max(error.start, 0)) + 1)
+                    + chunk.count(b"\n", 0, max(error.start - held, 0)) + 1)
             raise FormatError(
                 f"{self.reader.label}: line {line:,}: not valid UTF-8; pass --encoding with the "
                 "file's encoding (for example latin-1 or cp1252)"
@@ -868,47 +870,57 @@ class _ArrayScanner:
             raise self._error("extra data after the top-level array")
 
     def _decode_run(self) -> list[dict[str, Any]] | None:
-        """Parse the whole records ahead in one msgspec call, or return None to parse them one by one.
+        """Parse the whole records ahead in the buffer in one msgspec call, or return None to parse them one by one.
 
-        The run ends at a closing brace followed by a comma or the array's
-        end. If that brace is not the end of a record (it is inside a string or
-        a nested object), the run is not valid JSON and msgspec rejects it.
-        The run is also parsed one by one where msgspec reads numbers or
-        records unlike the standard library: ``-0``, records that are not
+        The run ends at a closing brace followed by a comma and an opening
+        brace, or by the array's end. If that brace is not the end of a record
+        (it closes an object nested in one, or is inside a string), the run is
+        not valid JSON and msgspec rejects it; then the brace before it is
+        tried. The run is also parsed one by one where msgspec reads numbers
+        or records unlike the standard library: ``-0``, records that are not
         objects, and records nested past the writer's limit.
-        """
-        if len(self.buffer) - self.position < READ_CHUNK and not self.eof:
-            self._read_more()
-        start = self.position
-        end = self._run_end(start)
-        if end is None:
-            return None
-        text = self.buffer[start:end]
-        collecting = gc.isenabled()
-        gc.disable()  # as in JsonLinesReader._parse_block
-        try:
-            records = _block_decoder.decode("[" + text + "]")
-        except (msgspec.DecodeError, RecursionError):
-            records = None
-        finally:
-            if collecting:
-                gc.enable()
-        if records is None or not self._run_read_alike(text, records):
-            self.one_by_one_until = end
-            return None
-        self.position = end
-        return records
 
-    def _run_end(self, start: int) -> int | None:
-        """Return the position after the last closing brace ahead that a comma or ``]`` follows."""
-        index = len(self.buffer)
-        for _ in range(_RUN_END_TRIES):
+        Only text already in the buffer is used: reading ahead could report a
+        bad byte in the next chunk before an error in a record before it.
+        """
+        start = self.position
+        tried = 0
+        end = len(self.buffer)
+        while tried < _RUN_TRIES:
+            # The next search stops before the brace just tried.
+            found = self._run_end(start, end - 1 if tried else end)
+            if found is None:
+                break
+            end = found
+            tried += 1
+            text = self.buffer[start:end]
+            collecting = gc.isenabled()
+            gc.disable()  # as in JsonLinesReader._parse_block
+            try:
+                records = _block_decoder.decode("[" + text + "]")
+            except (msgspec.DecodeError, RecursionError):
+                continue  # maybe the brace is not a record's end: try the one before
+            finally:
+                if collecting:
+                    gc.enable()
+            if not self._run_read_alike(text, records):
+                break
+            self.position = end
+            return records
+        # Parse one by one up to the last text tried, so the search does not
+        # start again before every record of it.
+        self.one_by_one_until = len(self.buffer) if tried == 0 else end
+        return None
+
+    def _run_end(self, start: int, end: int) -> int | None:
+        """Return the position after the last closing brace before ``end`` that can end a record."""
+        index = end
+        while True:
             index = self.buffer.rfind("}", start, index)
             if index < 0:
                 return None
             if _RECORD_END.match(self.buffer, index + 1):
                 return index + 1
-        return None
 
     @staticmethod
     def _run_read_alike(text: str, records: list[Any]) -> bool:
@@ -917,6 +929,12 @@ class _ArrayScanner:
         if _NEGATIVE_ZERO_TEXT.search(text):
             return False
         if text.count("{") + text.count("[") - len(records) > _MAX_CHEAP_BRACKETS:
+            try:
+                # In C: JsonNumber is written as a string here, so no Python call per number.
+                orjson.dumps(records)
+                return True
+            except orjson.JSONEncodeError:
+                pass  # a record nested near the limit, or an integer past 64 bits: check each
             for record in records:
                 if _deeper_than(record, _CHECKED_DEPTH):
                     try:
