@@ -16,7 +16,7 @@ from typing import Any
 from maskme.engine import ProgressCallback, RunResult
 from maskme.engine import mask as run_mask
 from maskme.engine.local import add_input_problems, check_output_path, protected_files
-from maskme.errors import PolicyError, UsageError
+from maskme.errors import FormatError, PolicyError, UsageError
 from maskme.formats import atomic_output
 from maskme.formats.frame import is_dataframe
 from maskme.policy.model import Policy, load_policy
@@ -105,7 +105,10 @@ def mask_file(
         **options,
     )
     if report is not None:
-        write_report(report, result)
+        try:
+            write_report(report, result)
+        except FormatError as error:
+            raise FormatError(f"{error}; the output was written") from None
     return result
 
 
@@ -204,5 +207,5 @@ def write_report(report: str | Path, result: Any) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    with atomic_output(Path(report)) as stream:
+    with atomic_output(Path(report), what="report") as stream:
         stream.write(text.encode("utf-8"))

@@ -1,7 +1,6 @@
 """Hostile use of the command line: odd arguments, closed streams, signals and terminals.
 
-Every test starts real ``maskme`` processes. Tests marked ``xfail`` show a
-problem that the command line still has, and each reason states what goes wrong.
+Every test starts real ``maskme`` processes.
 """
 
 from __future__ import annotations
@@ -273,14 +272,12 @@ def test_closed_pipe_exit_1_quietly(workdir, args):
     assert done.stderr == b""
 
 
-@pytest.mark.xfail(strict=True, reason="app.main calls sys.stdout.flush() when sys.stdout is None")
 def test_closed_stdout_descriptor_no_traceback(workdir):
     done = run_with_closed("1", "version", cwd=workdir)
     assert done.returncode == 1
     assert b"Traceback" not in done.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="the engine copies to sys.stdout.buffer when sys.stdout is None")
 def test_closed_stdout_descriptor_mask(workdir):
     done = run_with_closed("1", "mask", "in.csv", "-p", "p.yaml", cwd=workdir)
     assert done.returncode == 1
@@ -288,7 +285,6 @@ def test_closed_stdout_descriptor_mask(workdir):
     assert b"Traceback" not in done.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="_spool_stdin reads sys.stdin.buffer when sys.stdin is None")
 def test_closed_stdin_descriptor_mask(workdir):
     done = run_with_closed("0", "mask", "-", "--format", "csv", "-p", "p.yaml", cwd=workdir)
     assert done.returncode == 1
@@ -296,7 +292,6 @@ def test_closed_stdin_descriptor_mask(workdir):
     assert b"Traceback" not in done.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="app.main calls sys.stderr.flush() when sys.stderr is None")
 def test_closed_stderr_successful_run_exit_0(workdir):
     done = run_with_closed("2", "mask", "in.csv", "-p", "p.yaml", "-o", "out.csv", cwd=workdir)
     assert (workdir / "out.csv").read_bytes().startswith(b"zip,ssn,diagnosis\n")
@@ -342,8 +337,6 @@ def test_signal_while_reading_stdin(workdir, command, signal_number, status, mes
     assert not (workdir / "out.csv").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="mask.py imports maskme.run before fail_on_errors, "
-                   "so Click prints 'Aborted!' and exits 1")
 def test_ctrl_c_while_mask_loads_exit_130(workdir):
     done = run_interrupted_at_import("maskme.run", "mask", "in.csv", "-p", "p.yaml", "-o", "out.csv",
                                      cwd=workdir)
@@ -351,8 +344,6 @@ def test_ctrl_c_while_mask_loads_exit_130(workdir):
     assert b"interrupted" in done.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="measure.py draws its tables after fail_on_errors, "
-                   "so Click prints 'Aborted!' and exits 1")
 def test_ctrl_c_while_measure_draws_exit_130(workdir):
     done = run_interrupted_at_import("rich.console", "measure", "in.csv", "-q", "zip", cwd=workdir)
     assert done.returncode == 130
@@ -369,8 +360,6 @@ def test_ctrl_c_while_anonymize_loads_exit_130(workdir):
 # --- terminals and colour ---------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="fail_on_errors colours 'error:' with click.style, "
-                   "which ignores NO_COLOR (rich honoured it before)")
 def test_no_color_error_prefix_without_colour(workdir):
     code, transcript = run_on_terminal(
         "mask", "missing.csv", "-p", "p.yaml", "-q", cwd=workdir,
@@ -381,8 +370,6 @@ def test_no_color_error_prefix_without_colour(workdir):
     assert b"\x1b[31m" not in transcript
 
 
-@pytest.mark.xfail(strict=True, reason="click.style writes colour codes on TERM=dumb, "
-                   "where rich wrote none before")
 def test_dumb_terminal_error_prefix_plain(workdir):
     code, transcript = run_on_terminal(
         "mask", "missing.csv", "-p", "p.yaml", "-q", cwd=workdir,
@@ -403,8 +390,6 @@ def test_error_prefix_coloured_on_terminal(workdir):
     assert b"\x1b[31m" in transcript
 
 
-@pytest.mark.xfail(strict=True, reason="the progress bar stays live while mask copies its output "
-                   "to standard output, so on a shared terminal it draws inside a record")
 def test_progress_bar_kept_out_of_terminal_records(workdir):
     count = 40_000
     lines = ["zip,ssn,diagnosis"]
@@ -440,8 +425,6 @@ def imported_packages(*args: str, cwd: Path) -> set[str]:
     return packages
 
 
-@pytest.mark.xfail(strict=True, reason="progress_bar imports rich.console before it checks "
-                   "that stderr is a terminal")
 def test_mask_off_terminal_loads_no_rich(workdir):
     packages = imported_packages("mask", "in.csv", "-p", "p.yaml", "-o", "out.csv", cwd=workdir)
     assert (workdir / "out.csv").exists()
@@ -457,8 +440,6 @@ def test_anonymize_off_terminal_loads_no_rich(workdir):
 # --- measure options --------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="MaskMeError for --ordered plus --hierarchy exits 1, "
-                   "though the two options conflict (a usage error)")
 def test_ordered_with_hierarchy_exit_2(workdir):
     (workdir / "h.csv").write_text("flu,respiratory,*\ncold,respiratory,*\n")
     done = run("measure", "in.csv", "-q", "zip", "-s", "diagnosis", "--ordered", "diagnosis",
@@ -467,16 +448,12 @@ def test_ordered_with_hierarchy_exit_2(workdir):
     assert done.returncode == 2
 
 
-@pytest.mark.xfail(strict=True, reason="a quasi-identifier listed twice exits 1, a usage error "
-                   "that should exit 2 (a sensitive attribute listed twice passes)")
 def test_repeated_quasi_identifier_exit_2(workdir):
     done = run("measure", "in.csv", "-q", "zip,zip", cwd=workdir)
     assert b"listed twice" in done.stderr
     assert done.returncode == 2
 
 
-@pytest.mark.xfail(strict=True, reason="a missing --population file is reported as "
-                   "'input file not found'")
 def test_missing_population_file_named(workdir):
     done = run("measure", "in.csv", "-q", "zip", "--population", "counts.csv", cwd=workdir)
     assert done.returncode == 1
@@ -484,9 +461,6 @@ def test_missing_population_file_named(workdir):
     assert b"population" in done.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="the message for a missing --hierarchy file says relative "
-                   "paths resolve against the policy's folder; on the command line they resolve "
-                   "against the working folder")
 def test_missing_hierarchy_option_file_message(workdir):
     done = run("measure", "in.csv", "-q", "zip", "-s", "diagnosis", "--hierarchy", "diagnosis=h.csv",
                cwd=workdir)
@@ -497,8 +471,6 @@ def test_missing_hierarchy_option_file_message(workdir):
 # --- option values that pass unnoticed ----------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="Click keeps the last of two --policy options silently, "
-                   "so one of two policies is ignored without a word")
 def test_repeated_policy_rejected(workdir):
     (workdir / "keep.yaml").write_text("version: 1\ndefault: keep\n")
     done = run("mask", "in.csv", "-p", "p.yaml", "-p", "keep.yaml", cwd=workdir)
@@ -506,16 +478,12 @@ def test_repeated_policy_rejected(workdir):
     assert b"900-00-0001" not in done.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="an empty --encoding is accepted and means utf-8, "
-                   "where an empty --format is rejected")
 def test_empty_encoding_rejected(workdir):
     done = run("mask", "in.csv", "-p", "p.yaml", "--encoding", "", cwd=workdir)
     assert done.returncode == 2
     assert b"encoding" in done.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="an empty --output becomes Path('.'), and the message "
-                   "calls it the folder '.'")
 def test_empty_output_path_message(workdir):
     done = run("mask", "in.csv", "-p", "p.yaml", "-o", "", cwd=workdir)
     assert done.returncode == 2
@@ -523,16 +491,12 @@ def test_empty_output_path_message(workdir):
     assert b"empty" in done.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="click.FloatRange lets nan through, so the library rejects it "
-                   "with exit 1 instead of a usage error")
 def test_risk_threshold_nan_exit_2(workdir):
     done = run("measure", "in.csv", "-q", "zip", "--risk-threshold", "nan", cwd=workdir)
     assert b"risk" in done.stderr
     assert done.returncode == 2
 
 
-@pytest.mark.xfail(strict=True, reason="measure scans a CSV file in one lazy query and never checks "
-                   "--batch-size against its maximum, which mask and anonymize reject")
 def test_measure_batch_size_above_max_exit_2(workdir):
     too_large = str(2**31)
     for command in (["mask", "in.csv", "-p", "p.yaml"], ["anonymize", "in.csv", "-p", "p.yaml"]):
@@ -541,8 +505,6 @@ def test_measure_batch_size_above_max_exit_2(workdir):
     assert done.returncode == 2
 
 
-@pytest.mark.xfail(strict=True, reason="measure on a CSV file never reads MASKME_BATCH_SIZE, so an "
-                   "invalid value passes, while mask and anonymize exit 2")
 def test_measure_invalid_batch_size_variable_exit_2(workdir):
     invalid = environment(MASKME_BATCH_SIZE="abc")
     assert run("mask", "in.csv", "-p", "p.yaml", env=invalid, cwd=workdir).returncode == 2
@@ -551,15 +513,12 @@ def test_measure_invalid_batch_size_variable_exit_2(workdir):
     assert done.returncode == 2
 
 
-@pytest.mark.xfail(strict=True, reason="--compare without --report is accepted and does nothing")
 def test_compare_without_report_rejected(workdir):
     done = run("mask", "in.csv", "-p", "p.yaml", "-o", "out.csv", "--compare", cwd=workdir)
     assert b"--report" in done.stderr
     assert done.returncode == 2
 
 
-@pytest.mark.xfail(strict=True, reason="say() and fail_on_errors pass a path's control characters "
-                   "to the terminal as they are, so a file name can clear the screen")
 def test_path_control_characters_escaped_on_terminal(workdir):
     name = "n\x1b[2Jo.csv"
     code, transcript = run_on_terminal(
@@ -570,8 +529,6 @@ def test_path_control_characters_escaped_on_terminal(workdir):
     assert b"\x1b[2J" not in transcript
 
 
-@pytest.mark.xfail(strict=True, reason="click.echo strips escape sequences off the stream, so the "
-                   "error names another file than the one given")
 def test_path_control_characters_kept_in_pipe(workdir):
     done = run("mask", "n\x1b[2Jo.csv", "-p", "p.yaml", cwd=workdir)
     assert done.returncode == 1
@@ -579,8 +536,6 @@ def test_path_control_characters_kept_in_pipe(workdir):
     assert b"found: no.csv" not in done.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="write_report errors call the report 'output', and mask's "
-                   "message leaves out that the output file was written")
 @pytest.mark.parametrize("command", ["mask", "anonymize"])
 def test_failed_report_message(workdir, command):
     # /dev/full accepts the open and fails every write with ENOSPC.
@@ -591,8 +546,6 @@ def test_failed_report_message(workdir, command):
     assert b"the output was written" in done.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="open_input lets the OSError of a failed read escape, so "
-                   "the user sees a traceback instead of an error line")
 def test_unreadable_input_error_line(workdir):
     # Reading /proc/self/mem at offset 0 fails with EIO in every process.
     done = run("mask", "/proc/self/mem", "-p", "p.yaml", "--format", "csv", cwd=workdir)
@@ -601,8 +554,6 @@ def test_unreadable_input_error_line(workdir):
     assert b"Traceback" not in done.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="--delimiter takes one character, so the usual spelling \\t "
-                   "of a tab is rejected and the help does not say how to give a tab")
 def test_delimiter_backslash_t_means_tab(workdir):
     (workdir / "in.tsv").write_text(RECORDS.replace(",", "\t"))
     done = run("mask", "in.tsv", "-p", "p.yaml", "--format", "csv", "--delimiter", "\\t", cwd=workdir)
@@ -610,8 +561,6 @@ def test_delimiter_backslash_t_means_tab(workdir):
     assert done.stdout.startswith(b"zip\tssn\tdiagnosis\n")
 
 
-@pytest.mark.xfail(strict=True, reason="the atomic writer gives the new file the umask's mode, "
-                   "so an output kept private with mode 0600 becomes readable by all")
 def test_replaced_output_keeps_mode(workdir):
     output = workdir / "out.csv"
     output.write_text("old\n")

@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import maskme
-from maskme import formats
 import maskme.formats.json as json_format
+from maskme import formats
 from maskme.errors import MaskMeError
 from maskme.formats.json import MAX_RECORD_BYTES, JsonArrayReader, dump_record
 from tests.conftest import run_cli

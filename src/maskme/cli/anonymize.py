@@ -7,7 +7,14 @@ from pathlib import Path
 import click
 
 from maskme.cli.app import app
-from maskme.cli.common import configure_logging, fail_on_errors, say
+from maskme.cli.common import (
+    configure_logging,
+    delimiter_value,
+    fail_on_errors,
+    non_empty,
+    say,
+    single_policy,
+)
 
 
 @app.command(
@@ -20,21 +27,36 @@ from maskme.cli.common import configure_logging, fail_on_errors, say
     required=True,
     metavar="FILE",
     type=click.Path(path_type=Path),
+    multiple=True,
+    callback=single_policy,
     help="Policy file with quasi_identifiers and privacy targets.",
 )
 @click.option(
-    "--output", "-o", default="-", metavar="FILE", show_default=True, help="Output file, or - for standard output."
+    "--output",
+    "-o",
+    default="-",
+    metavar="FILE",
+    show_default=True,
+    callback=non_empty,
+    help="Output file, or - for standard output.",
 )
 @click.option(
     "--format", "-f", "format", metavar="FORMAT", help="Input format: csv, json or jsonl (default: from the extension)."
 )
-@click.option("--delimiter", metavar="CHAR", help="CSV delimiter of the input (default: detected).")
-@click.option("--encoding", metavar="NAME", help="Text encoding of the input (default: utf-8).")
+@click.option(
+    "--delimiter",
+    metavar="CHAR",
+    callback=delimiter_value,
+    help="CSV delimiter of the input, \\t for a tab (default: detected).",
+)
+@click.option(
+    "--encoding", metavar="NAME", callback=non_empty, help="Text encoding of the input (default: utf-8)."
+)
 @click.option(
     "--batch-size",
     metavar="N",
     type=click.IntRange(min=1),
-    help="Records per batch (default: 65536; bounds memory).",
+    help="Records per batch (default: 65536, or MASKME_BATCH_SIZE; bounds memory).",
 )
 @click.option(
     "--report",
@@ -56,11 +78,11 @@ def anonymize_command(
     quiet: bool,
     verbose: bool,
 ) -> None:
-    """Generalize and suppress INPUT until it meets the policy's privacy targets, and write OUTPUT.
+    """Generalize and suppress INPUT until it meets the policy's privacy targets.
 
-    INPUT is a file, or - for standard input. Exits with status 3, writing
-    nothing, when no generalization meets the targets within the
-    suppression limit.
+    INPUT is a file, or - for standard input; the result goes to the --output
+    file, or to standard output. Exits with status 3, writing nothing, when no
+    generalization meets the targets within the suppression limit.
     """
     configure_logging(verbose)
     with fail_on_errors():

@@ -11,15 +11,62 @@ only Click loaded.
 
 from __future__ import annotations
 
+import io
 import os
 import sys
+from typing import Any, TextIO, cast
 
 import click
 
+from maskme import __version__
+from maskme.errors import MaskMeError
 
-@click.group(name="maskme", no_args_is_help=True)
+
+@click.group(
+    name="maskme", no_args_is_help=True, context_settings={"help_option_names": ["-h", "--help"]}
+)
+@click.version_option(version=__version__, message="%(version)s")
 def app() -> None:
     """Anonymize CSV, JSON and JSONL data with a policy, and measure privacy and utility."""
+
+
+class _ClosedStream(io.TextIOBase):
+    """A standard stream the process was started without (as with ``>&-``): using it fails with an error."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    @property
+    def buffer(self) -> _ClosedStream:
+        return self
+
+    def _closed(self) -> MaskMeError:
+        return MaskMeError(f"standard {self._name} is closed; run the command with it open")
+
+    def write(self, data: Any) -> int:
+        raise self._closed()
+
+    def read(self, size: int | None = -1) -> Any:
+        raise self._closed()
+
+    def readinto(self, buffer: Any) -> int:
+        raise self._closed()
+
+    def isatty(self) -> bool:
+        return False
+
+    def flush(self) -> None:
+        pass
+
+
+def _stand_in_for_closed_streams() -> None:
+    """Replace closed standard streams: stdin and stdout fail when used, stderr discards."""
+    if sys.stdin is None:
+        sys.stdin = cast(TextIO, _ClosedStream("input"))
+    if sys.stdout is None:
+        sys.stdout = cast(TextIO, _ClosedStream("output"))
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (open until exit)
 
 
 def main() -> None:
@@ -32,6 +79,7 @@ def main() -> None:
     a run under a tracer or profiler (coverage, cProfile, pyinstrument), which
     writes its results while Python shuts down.
     """
+    _stand_in_for_closed_streams()
     try:
         app.main(prog_name="maskme")
     except SystemExit as ended:

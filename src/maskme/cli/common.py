@@ -7,12 +7,15 @@ terminal, tables), because importing it at every start would cost tens of millis
 from __future__ import annotations
 
 import logging
+import os
+import re
 import signal
 import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
@@ -21,12 +24,72 @@ from maskme.errors import MaskMeError
 if TYPE_CHECKING:
     from maskme.engine import ProgressCallback
 
-__all__ = ["configure_logging", "fail_on_errors", "progress_bar", "say"]
+__all__ = [
+    "configure_logging",
+    "delimiter_value",
+    "fail_on_errors",
+    "non_empty",
+    "on_terminal",
+    "progress_bar",
+    "say",
+    "single_policy",
+]
 
 
-def say(message: str) -> None:
-    """Write one line for people to stderr (summaries and failures, never data)."""
-    click.echo(message, err=True)
+#: C0 and C1 control characters other than tab and line feed.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def on_terminal(stream: TextIO | None) -> bool:
+    """Return whether ``stream`` is open and a terminal."""
+    try:
+        return stream is not None and stream.isatty()
+    except (OSError, ValueError):
+        return False
+
+
+def _visible(match: re.Match[str]) -> str:
+    return repr(match.group())[1:-1]
+
+
+def say(message: str, *, error: bool = False) -> None:
+    """Write one line for people to stderr (summaries and failures, never data).
+
+    Text goes to a pipe or file as it is. On a terminal, control characters
+    (from a file name, say) are shown as escapes rather than run, and an error
+    gets a red ``error:`` unless ``NO_COLOR`` is set or ``TERM`` is ``dumb``.
+    """
+    stream = sys.stderr
+    if stream is None:  # closed, as with 2>&-
+        return
+    prefix = "error: " if error else ""
+    if on_terminal(stream):
+        message = _CONTROL.sub(_visible, message)
+        plain = "NO_COLOR" in os.environ or os.environ.get("TERM") == "dumb"
+        if error and not plain:
+            prefix = click.style("error:", fg="red", bold=True) + " "
+    click.echo(prefix + message, file=stream, color=True)
+
+
+def non_empty(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Reject an empty option value, which would otherwise mean the default or the current folder."""
+    if value == "":
+        raise click.BadParameter("the value is empty")
+    return value
+
+
+def single_policy(ctx: click.Context, param: click.Parameter, values: tuple[Path, ...]) -> Path | None:
+    """Take the one ``--policy`` given: with two, one of them would be ignored without a word."""
+    if len(values) > 1:
+        raise click.BadParameter("given more than once; pass one policy file")
+    return values[0] if values else None
+
+
+def delimiter_value(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    r"""Read ``\t`` or ``tab`` as a tab, since a tab is awkward to type in a shell."""
+    if value in ("\\t", "tab"):
+        return "\t"
+    return non_empty(ctx, param, value)
 
 
 def configure_logging(verbose: bool) -> None:
@@ -63,8 +126,7 @@ def fail_on_errors() -> Iterator[None]:
         say("terminated; nothing was written")
         raise click.exceptions.Exit(143) from None
     except MaskMeError as error:
-        # click.echo drops the colour when stderr is not a terminal.
-        say(f"{click.style('error:', fg='red', bold=True)} {error}")
+        say(str(error), error=True)
         raise click.exceptions.Exit(error.exit_code) from None
     except KeyboardInterrupt:
         say("interrupted; nothing was written")
@@ -79,7 +141,7 @@ def fail_on_errors() -> Iterator[None]:
 @contextmanager
 def progress_bar(description: str, enabled: bool) -> Iterator[ProgressCallback | None]:
     """Show a rich progress bar on stderr when it is a terminal; yield its update callback."""
-    if not enabled:
+    if not enabled or not on_terminal(sys.stderr):
         yield None
         return
     from rich.console import Console

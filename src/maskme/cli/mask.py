@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
 
 from maskme.cli.app import app
-from maskme.cli.common import configure_logging, fail_on_errors, progress_bar, say
+from maskme.cli.common import (
+    configure_logging,
+    delimiter_value,
+    fail_on_errors,
+    non_empty,
+    on_terminal,
+    progress_bar,
+    say,
+    single_policy,
+)
 
 
 @app.command("mask", short_help="Apply a policy to a file.")
@@ -19,10 +29,18 @@ from maskme.cli.common import configure_logging, fail_on_errors, progress_bar, s
     required=True,
     metavar="FILE",
     type=click.Path(path_type=Path),
+    multiple=True,
+    callback=single_policy,
     help="Policy file (YAML or JSON)."
 )
 @click.option(
-    "--output", "-o", default="-", metavar="FILE", show_default=True, help="Output file, or - for standard output."
+    "--output",
+    "-o",
+    default="-",
+    metavar="FILE",
+    show_default=True,
+    callback=non_empty,
+    help="Output file, or - for standard output.",
 )
 @click.option(
     "--format", "-f", "format", metavar="FORMAT", help="Input format: csv, json or jsonl (default: from the extension)."
@@ -32,9 +50,24 @@ from maskme.cli.common import configure_logging, fail_on_errors, progress_bar, s
     metavar="FORMAT",
     help="Output format (default: from the output extension, else the input's).",
 )
-@click.option("--delimiter", metavar="CHAR", help="CSV delimiter of the input (default: detected).")
-@click.option("--output-delimiter", metavar="CHAR", help="CSV delimiter of the output (default: the input's).")
-@click.option("--encoding", metavar="NAME", help="Text encoding of the input and output (default: utf-8).")
+@click.option(
+    "--delimiter",
+    metavar="CHAR",
+    callback=delimiter_value,
+    help="CSV delimiter of the input, \\t for a tab (default: detected).",
+)
+@click.option(
+    "--output-delimiter",
+    metavar="CHAR",
+    callback=delimiter_value,
+    help="CSV delimiter of the output, \\t for a tab (default: the input's).",
+)
+@click.option(
+    "--encoding",
+    metavar="NAME",
+    callback=non_empty,
+    help="Text encoding of the input and output (default: utf-8).",
+)
 @click.option(
     "--batch-size",
     metavar="N",
@@ -65,11 +98,18 @@ def mask_command(
     quiet: bool,
     verbose: bool,
 ) -> None:
-    """Anonymize INPUT (a file, or - for standard input) with a policy and write the result to OUTPUT."""
-    from maskme.run import mask_file
+    """Anonymize INPUT (a file, or - for standard input) with a policy.
 
+    The result goes to the --output file, or to standard output.
+    """
+    if compare and report is None:
+        raise click.UsageError("--compare adds the input's measures to the report: pass --report FILE too")
     configure_logging(verbose)
-    with fail_on_errors(), progress_bar("masking", not quiet) as progress:
+    # A progress bar on the terminal that also shows the output would draw inside the records.
+    show_progress = not quiet and not (output == "-" and on_terminal(sys.stdout))
+    with fail_on_errors(), progress_bar("masking", show_progress) as progress:
+        from maskme.run import mask_file
+
         result = mask_file(
             input,
             policy,

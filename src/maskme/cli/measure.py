@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from maskme.cli.app import app
-from maskme.cli.common import configure_logging, fail_on_errors
+from maskme.cli.common import (
+    configure_logging,
+    delimiter_value,
+    fail_on_errors,
+    non_empty,
+    single_policy,
+)
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -51,15 +57,28 @@ RISK_THRESHOLD = 0.2
     "-p",
     metavar="FILE",
     type=click.Path(path_type=Path),
+    multiple=True,
+    callback=single_policy,
     help="Policy file; supplies the quasi-identifiers, sensitive attributes "
     "and target k not given as options.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON report instead of tables.")
 @click.option(
-    "--format", "data_format", metavar="FORMAT", help="Input format: csv, json or jsonl. Detected when omitted."
+    "--format",
+    "-f",
+    "data_format",
+    metavar="FORMAT",
+    help="Input format: csv, json or jsonl. Detected when omitted.",
 )
-@click.option("--delimiter", metavar="CHAR", help="CSV delimiter. Detected when omitted.")
-@click.option("--encoding", metavar="NAME", help="Input text encoding (default UTF-8).")
+@click.option(
+    "--delimiter",
+    metavar="CHAR",
+    callback=delimiter_value,
+    help="CSV delimiter, \\t for a tab. Detected when omitted.",
+)
+@click.option(
+    "--encoding", metavar="NAME", callback=non_empty, help="Input text encoding (default UTF-8)."
+)
 @click.option("--batch-size", metavar="N", type=click.IntRange(min=1), help="Records read per batch.")
 @click.option(
     "--k",
@@ -113,6 +132,8 @@ def measure_command(
 
     DATA is a CSV, JSON or JSONL file, or - for standard input.
     """
+    if math.isnan(risk_threshold):
+        raise click.BadParameter("expected a number from 0 to 1", param_hint="--risk-threshold")
     configure_logging(verbose)
     with fail_on_errors():
         sensitive_attributes = _sensitive_attributes(sensitive, ordered, list(hierarchy))
@@ -132,14 +153,14 @@ def measure_command(
             l=l,
             risk_threshold=risk_threshold,
         )
-    if as_json:
-        click.echo(json.dumps(result.to_dict(), indent=2, allow_nan=False))
-        return
-    from rich.console import Console
+        if as_json:
+            click.echo(json.dumps(result.to_dict(), indent=2, allow_nan=False))
+            return
+        from rich.console import Console
 
-    console = Console(soft_wrap=False, highlight=False)
-    for table in summary_tables(result):
-        console.print(table)
+        console = Console(soft_wrap=False, highlight=False)
+        for table in summary_tables(result):
+            console.print(table)
 
 
 def _sensitive_attributes(
@@ -163,6 +184,9 @@ def _sensitive_attributes(
         )
     if not names:
         return None
+    for name in names:
+        if names.count(name) > 1:
+            raise click.BadParameter(f"`{name}` is listed twice", param_hint="--sensitive")
     for name in [*ordered_names, *by_field]:
         if name not in names:
             raise click.BadParameter(

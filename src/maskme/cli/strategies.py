@@ -28,17 +28,17 @@ PROPERTY_LABELS = {
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of a table.")
 def strategies_command(as_json: bool) -> None:
     """List every strategy with its source package, parameters and properties."""
-    from maskme.strategies.registry import available_strategies
-
     configure_logging(False)  # a plugin that fails to load is reported as a warning
     with fail_on_errors():
-        descriptions = [entry.describe() for entry in available_strategies()]
-    if as_json:
-        click.echo(json.dumps([description.to_dict() for description in descriptions], indent=2))
-        return
-    from rich.console import Console
+        from maskme.strategies.registry import available_strategies
 
-    Console(soft_wrap=False).print(_table(descriptions))
+        descriptions = [entry.describe() for entry in available_strategies()]
+        if as_json:
+            click.echo(json.dumps([description.to_dict() for description in descriptions], indent=2))
+            return
+        from rich.console import Console
+
+        Console(soft_wrap=False).print(_table(descriptions))
 
 
 def _table(descriptions: list[StrategyDescription]) -> Table:

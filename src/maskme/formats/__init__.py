@@ -243,16 +243,22 @@ def open_input(
             raise FormatError(f"input is a folder, not a file: {path}")
         if not path.is_file():
             # A FIFO or a device can be read only once, and the readers open the input twice.
-            with path.open("rb") as stream:
-                path = _spool(stream)
+            try:
+                with path.open("rb") as stream:
+                    path = _spool(stream)
+            except OSError as error:
+                raise FormatError(f"cannot read input {name}: {error.strerror or error}") from None
             temporary.append(path)
     try:
         if not _is_utf8(encoding):
             converted = _transcode_to_utf8(path, encoding)
             temporary.append(converted)
             path = converted
-        with path.open("rb") as stream:
-            sample = stream.read(64)
+        try:
+            with path.open("rb") as stream:
+                sample = stream.read(64)
+        except OSError as error:
+            raise FormatError(f"cannot read input {name}: {error.strerror or error}") from None
         chosen = detect_format(original, format, sample)
         reader: Reader
         dialect = None
@@ -361,7 +367,7 @@ def open_fields(
 
 
 @contextmanager
-def atomic_output(destination: Path) -> Iterator[BinaryIO]:
+def atomic_output(destination: Path, *, what: str = "output") -> Iterator[BinaryIO]:
     """Yield a stream for ``destination`` that is written only if the block succeeds.
 
     A regular file (new or existing) is written to a temporary file beside it
@@ -376,37 +382,38 @@ def atomic_output(destination: Path) -> Iterator[BinaryIO]:
     except FileNotFoundError:
         info = None
     except OSError as error:
-        raise FormatError(f"cannot use output {target}: {error.strerror}") from None
+        raise FormatError(f"cannot use {what} {target}: {error.strerror}") from None
     if info is not None and stat.S_ISDIR(info.st_mode):
-        raise UsageError(f"the output {target} is a folder; give a file path")
+        raise UsageError(f"the {what} {target} is a folder; give a file path")
     if info is not None and not stat.S_ISREG(info.st_mode):
-        yield from _spooled_output(target)
+        yield from _spooled_output(target, what)
         return
 
     resolved = target.resolve()
     directory = resolved.parent
     if not directory.is_dir():
-        raise FormatError(f"output folder not found: {directory}")
+        raise FormatError(f"{what} folder not found: {directory}")
     try:
         handle, name = tempfile.mkstemp(prefix=f".{resolved.name}.", suffix=".part", dir=directory)
     except OSError as error:
-        raise FormatError(f"cannot write in the output folder {directory}: {error.strerror}") from None
+        raise FormatError(f"cannot write in the {what} folder {directory}: {error.strerror}") from None
     temporary = Path(name)
     try:
-        # mkstemp creates the file as 0600; give the output the permissions a new file gets.
-        os.chmod(temporary, 0o666 & ~_umask())
+        # mkstemp creates the file as 0600: give the output the permissions of the
+        # file it replaces, or those a new file gets.
+        os.chmod(temporary, stat.S_IMODE(info.st_mode) if info is not None else 0o666 & ~_umask())
         with os.fdopen(handle, "wb") as stream:
             yield stream
         os.replace(temporary, resolved)
     except OSError as error:
         temporary.unlink(missing_ok=True)
-        raise FormatError(f"cannot write output {target}: {error.strerror or error}") from None
+        raise FormatError(f"cannot write {what} {target}: {error.strerror or error}") from None
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
 
 
-def _spooled_output(target: Path) -> Iterator[BinaryIO]:
+def _spooled_output(target: Path, what: str) -> Iterator[BinaryIO]:
     with tempfile.TemporaryFile(prefix="maskme-out-") as spool:
         yield spool
         spool.seek(0)
@@ -414,7 +421,7 @@ def _spooled_output(target: Path) -> Iterator[BinaryIO]:
             with target.open("wb") as device:
                 shutil.copyfileobj(spool, device, 1 << 20)
         except OSError as error:
-            raise FormatError(f"cannot write output {target}: {error.strerror or error}") from None
+            raise FormatError(f"cannot write {what} {target}: {error.strerror or error}") from None
 
 
 def _umask() -> int:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from maskme.errors import MaskMeError
+from maskme.errors import MaskMeError, UsageError
 from maskme.metrics._input import column, string_columns, string_expressions, to_polars
 from maskme.policy.paths import is_column_pattern
 
@@ -128,7 +128,7 @@ class ClassStatistics:
                 "combined, can identify a person"
             )
         if len(set(self.quasi_identifiers)) != len(self.quasi_identifiers):
-            raise MaskMeError("a quasi-identifier is listed twice: list each field once")
+            raise UsageError("a quasi-identifier is listed twice: list each field once")
         patterns = [
             name for name in (*self.quasi_identifiers, *self.sensitive_attributes)
             if is_column_pattern(name)

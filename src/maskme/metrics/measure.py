@@ -10,7 +10,7 @@ from typing import Any
 
 import polars as pl
 
-from maskme.errors import UsageError
+from maskme.errors import FormatError, UsageError
 from maskme.metrics._input import string_columns, to_polars
 from maskme.metrics.classes import ClassStatistics
 from maskme.metrics.measurement import (
@@ -207,6 +207,7 @@ def _count(
     with open_fields(
         source, fields, format=format, delimiter=delimiter, encoding=encoding
     ) as opened:
+        size = resolve_batch_size(batch_size, opened.format)  # checked even where the scan needs none
         reader = opened.reader
         scan = reader.scan(fields) if isinstance(reader, CsvReader) else None
         if scan is not None:
@@ -221,7 +222,7 @@ def _count(
                     return
                 logger.debug("a record may be malformed or an empty line; reading the input in batches")
         paths = [parse_field_path(name) for name in fields]
-        for records in reader.batches(resolve_batch_size(batch_size, opened.format)):
+        for records in reader.batches(size):
             statistics.update(records.frame(paths))
 
 
@@ -241,6 +242,8 @@ def _read_population(
     if isinstance(population, str | PathLike):
         from maskme.formats import read_field_batches
 
+        if not Path(population).exists():
+            raise FormatError(f"population file not found: {population}")
         batches = list(read_field_batches(population, fields, delimiter=delimiter))
         frame = (
             pl.concat(batches) if batches else pl.DataFrame(schema=dict.fromkeys(fields, pl.String))

@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 
-from maskme.errors import MaskMeError
+from maskme.errors import MaskMeError, UsageError
 from maskme.metrics._hierarchy import HierarchySource
 from maskme.metrics.classes import EquivalenceClasses
 from maskme.metrics.privacy import (
@@ -108,12 +108,12 @@ def _spec(name: str, value: Any, base_dir: Path | None) -> SensitiveAttributeSpe
     if hierarchy is not None and kind == "categorical":
         kind = "hierarchical"
     if kind == "hierarchical" and hierarchy is None:
-        raise MaskMeError(
+        raise UsageError(
             f"sensitive attribute `{name}` is hierarchical but has no hierarchy: "
             "give its hierarchy file, or declare it categorical"
         )
     if kind == "ordered" and hierarchy is not None:
-        raise MaskMeError(
+        raise UsageError(
             f"sensitive attribute `{name}` is ordered and also has a hierarchy: an ordered "
             "attribute uses the rank distance, so remove the hierarchy or the kind"
         )

@@ -209,8 +209,9 @@ def load_hierarchy(path: str | Path, delimiter: str | None = None) -> Hierarchy:
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise HierarchyError("hierarchy file not found; check the path (relative paths are "
-                             "resolved against the policy file's folder)", source=source) from None
+        raise HierarchyError("hierarchy file not found; check the path (a relative path in a policy "
+                             "starts at the policy's folder, one on the command line at the working "
+                             "folder)", source=source) from None
     except (OSError, UnicodeDecodeError) as error:
         raise HierarchyError(f"cannot read the hierarchy file: {error.__class__.__name__}; "
                              "expected a readable UTF-8 text file", source=source) from None
