@@ -165,3 +165,15 @@ def test_bad_record_reported_as_before(tmp_path, text, message):
     else:
         assert isinstance(by_runs, str)
         assert message in by_runs
+
+
+def test_negative_zero_inside_strings_keeps_runs(tmp_path, monkeypatch):
+    """Text like "B-0" in a string is not the number -0, so its runs stay with msgspec."""
+    rows = [f'{{"id": {n}, "code": "B-0", "date": "2024-01-0{n % 9 + 1}"}}' for n in range(2000)]
+    path = tmp_path / "in.json"
+    path.write_text("[" + ",\n".join(rows) + "]")
+    monkeypatch.setattr(json_format, "READ_CHUNK", 4096)
+    calls = count_record_parses(monkeypatch)
+    records = read_records(path, 500, parse_runs=True)
+    assert records[1999] == b'{"id":1999,"code":"B-0","date":"2024-01-02"}'
+    assert calls[0] <= path.stat().st_size // 4096 + 1

@@ -100,6 +100,23 @@ _TWO_ON_A_LINE = re.compile(rb"\}[ \t\r]*\{")
 #: string, which only costs the slower parse.
 _NEGATIVE_ZERO = re.compile(rb"-0(?![0-9.eE])")
 _NEGATIVE_ZERO_TEXT = re.compile(r"-0(?![0-9.eE])")
+#: The same where a JSON value can start, which leaves out most "-0" inside
+#: strings ("B-0"); searched only after a match of the quicker pattern above.
+_NEGATIVE_ZERO_VALUE = re.compile(rb"(?:^|[:\[,])[ \t\r\n]*-0(?![0-9.eE])", re.MULTILINE)
+_NEGATIVE_ZERO_VALUE_TEXT = re.compile(r"(?:^|[:\[,])[ \t\r\n]*-0(?![0-9.eE])", re.MULTILINE)
+
+
+def _has_negative_zero(data: bytes) -> bool:
+    """Return whether ``data`` may hold the number ``-0``, which msgspec reads as 0."""
+    return _NEGATIVE_ZERO.search(data) is not None and _NEGATIVE_ZERO_VALUE.search(data) is not None
+
+
+def _has_negative_zero_text(text: str) -> bool:
+    """The same as _has_negative_zero, for text."""
+    return (
+        _NEGATIVE_ZERO_TEXT.search(text) is not None
+        and _NEGATIVE_ZERO_VALUE_TEXT.search(text) is not None
+    )
 
 
 def _count_byte(data: bytes, byte: bytes) -> int:
@@ -118,7 +135,7 @@ def _read_alike(block: bytes, records: list[Any]) -> bool:
     lines = _count_byte(block, b"\n") + (not block.endswith(b"\n"))
     if len(records) != lines or not all(type(record) is dict for record in records):
         return False
-    if _TWO_ON_A_LINE.search(block) or _NEGATIVE_ZERO.search(block):
+    if _TWO_ON_A_LINE.search(block) or _has_negative_zero(block):
         return False
     if _count_byte(block, b"{") + _count_byte(block, b"[") - lines > _MAX_CHEAP_BRACKETS:
         return not any(
@@ -129,7 +146,7 @@ def _read_alike(block: bytes, records: list[Any]) -> bool:
 
 def _line_read_alike(line: bytes) -> bool:
     """Check that msgspec reads one line's object as the line parser would: no ``-0``, no deep nesting."""
-    if _NEGATIVE_ZERO.search(line):
+    if _has_negative_zero(line):
         return False
     return line.count(b"{") + line.count(b"[") <= _MAX_CHEAP_BRACKETS
 
@@ -926,7 +943,7 @@ class _ArrayScanner:
     def _run_read_alike(text: str, records: list[Any]) -> bool:
         if not all(type(record) is dict for record in records):
             return False
-        if _NEGATIVE_ZERO_TEXT.search(text):
+        if _has_negative_zero_text(text):
             return False
         if text.count("{") + text.count("[") - len(records) > _MAX_CHEAP_BRACKETS:
             try:
