@@ -101,7 +101,7 @@ _TWO_ON_A_LINE = re.compile(rb"\}[ \t\r]*\{")
 _NEGATIVE_ZERO = re.compile(rb"-0(?![0-9.eE])")
 _NEGATIVE_ZERO_TEXT = re.compile(r"-0(?![0-9.eE])")
 #: The same where a JSON value can start, which leaves out most "-0" inside
-#: strings ("B-0"); searched only after a match of the quicker pattern above.
+#: strings ("B-0"). It is searched only after the quicker pattern above matches.
 _NEGATIVE_ZERO_VALUE = re.compile(rb"(?:^|[:\[,])[ \t\r\n]*-0(?![0-9.eE])", re.MULTILINE)
 _NEGATIVE_ZERO_VALUE_TEXT = re.compile(r"(?:^|[:\[,])[ \t\r\n]*-0(?![0-9.eE])", re.MULTILINE)
 
@@ -112,7 +112,7 @@ def _has_negative_zero(data: bytes) -> bool:
 
 
 def _has_negative_zero_text(text: str) -> bool:
-    """The same as _has_negative_zero, for text."""
+    """Return whether ``text`` may hold the number ``-0`` (see _has_negative_zero)."""
     return (
         _NEGATIVE_ZERO_TEXT.search(text) is not None
         and _NEGATIVE_ZERO_VALUE_TEXT.search(text) is not None
@@ -810,14 +810,14 @@ class _ArrayScanner:
         chunk = self.stream.read(READ_CHUNK)
         self.reader.bytes_read += len(chunk)
         # Bytes of a character split over the previous chunk, which the decoder still holds.
-        held = len(self.decoder.getstate()[0])
+        split_bytes = len(self.decoder.getstate()[0])
         try:
             text = self.decoder.decode(chunk, final=not chunk)
         except UnicodeDecodeError as error:
             # The line: those already passed, those still buffered, and those in
-            # the chunk before the bad byte (error.start counts the held bytes too).
+            # the chunk before the bad byte (error.start counts those split bytes too).
             line = (self.lines_before + self.buffer.count("\n")
-                    + chunk.count(b"\n", 0, max(error.start - held, 0)) + 1)
+                    + chunk.count(b"\n", 0, max(error.start - split_bytes, 0)) + 1)
             raise FormatError(
                 f"{self.reader.label}: line {line:,}: not valid UTF-8; pass --encoding with the "
                 "file's encoding (for example latin-1 or cp1252)"
