@@ -20,6 +20,7 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 
 import maskme
 import maskme.formats.csv
@@ -32,6 +33,8 @@ def main() -> int:
     parser.add_argument("--quasi-identifiers", required=True, help="comma-separated columns")
     parser.add_argument("--sensitive", required=True, help="one sensitive attribute column")
     args = parser.parse_args()
+    if not Path(args.data).is_file():
+        parser.error(f"input file not found: {args.data}")
 
     seconds = []
     for _ in range(2):

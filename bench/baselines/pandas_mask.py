@@ -43,6 +43,9 @@ def main() -> int:
     if not key_text:
         print("set MASKME_BENCH_KEY to the benchmark key", file=sys.stderr)
         return 2
+    if not Path(sys.argv[1]).is_file():
+        print(f"input file not found: {sys.argv[1]}", file=sys.stderr)
+        return 2
     if Path(sys.argv[1]).resolve() == Path(sys.argv[2]).resolve():
         # pandas reads the whole input first, so it would replace the input with masked data.
         print("expected an OUTPUT.csv other than INPUT.csv", file=sys.stderr)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import polars as pl
 import polars_hash as plh
@@ -67,6 +68,9 @@ def main() -> int:
         print("set MASKME_BENCH_KEY to the benchmark key", file=sys.stderr)
         return 2
     source, target = sys.argv[1], sys.argv[2]
+    if not Path(source).is_file():
+        print(f"input file not found: {source}", file=sys.stderr)
+        return 2
     frame = pl.scan_csv(source, infer_schema=False)
     columns = [name for name in frame.collect_schema().names() if name != "name"]
     expressions = masking_expressions(key)

@@ -24,6 +24,9 @@ def main() -> int:
         print("usage: polars_passthrough.py INPUT OUTPUT", file=sys.stderr)
         return 2
     source, target = Path(sys.argv[1]), Path(sys.argv[2])
+    if not source.is_file():
+        print(f"input file not found: {source}", file=sys.stderr)
+        return 2
     if source.suffix == ".csv":
         pl.scan_csv(source, infer_schema=False).sink_csv(target)
     elif source.suffix == ".jsonl":

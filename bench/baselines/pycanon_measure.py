@@ -19,6 +19,7 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 
 import pandas as pd
 from pycanon import anonymity
@@ -31,6 +32,8 @@ def main() -> int:
     parser.add_argument("--sensitive", required=True, help="one sensitive attribute column")
     parser.add_argument("--skip-t", action="store_true", help="measure only k and l")
     args = parser.parse_args()
+    if not Path(args.data).is_file():
+        parser.error(f"input file not found: {args.data}")
     quasi_identifiers = args.quasi_identifiers.split(",")
     sensitive = [args.sensitive]
 
