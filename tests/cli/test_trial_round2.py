@@ -149,6 +149,17 @@ def test_bad_delimiter_usage_error(workdir, delimiter):
     assert done.stdout == b""
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="the .tsv extension selects the csv format, but the output delimiter still comes "
+    "from the input, so a file named .tsv is written with commas",
+)
+def test_tsv_output_name_gets_tabs(workdir):
+    done = run("mask", "in.csv", "-p", "p.yaml", "-o", "out.tsv", cwd=workdir)
+    assert done.returncode == 0, done.stderr
+    assert (workdir / "out.tsv").read_bytes().startswith(b"zip\tssn\tdiagnosis\n")
+
+
 # --- options given once or twice ---------------------------------------------------
 
 
@@ -434,6 +445,22 @@ def test_json_array_masks_like_jsonl(nested_files, layout):
     cards = [order["card"] for record in masked for order in record["orders"]]
     assert cards
     assert all(card[:15] == "*" * 15 and card[15:].isdigit() for card in cards)
+
+
+def test_json_array_stdin_crlf_bom_like_jsonl(nested_files):
+    # As a Windows tool writes it: a byte order mark, CRLF line ends, pretty-printed.
+    text = (nested_files / "indent2.json").read_text(encoding="utf-8").replace("\n", "\r\n")
+    reference = run("mask", "records.jsonl", "-p", "p.yaml", "-o", "-", "--output-format", "jsonl",
+                    cwd=nested_files)
+    done = subprocess.run(
+        [sys.executable, "-m", "maskme", "mask", "-", "-f", "json", "-p", "p.yaml", "-o", "-",
+         "--output-format", "jsonl"],
+        input=text.encode("utf-8-sig"), capture_output=True, cwd=nested_files,
+        env=environment(), timeout=120, check=False,
+    )
+    assert reference.returncode == 0, reference.stderr
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == reference.stdout
 
 
 @pytest.mark.parametrize("layout", ["compact", "indent2"])
