@@ -232,6 +232,25 @@ def test_report_dash_goes_to_stdout(workdir):
     assert not (workdir / "-").exists()
 
 
+def test_report_dash_with_compare(workdir):
+    done = run("mask", "in.csv", "-p", "p.yaml", "-o", "out.csv", "--report", "-", "--compare",
+               cwd=workdir)
+    assert done.returncode == 0, done.stderr
+    measurement = json.loads(done.stdout)["measurement"]
+    assert measurement["input"]["records"] == 4
+    assert measurement["output"]["records"] == 4
+
+
+def test_anonymize_report_dash_to_stdout(workdir):
+    done = run("anonymize", "in.csv", "-p", "p.yaml", "-o", "out.csv", "-q", "--report", "-",
+               cwd=workdir)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["records"] == 4
+    assert report["destination"] == "out.csv"
+    assert (workdir / "out.csv").read_bytes().startswith(b"zip,ssn,diagnosis\n")
+
+
 @pytest.mark.parametrize("command", ["mask", "anonymize"])
 def test_report_and_output_both_stdout_rejected(workdir, command):
     done = run(command, "in.csv", "-p", "p.yaml", "-o", "-", "--report", "-", cwd=workdir)
@@ -277,7 +296,7 @@ def test_read_only_output_replaced_keeps_mode(workdir):
 def test_replaced_output_keeps_owner(workdir):
     output = workdir / "out.csv"
     output.write_text("old\n")
-    os.chown(output, 65534, 65534)  # nobody, in most systems' user lists
+    os.chown(output, 65534, 65534)  # the "nobody" user and group on most Linux systems
     output.chmod(0o640)
     done = run("mask", "in.csv", "-p", "p.yaml", "-o", "out.csv", cwd=workdir)
     assert done.returncode == 0, done.stderr
