@@ -16,7 +16,7 @@ from typing import Any
 from maskme.engine import ProgressCallback, RunResult
 from maskme.engine import mask as run_mask
 from maskme.engine.local import add_input_problems, check_output_path, protected_files
-from maskme.errors import FormatError, PolicyError, UsageError
+from maskme.errors import FormatError, MaskMeError, PolicyError, UsageError
 from maskme.formats import atomic_output
 from maskme.formats.frame import is_dataframe
 from maskme.policy.model import Policy, load_policy
@@ -204,8 +204,14 @@ def write_report(report: str | Path, result: Any) -> None:
     """Write a run's JSON report to a file (atomically) or, for ``-``, to standard output."""
     text = json.dumps(result.to_dict(), indent=2, default=str) + "\n"
     if str(report) == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise  # a reader that stopped early, as for any output to a pipe
+        except (OSError, MaskMeError) as error:
+            reason = error.strerror if isinstance(error, OSError) else str(error)
+            raise FormatError(f"cannot write the report to standard output: {reason}") from None
         return
-    with atomic_output(Path(report), what="report") as stream:
+    with atomic_output(Path(report), role="report") as stream:
         stream.write(text.encode("utf-8"))

@@ -4,8 +4,7 @@ The cases sit next to the fixes of the first trial: delimiter spellings,
 reports on standard output, replaced outputs, colour settings, closed and full
 standard streams, and repeated list options. JSON arrays written as people and
 tools write them (pretty-printed, nested arrays of objects, strings that look
-like record ends) are checked against the same records as JSONL. Cases that
-fail today are marked xfail with the reason.
+like record ends) are checked against the same records as JSONL.
 """
 
 from __future__ import annotations
@@ -149,22 +148,12 @@ def test_bad_delimiter_usage_error(workdir, delimiter):
     assert done.stdout == b""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the .tsv extension selects the csv format, but the output delimiter still comes "
-    "from the input, so a file named .tsv is written with commas",
-)
 def test_tsv_output_name_gets_tabs(workdir):
     done = run("mask", "in.csv", "-p", "p.yaml", "-o", "out.tsv", cwd=workdir)
     assert done.returncode == 0, done.stderr
     assert (workdir / "out.tsv").read_bytes().startswith(b"zip\tssn\tdiagnosis\n")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="default_batch_size (formats/__init__.py) rejects an empty MASKME_BATCH_SIZE, "
-    "where an empty variable usually means unset (MASKME_KEY empty counts as missing)",
-)
 def test_empty_batch_size_variable_default(workdir):
     done = run("mask", "in.csv", "-p", "p.yaml", cwd=workdir, env=environment(MASKME_BATCH_SIZE=""))
     assert done.returncode == 0, done.stderr
@@ -193,12 +182,6 @@ def measured_or_rejected(done: subprocess.CompletedProcess[bytes], option: bytes
     return json.loads(done.stdout)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="measure keeps only the last --quasi-identifiers (Click's default for an option "
-    "without multiple=True), so the first list is dropped without a word and the "
-    "measured risk is too low",
-)
 def test_repeated_quasi_identifiers_not_dropped(workdir):
     done = run("measure", "in.csv", "-q", "zip", "-q", "diagnosis", "--json", cwd=workdir)
     measurement = measured_or_rejected(done, b"--quasi-identifiers")
@@ -206,10 +189,6 @@ def test_repeated_quasi_identifiers_not_dropped(workdir):
         assert measurement["quasi_identifiers"] == ["zip", "diagnosis"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="measure keeps only the last --sensitive, so an attribute named first is not measured",
-)
 def test_repeated_sensitive_not_dropped(workdir):
     done = run("measure", "in.csv", "-q", "zip", "-s", "diagnosis", "-s", "ssn", "--json", cwd=workdir)
     measurement = measured_or_rejected(done, b"--sensitive")
@@ -218,11 +197,6 @@ def test_repeated_sensitive_not_dropped(workdir):
         assert names == ["diagnosis", "ssn"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_sensitive_attributes stores --hierarchy entries in a dict by field, so a second "
-    "hierarchy for the same field replaces the first without a word",
-)
 def test_two_hierarchies_one_field_rejected(workdir):
     (workdir / "h1.csv").write_text("flu,respiratory,*\ncold,respiratory,*\n")
     (workdir / "h2.csv").write_text("flu,a,*\ncold,b,*\n")
@@ -275,11 +249,6 @@ def test_report_and_output_both_stdout_rejected(workdir, command):
     assert done.stdout == b""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="with stdout closed, --report - fails with 'standard output is closed' and does not "
-    "say that the report failed while the output file was written",
-)
 def test_report_dash_closed_stdout_named(workdir):
     done = run_with_closed("1", "mask", "in.csv", "-p", "p.yaml", "-o", "out.csv", "--report", "-",
                            cwd=workdir)
@@ -303,12 +272,6 @@ def test_read_only_output_replaced_keeps_mode(workdir):
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="chown needs root")
-@pytest.mark.xfail(
-    strict=True,
-    reason="atomic_output (formats/__init__.py) copies the replaced file's mode to the "
-    "temporary file but not its owner and group, so a run as root leaves a 0640 output "
-    "that its owner can no longer read",
-)
 def test_replaced_output_keeps_owner(workdir):
     output = workdir / "out.csv"
     output.write_text("old\n")
@@ -363,11 +326,6 @@ def test_no_color_set_drops_colour(workdir):
     assert b"\x1b[" not in transcript
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="say() in cli/common.py tests `\"NO_COLOR\" in os.environ`, but the NO_COLOR "
-    "convention (no-color.org) asks for colour unless it is set to a non-empty string",
-)
 def test_no_color_empty_keeps_colour(workdir):
     status, transcript = stderr_on_terminal("mask", "nope.csv", "-p", "p.yaml", "-q", cwd=workdir,
                                        env=environment(NO_COLOR="", TERM="xterm"))
@@ -393,11 +351,6 @@ def test_closed_stdin_policy_from_file(workdir, args):
     assert b"closed" not in done.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="--help and --version write from Click's eager callbacks, outside fail_on_errors, "
-    "so the closed-stream MaskMeError escapes as a traceback",
-)
 @pytest.mark.parametrize("option", ["--help", "--version"])
 def test_closed_stdout_eager_option_error_line(workdir, option):
     done = run_with_closed("1", option, cwd=workdir)
@@ -406,12 +359,6 @@ def test_closed_stdout_eager_option_error_line(workdir, option):
     assert done.stderr.startswith(b"error: standard output is closed")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fail_on_errors catches BrokenPipeError but no other OSError, so a failed write to "
-    "stdout (ENOSPC on a full disk) ends in a traceback: engine/local.py _output_stream, "
-    "run.py write_report, measure's click.echo and rich print, schema, --version",
-)
 @pytest.mark.parametrize(
     "args",
     [
@@ -429,11 +376,6 @@ def test_full_stdout_error_line(workdir, args):
     assert done.stderr.startswith(b"error: ")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="write_report writes `-` with sys.stdout.write outside the FormatError handling "
-    "that names a failed report file, so ENOSPC ends in a traceback",
-)
 def test_full_stdout_report_named(workdir):
     done = run_to_full_device("mask", "in.csv", "-p", "p.yaml", "-o", "out.csv", "--report", "-",
                               cwd=workdir)
@@ -609,12 +551,6 @@ def test_generated_arrays_read_like_reference(tmp_path, monkeypatch, records, in
     assert [json.loads(line) for line in by_runs[1]] == records
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_decode_run tries only the last _RUN_TRIES (3) candidate ends of the buffer; when "
-    "they close objects nested in an array, as in pretty-printed records, the rest of the "
-    "1 MiB buffer is parsed one record at a time, slower than parse_runs=False",
-)
 def test_pretty_nested_array_read_in_runs(tmp_path, monkeypatch):
     # Each record contains an array of 50 objects, so a buffer end almost always falls
     # after three or more "}," that close a nested object.
@@ -639,11 +575,6 @@ def test_pretty_nested_array_read_in_runs(tmp_path, monkeypatch):
 # --- messages that name what failed -------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the --hierarchy BadParameter in measure._sensitive_attributes quotes the argument, "
-    "and Click prints it as it is, so its control characters run on the terminal",
-)
 def test_hierarchy_argument_escaped_on_terminal(workdir):
     argument = "diagnosis\x1b]0;title\x07"
     status, transcript = stderr_on_terminal(
@@ -663,12 +594,6 @@ def test_hierarchy_argument_escaped_on_terminal(workdir):
         "/proc/self/mem",  # reading it fails with EIO
     ],
 )
-@pytest.mark.xfail(
-    strict=True,
-    reason="_read_population (metrics/measure.py) opens the file with read_field_batches, whose "
-    "open_input reports it as the input ('input is a folder', "
-    "'cannot read input'), so the message points at the data file",
-)
 def test_unreadable_population_named(workdir, population):
     (workdir / "folder").mkdir()
     done = run("measure", "in.csv", "-q", "zip", "--population", population, cwd=workdir)
@@ -677,11 +602,6 @@ def test_unreadable_population_named(workdir, population):
     assert b"population" in done.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the JSONL reader suggests nothing when line 1 opens a JSON array, while the array "
-    "reader suggests --format jsonl for the opposite mistake",
-)
 @pytest.mark.parametrize("layout", ["compact", "indent2"])
 def test_json_array_as_jsonl_suggests_json(nested_files, layout):
     done = run("mask", f"{layout}.json", "-f", "jsonl", "-p", "p.yaml", "-o", "-", cwd=nested_files)
@@ -690,11 +610,6 @@ def test_json_array_as_jsonl_suggests_json(nested_files, layout):
     assert b"--format json" in done.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open_input (formats/__init__.py) passes detect_format only the first 64 bytes, so "
-    "a stream whose JSON starts after more blank lines than that is read as CSV",
-)
 @pytest.mark.parametrize(
     "text",
     [

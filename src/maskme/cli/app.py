@@ -19,6 +19,7 @@ from typing import Any, TextIO, cast
 import click
 
 from maskme import __version__
+from maskme.cli.common import os_error_text, say
 from maskme.errors import MaskMeError
 
 
@@ -85,6 +86,12 @@ def main() -> None:
     except SystemExit as ended:
         if ended.code not in (0, None):
             raise
+    except MaskMeError as error:  # from --help or --version, which run before any command
+        say(str(error), error=True)
+        raise SystemExit(error.exit_code) from None
+    except OSError as error:
+        say(os_error_text(error), error=True)
+        raise SystemExit(1) from None
     try:
         sys.stdout.flush()
         sys.stderr.flush()

@@ -28,8 +28,10 @@ __all__ = [
     "configure_logging",
     "delimiter_value",
     "fail_on_errors",
+    "joined",
     "non_empty",
     "on_terminal",
+    "os_error_text",
     "progress_bar",
     "say",
     "single_policy",
@@ -57,7 +59,8 @@ def say(message: str, *, error: bool = False) -> None:
 
     Text goes to a pipe or file as it is. On a terminal, control characters
     (from a file name, say) are shown as escapes rather than run, and an error
-    gets a red ``error:`` unless ``NO_COLOR`` is set or ``TERM`` is ``dumb``.
+    gets a red ``error:`` unless ``NO_COLOR`` is set (not empty) or ``TERM`` is
+    ``dumb``.
     """
     stream = sys.stderr
     if stream is None:  # closed, as with 2>&-
@@ -65,10 +68,16 @@ def say(message: str, *, error: bool = False) -> None:
     prefix = "error: " if error else ""
     if on_terminal(stream):
         message = _CONTROL.sub(_visible, message)
-        plain = "NO_COLOR" in os.environ or os.environ.get("TERM") == "dumb"
+        plain = bool(os.environ.get("NO_COLOR")) or os.environ.get("TERM") == "dumb"
         if error and not plain:
             prefix = click.style("error:", fg="red", bold=True) + " "
     click.echo(prefix + message, file=stream, color=True)
+
+
+def os_error_text(error: OSError) -> str:
+    """Describe a failed read or write by the system's reason and the file, if known."""
+    reason = error.strerror or error.__class__.__name__
+    return f"{reason}: {error.filename}" if error.filename else f"cannot read or write: {reason}"
 
 
 def non_empty(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -83,6 +92,11 @@ def single_policy(ctx: click.Context, param: click.Parameter, values: tuple[Path
     if len(values) > 1:
         raise click.BadParameter("given more than once; pass one policy file")
     return values[0] if values else None
+
+
+def joined(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> str | None:
+    """Join the comma-separated lists of a repeated option into one list."""
+    return ",".join(values) if values else None
 
 
 def delimiter_value(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -132,6 +146,9 @@ def fail_on_errors() -> Iterator[None]:
         say("interrupted; nothing was written")
         raise click.exceptions.Exit(130) from None
     except BrokenPipeError:
+        raise click.exceptions.Exit(1) from None
+    except OSError as error:  # a full disk or a failed device: no traceback for people
+        say(os_error_text(error), error=True)
         raise click.exceptions.Exit(1) from None
     finally:
         if in_main_thread:

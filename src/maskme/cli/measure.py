@@ -14,6 +14,7 @@ from maskme.cli.common import (
     configure_logging,
     delimiter_value,
     fail_on_errors,
+    joined,
     non_empty,
     single_policy,
 )
@@ -34,14 +35,23 @@ RISK_THRESHOLD = 0.2
     "--quasi-identifiers",
     "-q",
     metavar="FIELDS",
-    help="Comma-separated field paths that define the equivalence classes.",
+    multiple=True,
+    callback=joined,
+    help="Comma-separated field paths that define the equivalence classes (repeat to add more).",
 )
 @click.option(
-    "--sensitive", "-s", metavar="FIELDS", help="Comma-separated sensitive attribute field paths."
+    "--sensitive",
+    "-s",
+    metavar="FIELDS",
+    multiple=True,
+    callback=joined,
+    help="Comma-separated sensitive attribute field paths (repeat to add more).",
 )
 @click.option(
     "--ordered",
     metavar="FIELDS",
+    multiple=True,
+    callback=joined,
     help="Comma-separated sensitive attributes whose values are ordered "
     "(numbers, or text in lexicographic order); t-closeness uses the rank distance.",
 )
@@ -174,7 +184,11 @@ def _sensitive_attributes(
         name, separator, path = entry.partition("=")
         if not separator or not name.strip() or not path.strip():
             raise click.BadParameter(
-                f"expected FIELD=FILE, got '{entry}'", param_hint="--hierarchy"
+                f"expected FIELD=FILE, got {entry!r}", param_hint="--hierarchy"
+            )
+        if name.strip() in by_field:
+            raise click.BadParameter(
+                f"two hierarchy files for `{name.strip()}`: give one", param_hint="--hierarchy"
             )
         by_field[name.strip()] = path.strip()
     if not names and (ordered_names or by_field):

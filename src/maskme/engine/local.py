@@ -427,7 +427,7 @@ def mask(
         if target_format == "dataframe":
             _run_to_frame(plan, opened, size, result, progress, observers)
         else:
-            dialect = _output_dialect(opened, target_format, output_delimiter)
+            dialect = _output_dialect(opened, target_format, output_delimiter, destination)
             if target_format == "csv" and header is not None:
                 _check_some_field_left(plan, header)
             query = _query(plan, opened, target_format, observers)
@@ -620,11 +620,19 @@ def _key_problems(error: PolicyError, document: dict[str, Any]) -> list[PolicyPr
     return []
 
 
-def _output_dialect(opened: Input, target_format: str, delimiter: str | None) -> CsvDialect | None:
+def _output_dialect(
+    opened: Input, target_format: str, delimiter: str | None, destination: Any
+) -> CsvDialect | None:
+    """Return the output's CSV dialect: the input's, with the delimiter asked for.
+
+    Without ``--output-delimiter``, an output named ``.tsv`` gets tabs.
+    """
     if target_format != "csv":
         return None
     if delimiter is not None:
         check_delimiter(delimiter, "the output delimiter")
+    elif isinstance(destination, str | os.PathLike) and Path(destination).suffix.lower() == ".tsv":
+        delimiter = "\t"
     return with_delimiter(opened.dialect or CsvDialect(), delimiter)
 
 

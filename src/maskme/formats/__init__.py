@@ -10,6 +10,7 @@ same way.
 from __future__ import annotations
 
 import codecs
+import logging
 import os
 import re
 import shutil
@@ -54,6 +55,8 @@ __all__ = [
     "resolve_batch_size",
 ]
 
+logger = logging.getLogger(__name__)
+
 Format = Literal["csv", "json", "jsonl"]
 FORMATS: tuple[str, ...] = ("csv", "json", "jsonl")
 #: Records per batch unless a caller or MASKME_BATCH_SIZE sets another size.
@@ -76,9 +79,9 @@ _EXTENSIONS = {
 
 
 def default_batch_size() -> int:
-    """Return MASKME_BATCH_SIZE when set to a positive integer, else DEFAULT_BATCH_SIZE."""
+    """Return MASKME_BATCH_SIZE when set to a positive integer, else DEFAULT_BATCH_SIZE (also when empty)."""
     raw = os.environ.get("MASKME_BATCH_SIZE")
-    if raw is None:
+    if raw is None or not raw.strip():
         return DEFAULT_BATCH_SIZE
     try:
         size = int(raw)
@@ -101,7 +104,7 @@ def resolve_batch_size(batch_size: int | None, format: str | None = None) -> int
         MAX_BATCH_SIZE.
     """
     if batch_size is None:
-        if format in ("json", "jsonl") and os.environ.get("MASKME_BATCH_SIZE") is None:
+        if format in ("json", "jsonl") and not os.environ.get("MASKME_BATCH_SIZE", "").strip():
             return JSON_BATCH_SIZE
         return default_batch_size()
     if batch_size < 1:
@@ -256,7 +259,7 @@ def open_input(
             path = converted
         try:
             with path.open("rb") as stream:
-                sample = stream.read(64)
+                sample = stream.read(64 << 10)  # enough to see past leading blank lines
         except OSError as error:
             raise FormatError(f"cannot read input {name}: {error.strerror or error}") from None
         chosen = detect_format(original, format, sample)
@@ -367,7 +370,7 @@ def open_fields(
 
 
 @contextmanager
-def atomic_output(destination: Path, *, what: str = "output") -> Iterator[BinaryIO]:
+def atomic_output(destination: Path, *, role: str = "output") -> Iterator[BinaryIO]:
     """Yield a stream for ``destination`` that is written only if the block succeeds.
 
     A regular file (new or existing) is written to a temporary file beside it
@@ -382,38 +385,43 @@ def atomic_output(destination: Path, *, what: str = "output") -> Iterator[Binary
     except FileNotFoundError:
         info = None
     except OSError as error:
-        raise FormatError(f"cannot use {what} {target}: {error.strerror}") from None
+        raise FormatError(f"cannot use {role} {target}: {error.strerror}") from None
     if info is not None and stat.S_ISDIR(info.st_mode):
-        raise UsageError(f"the {what} {target} is a folder; give a file path")
+        raise UsageError(f"the {role} {target} is a folder; give a file path")
     if info is not None and not stat.S_ISREG(info.st_mode):
-        yield from _spooled_output(target, what)
+        yield from _spooled_output(target, role)
         return
 
     resolved = target.resolve()
     directory = resolved.parent
     if not directory.is_dir():
-        raise FormatError(f"{what} folder not found: {directory}")
+        raise FormatError(f"{role} folder not found: {directory}")
     try:
         handle, name = tempfile.mkstemp(prefix=f".{resolved.name}.", suffix=".part", dir=directory)
     except OSError as error:
-        raise FormatError(f"cannot write in the {what} folder {directory}: {error.strerror}") from None
+        raise FormatError(f"cannot write in the {role} folder {directory}: {error.strerror}") from None
     temporary = Path(name)
     try:
         # mkstemp creates the file as 0600: give the output the permissions of the
         # file it replaces, or those a new file gets.
         os.chmod(temporary, stat.S_IMODE(info.st_mode) if info is not None else 0o666 & ~_umask())
+        if info is not None and (info.st_uid, info.st_gid) != (os.geteuid(), os.getegid()):
+            try:  # keep the owner too, which only root may give away
+                os.chown(temporary, info.st_uid, info.st_gid)
+            except PermissionError:
+                logger.info("the replaced output keeps its mode, but not its owner")
         with os.fdopen(handle, "wb") as stream:
             yield stream
         os.replace(temporary, resolved)
     except OSError as error:
         temporary.unlink(missing_ok=True)
-        raise FormatError(f"cannot write {what} {target}: {error.strerror or error}") from None
+        raise FormatError(f"cannot write {role} {target}: {error.strerror or error}") from None
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
 
 
-def _spooled_output(target: Path, what: str) -> Iterator[BinaryIO]:
+def _spooled_output(target: Path, role: str) -> Iterator[BinaryIO]:
     with tempfile.TemporaryFile(prefix="maskme-out-") as spool:
         yield spool
         spool.seek(0)
@@ -421,7 +429,7 @@ def _spooled_output(target: Path, what: str) -> Iterator[BinaryIO]:
             with target.open("wb") as device:
                 shutil.copyfileobj(spool, device, 1 << 20)
         except OSError as error:
-            raise FormatError(f"cannot write {what} {target}: {error.strerror or error}") from None
+            raise FormatError(f"cannot write {role} {target}: {error.strerror or error}") from None
 
 
 def _umask() -> int:

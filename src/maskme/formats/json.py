@@ -693,12 +693,18 @@ class JsonLinesReader(Reader):
                 f"{self.label}: line {line_number:,}: not valid UTF-8 at byte {error.start}; "
                 "pass --encoding with the file's encoding (for example latin-1 or cp1252)"
             ) from None
+        # A JSON array read as JSONL fails on its first line, which opens the array.
+        hint = (
+            "; the file looks like one JSON array: pass --format json"
+            if line_number == 1 and text.lstrip(_WHITESPACE).startswith("[")
+            else ""
+        )
         try:
             record, end = _decoder.raw_decode(text.strip(_WHITESPACE))
         except json.JSONDecodeError as error:
             raise FormatError(
                 f"{self.label}: line {line_number:,}: invalid JSON at column {error.colno}: "
-                f"{error.msg}"
+                f"{error.msg}{hint}"
             ) from None
         except RecursionError:
             raise FormatError(f"{self.label}: line {line_number:,}: {_TOO_DEEP}") from None
@@ -711,7 +717,7 @@ class JsonLinesReader(Reader):
         if not isinstance(record, dict):
             raise FormatError(
                 f"{self.label}: line {line_number:,}: expected a JSON object, got "
-                f"{_kind_name(record)}"
+                f"{_kind_name(record)}{hint}"
             )
         return record
 
@@ -772,10 +778,8 @@ class JsonArrayReader(Reader):
             yield from scanner.blocks()
 
 
-#: What follows the end of a record: a comma and the next record's opening brace, or the array's end.
+#: The text after a record's end: a comma and the next record's opening brace, or the array's end.
 _RECORD_END = re.compile(r"[ \t\r\n]*(?:,[ \t\r\n]*\{|\])")
-#: Ends tried for one run, from the end of the buffer, before its records are parsed one by one.
-_RUN_TRIES = 3
 #: Records this deep or deeper are checked against the writer's limit before a run is accepted.
 _CHECKED_DEPTH = 200
 
@@ -789,6 +793,41 @@ def _deeper_than(node: Any, levels: int) -> bool:
     if isinstance(node, list):
         return any(_deeper_than(value, levels - 1) for value in node)
     return False
+
+
+def _last_record_end(buffer: str, start: int) -> int | None:
+    """Return the position after the last brace that closes a top-level object in ``buffer[start:]``.
+
+    ``start`` must be where an element begins (depth 0, outside any string).
+    Brackets are counted with numpy over the UTF-8 bytes, leaving out those
+    inside strings: a quote opens or closes a string unless an odd number of
+    backslashes precedes it. On malformed text the position may be wrong,
+    which only makes msgspec reject the run.
+    """
+    text = buffer[start:]
+    data = text.encode("utf-8", "surrogatepass")
+    codes = np.frombuffer(data, dtype=np.uint8)
+    quotes = np.flatnonzero(codes == ord('"'))
+    backslashes = codes == ord("\\")
+    if quotes.size and backslashes.any():
+        positions = np.arange(codes.size)
+        last_other = np.maximum.accumulate(np.where(backslashes, -1, positions))
+        before = quotes - 1
+        run = np.where(before >= 0, before - last_other[np.maximum(before, 0)], 0)
+        quotes = quotes[run % 2 == 0]
+    brackets = np.flatnonzero(
+        (codes == ord("{")) | (codes == ord("}")) | (codes == ord("[")) | (codes == ord("]"))
+    )
+    brackets = brackets[np.searchsorted(quotes, brackets) % 2 == 0]
+    kinds = codes[brackets]
+    depth = np.cumsum(np.where((kinds == ord("{")) | (kinds == ord("[")), 1, -1))
+    ends = brackets[(depth == 0) & (kinds == ord("}"))]
+    if not ends.size:
+        return None
+    end = int(ends[-1]) + 1
+    if not text.isascii():
+        end = len(data[:end].decode("utf-8", "surrogatepass"))
+    return start + end
 
 
 class _ArrayScanner:
@@ -889,48 +928,50 @@ class _ArrayScanner:
     def _decode_run(self) -> list[dict[str, Any]] | None:
         """Parse the whole records ahead in the buffer in one msgspec call, or return None to parse them one by one.
 
-        The run ends at a closing brace followed by a comma and an opening
-        brace, or by the array's end. If that brace is not the end of a record
-        (it closes an object nested in one, or is inside a string), the run is
-        not valid JSON and msgspec rejects it; then the brace before it is
-        tried. The run is also parsed one by one where msgspec reads numbers
-        or records unlike the standard library: ``-0``, records that are not
-        objects, and records nested past the writer's limit.
+        The run first ends at the last closing brace followed by a comma and
+        an opening brace, or by the array's end: in most files that is the
+        end of a record. If the brace closes an object nested in a record, or
+        is inside a string, the run is not valid JSON and msgspec rejects it.
+        Then the run ends at the last record end found by counting brackets
+        outside strings (``_last_record_end``). The run is also parsed one by
+        one where msgspec reads numbers or records unlike the standard
+        library: ``-0``, records that are not objects, and records nested
+        past the writer's limit.
 
         Only text already in the buffer is used: reading ahead could report a
         bad byte in the next chunk before an error in a record before it.
         """
         start = self.position
-        tried = 0
-        end = len(self.buffer)
-        while tried < _RUN_TRIES:
-            # The next search stops before the brace just tried.
-            found = self._run_end(start, end - 1 if tried else end)
-            if found is None:
-                break
-            end = found
-            tried += 1
-            text = self.buffer[start:end]
-            collecting = gc.isenabled()
-            gc.disable()  # as in JsonLinesReader._parse_block
-            try:
-                records = _block_decoder.decode("[" + text + "]")
-            except (msgspec.DecodeError, RecursionError):
-                continue  # maybe the brace is not a record's end: try the one before
-            finally:
-                if collecting:
-                    gc.enable()
-            if not self._run_read_alike(text, records):
-                break
-            self.position = end
-            return records
-        # Parse one by one up to the last text tried, so the search does not
-        # start again before every record of it.
-        self.one_by_one_until = len(self.buffer) if tried == 0 else end
-        return None
+        end = self._run_end(start, len(self.buffer))
+        records = self._decode_text(start, end) if end is not None else None
+        if records is None:
+            counted = _last_record_end(self.buffer, start)
+            if counted is not None and counted != end:
+                end = counted
+                records = self._decode_text(start, end)
+        if records is None or end is None or not self._run_read_alike(self.buffer[start:end], records):
+            # Parse one by one up to the end tried, so the search does not
+            # start again before every record up to there.
+            self.one_by_one_until = len(self.buffer) if end is None else end
+            return None
+        self.position = end
+        return records
+
+    def _decode_text(self, start: int, end: int) -> list[Any] | None:
+        """Parse the buffer's text from ``start`` to ``end`` as the elements of an array, or return None."""
+        collecting = gc.isenabled()
+        gc.disable()  # as in JsonLinesReader._parse_block
+        try:
+            decoded = _block_decoder.decode("[" + self.buffer[start:end] + "]")
+        except (msgspec.DecodeError, RecursionError):
+            return None
+        finally:
+            if collecting:
+                gc.enable()
+        return decoded if isinstance(decoded, list) else None
 
     def _run_end(self, start: int, end: int) -> int | None:
-        """Return the position after the last closing brace before ``end`` that can end a record."""
+        """Return the position after the last closing brace before ``end`` that a comma and ``{``, or ``]``, follows."""
         index = end
         while True:
             index = self.buffer.rfind("}", start, index)

@@ -244,6 +244,16 @@ def _read_population(
 
         if not Path(population).exists():
             raise FormatError(f"population file not found: {population}")
+        if Path(population).is_dir():
+            raise FormatError(f"the population file is a folder: {population}")
+        try:
+            if Path(population).is_file():  # a FIFO would lose the byte read here
+                with open(population, "rb") as stream:
+                    stream.read(1)
+        except OSError as error:
+            raise FormatError(
+                f"cannot read the population file {population}: {error.strerror or error}"
+            ) from None
         batches = list(read_field_batches(population, fields, delimiter=delimiter))
         frame = (
             pl.concat(batches) if batches else pl.DataFrame(schema=dict.fromkeys(fields, pl.String))
