@@ -185,3 +185,24 @@ def test_mask_privacy_target_missed_exit_3(tmp_path, adult_csv):
     done = run_cli("mask", str(adult_csv), "-p", str(policy), "-o", str(target))
     assert done.returncode == 0, done.stderr
     assert target.exists()
+
+
+@pytest.mark.parametrize(("name", "text", "written"), [
+    ("empty.json", "[]\n", "[]\n"),
+    ("empty.jsonl", "", ""),
+])
+def test_mask_empty_json_input_writes_empty_output(tmp_path, name, text, written):
+    """With no records, a policy field that matches nothing is no sign of a misspelt name."""
+    (tmp_path / name).write_text(text)
+    (tmp_path / "p.yaml").write_text("version: 1\ndefault: keep\nfields:\n  ssn: {strategy: redact}\n")
+    done = run_cli("mask", name, "-p", "p.yaml", "-o", "out" + name[5:], "-q", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / ("out" + name[5:])).read_text() == written
+
+
+def test_mask_format_names_in_any_case(tmp_path):
+    (tmp_path / "in.txt").write_text("a,ssn\n1,123\n")
+    (tmp_path / "p.yaml").write_text("version: 1\ndefault: keep\nfields:\n  ssn: {strategy: redact}\n")
+    done = run_cli("mask", "in.txt", "-f", "CSV", "--output-format", "JSONL", "-p", "p.yaml", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == b'{"a":"1","ssn":"***"}\n'

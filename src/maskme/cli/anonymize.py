@@ -11,6 +11,7 @@ from maskme.cli.common import (
     configure_logging,
     delimiter_value,
     fail_on_errors,
+    format_name,
     non_empty,
     say,
     single_policy,
@@ -41,7 +42,12 @@ from maskme.cli.common import (
     help="Output file, or - for standard output.",
 )
 @click.option(
-    "--format", "-f", "format", metavar="FORMAT", help="Input format: csv, json or jsonl (default: from the extension)."
+    "--format",
+    "-f",
+    "format",
+    metavar="FORMAT",
+    callback=format_name,
+    help="Input format: csv, json or jsonl (default: from the extension).",
 )
 @click.option(
     "--delimiter",

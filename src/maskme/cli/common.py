@@ -28,6 +28,7 @@ __all__ = [
     "configure_logging",
     "delimiter_value",
     "fail_on_errors",
+    "format_name",
     "joined",
     "non_empty",
     "on_terminal",
@@ -97,6 +98,12 @@ def single_policy(ctx: click.Context, param: click.Parameter, values: tuple[Path
 def joined(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> str | None:
     """Join the comma-separated lists of a repeated option into one list."""
     return ",".join(values) if values else None
+
+
+def format_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Read a format name in any case (``CSV`` is ``csv``)."""
+    value = non_empty(ctx, param, value)
+    return value.lower() if value is not None else None
 
 
 def delimiter_value(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:

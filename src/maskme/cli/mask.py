@@ -13,6 +13,7 @@ from maskme.cli.common import (
     configure_logging,
     delimiter_value,
     fail_on_errors,
+    format_name,
     non_empty,
     on_terminal,
     progress_bar,
@@ -43,11 +44,17 @@ from maskme.cli.common import (
     help="Output file, or - for standard output.",
 )
 @click.option(
-    "--format", "-f", "format", metavar="FORMAT", help="Input format: csv, json or jsonl (default: from the extension)."
+    "--format",
+    "-f",
+    "format",
+    metavar="FORMAT",
+    callback=format_name,
+    help="Input format: csv, json or jsonl (default: from the extension).",
 )
 @click.option(
     "--output-format",
     metavar="FORMAT",
+    callback=format_name,
     help="Output format (default: from the output extension, else the input's).",
 )
 @click.option(

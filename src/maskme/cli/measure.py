@@ -14,6 +14,7 @@ from maskme.cli.common import (
     configure_logging,
     delimiter_value,
     fail_on_errors,
+    format_name,
     joined,
     non_empty,
     single_policy,
@@ -78,6 +79,7 @@ RISK_THRESHOLD = 0.2
     "-f",
     "data_format",
     metavar="FORMAT",
+    callback=format_name,
     help="Input format: csv, json or jsonl. Detected when omitted.",
 )
 @click.option(

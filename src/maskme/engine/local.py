@@ -447,7 +447,7 @@ def mask(
                         target_format,
                     )
                     writer.finish()
-                _check_matched(plan, matched)
+                _check_matched(plan, matched, result.records)
                 result.elapsed_seconds = time.perf_counter() - started
                 if check is not None:
                     check(result)
@@ -841,9 +841,10 @@ def _observer_paths(observers: Sequence[RunObserver], attribute: str) -> list[Fi
     return [parse_field_path(name) for name in names]
 
 
-def _check_matched(plan: Plan, matched: set[str]) -> None:
+def _check_matched(plan: Plan, matched: set[str], records: int) -> None:
+    """Reject policy fields that no record had (likely a misspelt name), unless there were no records."""
     unmatched = [path for path in plan.deferred_paths if path not in matched]
-    if not unmatched:
+    if not unmatched or not records:
         return
     policy = plan.policy
     raise PolicyError(
