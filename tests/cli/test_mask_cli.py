@@ -206,3 +206,13 @@ def test_mask_format_names_in_any_case(tmp_path):
     done = run_cli("mask", "in.txt", "-f", "CSV", "--output-format", "JSONL", "-p", "p.yaml", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout == b'{"a":"1","ssn":"***"}\n'
+
+
+def test_policy_and_population_from_stdin_rejected(tmp_path):
+    (tmp_path / "in.csv").write_text("zip,ssn\n1,123\n")
+    policy = run_cli("mask", "in.csv", "-p", "-", cwd=tmp_path)
+    assert policy.returncode == 2
+    assert b"not from standard input" in policy.stderr
+    population = run_cli("measure", "in.csv", "-q", "zip", "--population", "-", cwd=tmp_path)
+    assert population.returncode == 2
+    assert b"--population" in population.stderr

@@ -92,6 +92,8 @@ def single_policy(ctx: click.Context, param: click.Parameter, values: tuple[Path
     """Take the one ``--policy`` given: with two, one of them would be ignored without a word."""
     if len(values) > 1:
         raise click.BadParameter("given more than once; pass one policy file")
+    if values and str(values[0]) == "-":
+        raise click.BadParameter("the policy is read from a file, not from standard input")
     return values[0] if values else None
 
 

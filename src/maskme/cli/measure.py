@@ -144,6 +144,9 @@ def measure_command(
 
     DATA is a CSV, JSON or JSONL file, or - for standard input.
     """
+    if population is not None and str(population) == "-":
+        raise click.BadParameter("the counts are read from a file, not from standard input",
+                                 param_hint="--population")
     if math.isnan(risk_threshold):
         raise click.BadParameter("expected a number from 0 to 1", param_hint="--risk-threshold")
     configure_logging(verbose)
