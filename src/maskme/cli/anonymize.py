@@ -9,12 +9,13 @@ import click
 from maskme.cli.app import app
 from maskme.cli.common import (
     configure_logging,
-    delimiter_value,
     fail_on_errors,
-    format_name,
+    input_delimiter_option,
+    input_format_option,
     non_empty,
+    output_option,
+    policy_option,
     say,
-    single_policy,
 )
 
 
@@ -22,39 +23,10 @@ from maskme.cli.common import (
     "anonymize", short_help="Meet the policy's privacy targets with the least loss."
 )
 @click.argument("input")
-@click.option(
-    "--policy",
-    "-p",
-    required=True,
-    metavar="FILE",
-    type=click.Path(path_type=Path),
-    multiple=True,
-    callback=single_policy,
-    help="Policy file with quasi_identifiers and privacy targets.",
-)
-@click.option(
-    "--output",
-    "-o",
-    default="-",
-    metavar="FILE",
-    show_default=True,
-    callback=non_empty,
-    help="Output file, or - for standard output.",
-)
-@click.option(
-    "--format",
-    "-f",
-    "format",
-    metavar="FORMAT",
-    callback=format_name,
-    help="Input format: csv, json or jsonl (default: from the extension).",
-)
-@click.option(
-    "--delimiter",
-    metavar="CHAR",
-    callback=delimiter_value,
-    help="CSV delimiter of the input, \\t for a tab (default: detected).",
-)
+@policy_option("Policy file with quasi_identifiers and privacy targets.")
+@output_option
+@input_format_option
+@input_delimiter_option
 @click.option(
     "--encoding", metavar="NAME", callback=non_empty, help="Text encoding of the input (default: utf-8)."
 )

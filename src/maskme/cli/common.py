@@ -12,10 +12,10 @@ import re
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
 
@@ -24,15 +24,21 @@ from maskme.errors import MaskMeError
 if TYPE_CHECKING:
     from maskme.engine import ProgressCallback
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 __all__ = [
     "configure_logging",
     "delimiter_value",
     "fail_on_errors",
     "format_name",
+    "input_delimiter_option",
+    "input_format_option",
     "joined",
     "non_empty",
     "on_terminal",
     "os_error_text",
+    "output_option",
+    "policy_option",
     "progress_bar",
     "say",
     "single_policy",
@@ -113,6 +119,48 @@ def delimiter_value(ctx: click.Context, param: click.Parameter, value: str | Non
     if value in ("\\t", "tab"):
         return "\t"
     return non_empty(ctx, param, value)
+
+
+def policy_option(help: str, *, required: bool = True) -> Callable[[F], F]:
+    """Return the ``--policy`` / ``-p`` option, given once, with this help."""
+    return click.option(
+        "--policy",
+        "-p",
+        required=required,
+        metavar="FILE",
+        type=click.Path(path_type=Path),
+        multiple=True,
+        callback=single_policy,
+        help=help,
+    )
+
+
+#: ``--output`` / ``-o`` of the commands that write data.
+output_option = click.option(
+    "--output",
+    "-o",
+    default="-",
+    metavar="FILE",
+    show_default=True,
+    callback=non_empty,
+    help="Output file, or - for standard output.",
+)
+#: ``--format`` / ``-f`` of the commands that write data.
+input_format_option = click.option(
+    "--format",
+    "-f",
+    "format",
+    metavar="FORMAT",
+    callback=format_name,
+    help="Input format: csv, json or jsonl (default: from the extension).",
+)
+#: ``--delimiter`` of the commands that write data.
+input_delimiter_option = click.option(
+    "--delimiter",
+    metavar="CHAR",
+    callback=delimiter_value,
+    help="CSV delimiter of the input, \\t for a tab (default: detected).",
+)
 
 
 def configure_logging(verbose: bool) -> None:

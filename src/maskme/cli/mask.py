@@ -14,55 +14,29 @@ from maskme.cli.common import (
     delimiter_value,
     fail_on_errors,
     format_name,
+    input_delimiter_option,
+    input_format_option,
     non_empty,
     on_terminal,
+    output_option,
+    policy_option,
     progress_bar,
     say,
-    single_policy,
 )
 
 
 @app.command("mask", short_help="Apply a policy to a file.")
 @click.argument("input")
-@click.option(
-    "--policy",
-    "-p",
-    required=True,
-    metavar="FILE",
-    type=click.Path(path_type=Path),
-    multiple=True,
-    callback=single_policy,
-    help="Policy file (YAML or JSON)."
-)
-@click.option(
-    "--output",
-    "-o",
-    default="-",
-    metavar="FILE",
-    show_default=True,
-    callback=non_empty,
-    help="Output file, or - for standard output.",
-)
-@click.option(
-    "--format",
-    "-f",
-    "format",
-    metavar="FORMAT",
-    callback=format_name,
-    help="Input format: csv, json or jsonl (default: from the extension).",
-)
+@policy_option("Policy file (YAML or JSON).")
+@output_option
+@input_format_option
 @click.option(
     "--output-format",
     metavar="FORMAT",
     callback=format_name,
     help="Output format (default: from the output extension, else the input's).",
 )
-@click.option(
-    "--delimiter",
-    metavar="CHAR",
-    callback=delimiter_value,
-    help="CSV delimiter of the input, \\t for a tab (default: detected).",
-)
+@input_delimiter_option
 @click.option(
     "--output-delimiter",
     metavar="CHAR",

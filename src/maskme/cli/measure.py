@@ -17,7 +17,7 @@ from maskme.cli.common import (
     format_name,
     joined,
     non_empty,
-    single_policy,
+    policy_option,
 )
 
 if TYPE_CHECKING:
@@ -63,15 +63,10 @@ RISK_THRESHOLD = 0.2
     help="Hierarchy file of a sensitive attribute, for the hierarchical "
     "distance of t-closeness. Repeat for several attributes.",
 )
-@click.option(
-    "--policy",
-    "-p",
-    metavar="FILE",
-    type=click.Path(path_type=Path),
-    multiple=True,
-    callback=single_policy,
-    help="Policy file; supplies the quasi-identifiers, sensitive attributes "
+@policy_option(
+    "Policy file; supplies the quasi-identifiers, sensitive attributes "
     "and target k not given as options.",
+    required=False,
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON report instead of tables.")
 @click.option(
