@@ -48,7 +48,7 @@ from maskme.errors import (
     PrivacyTargetError,
     UsageError,
 )
-from maskme.formats import open_input, read_field_batches, resolve_batch_size
+from maskme.formats import format_hint, open_input, read_field_batches, resolve_batch_size
 from maskme.metrics.classes import ClassStatistics
 from maskme.metrics.measure import measure
 from maskme.metrics.measurement import (
@@ -289,7 +289,7 @@ def _pass_one_batches(
             encoding=encoding,
         )
         return
-    size = resolve_batch_size(batch_size)
+    size = resolve_batch_size(batch_size, format_hint(source, format))
     paths = [parse_field_path(name) for name in fields]
     with open_input(source, format=format, delimiter=delimiter, encoding=encoding) as opened:
         full = build_plan(policy, opened.reader.top_level_fields(), seed=seed)
@@ -369,7 +369,7 @@ def anonymize(
     input's format and CSV dialect; a non-UTF-8 input is written as UTF-8.
     """
     started = time.perf_counter()
-    size = resolve_batch_size(batch_size)
+    size = resolve_batch_size(batch_size, format_hint(source, format))
     if destination is not None:
         from maskme.engine.local import check_output_path, protected_files
 
@@ -439,7 +439,9 @@ def _anonymize(
             with staged_output(destination) as staged:
                 _, removed = write_output(opened, engine_plan, recode, staged, size)
                 _check_removed(removed, best)
-                measurement = _measure_output(staged, plan, format=str(opened.format), dialect=opened.dialect)
+                measurement = _measure_output(
+                    staged, plan, format=str(opened.format), dialect=opened.dialect, batch_size=size
+                )
                 outcomes = _verify(plan, measurement, best)
             output_frame = None
             result_destination = str(destination)
@@ -494,6 +496,7 @@ def _measure_output(
     *,
     format: str | None = None,
     dialect: Any = None,
+    batch_size: int | None = None,
 ) -> Measurement:
     """Measure the written output afresh, from the file (or frame) itself."""
     delimiter = getattr(dialect, "delimiter", None)
@@ -504,6 +507,7 @@ def _measure_output(
             sensitive_attributes=list(plan.sensitive_attributes),
             format=format,
             delimiter=delimiter,
+            batch_size=batch_size,
             k=plan.targets.k,
         )
     except FormatError as error:

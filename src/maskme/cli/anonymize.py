@@ -34,7 +34,7 @@ from maskme.cli.common import (
     "--batch-size",
     metavar="N",
     type=click.IntRange(min=1),
-    help="Records per batch (default: 65536, or MASKME_BATCH_SIZE; bounds memory).",
+    help="Records per batch (default: 65536, for JSON 16384, or MASKME_BATCH_SIZE; bounds memory).",
 )
 @click.option(
     "--report",

@@ -49,6 +49,7 @@ __all__ = [
     "Writer",
     "create_writer",
     "detect_format",
+    "format_hint",
     "open_fields",
     "open_input",
     "read_field_batches",
@@ -112,6 +113,15 @@ def resolve_batch_size(batch_size: int | None, format: str | None = None) -> int
     if batch_size > MAX_BATCH_SIZE:
         raise UsageError(f"batch size must be at most {MAX_BATCH_SIZE:,}, got {batch_size:,}")
     return batch_size
+
+
+def format_hint(source: Any, explicit: str | None) -> str | None:
+    """Return the format given, or the one a file's extension names; None when only reading tells."""
+    if explicit is not None:
+        return explicit.lower()
+    if isinstance(source, str | os.PathLike) and str(source) != "-":
+        return _EXTENSIONS.get(Path(source).suffix.lower())
+    return None
 
 
 def detect_format(path: Path | None, explicit: str | None, sample: bytes = b"") -> Format:
