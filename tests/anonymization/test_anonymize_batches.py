@@ -1,4 +1,4 @@
-"""anonymize reads JSON in the smaller JSON batches, as mask does, unless told otherwise."""
+"""anonymize reads JSON in the smaller JSON batches, as mask does, unless --batch-size sets a size."""
 
 import json
 
