@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 import maskme
 import maskme.formats.json as json_format
 from maskme.errors import FormatError
-from maskme.formats.json import JsonArrayReader, dump_record
-from tests.formats.test_jsonl_blocks import NUMBER_TEXTS, value_text
+from maskme.formats.json import JsonArrayReader
+from tests.formats.test_jsonl_blocks import NUMBER_TEXTS, read_batches, value_text
 
 # Strings that look like the end of a record, so that a run's last brace may
 # fall inside a string or a nested object.
@@ -38,16 +38,7 @@ separator = st.sampled_from([",", ", ", ",\n", "\n,\n", " ,\r\n  "])
 
 
 def read_records(path: Path, batch_size: int, *, parse_runs: bool) -> list[bytes]:
-    reader = JsonArrayReader(path, parse_runs=parse_runs)
-    dumped = []
-    expected_first = 1
-    for batch in reader.batches(batch_size):
-        assert batch.first_record == expected_first
-        assert 1 <= batch.length <= batch_size
-        expected_first += batch.length
-        dumped.extend(dump_record(record) for record in batch.records)
-    assert reader.bytes_read == path.stat().st_size
-    return dumped
+    return read_batches(JsonArrayReader(path, parse_runs=parse_runs), path, batch_size)
 
 
 def outcome(path: Path, batch_size: int, *, parse_runs: bool) -> list[bytes] | str:

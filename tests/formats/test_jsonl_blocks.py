@@ -11,6 +11,7 @@ import maskme
 import maskme.formats.json as json_format
 from maskme.errors import FormatError
 from maskme.formats import JSON_BATCH_SIZE
+from maskme.formats.base import Reader
 from maskme.formats.json import JsonLinesReader, dump_record
 
 # Number texts that a parser could change: -0, trailing zeros, exponents, and
@@ -53,7 +54,11 @@ line_text = st.one_of(record_text, st.sampled_from(ODD_LINES))
 
 
 def read_by_blocks(path: Path, batch_size: int) -> list[bytes]:
-    reader = JsonLinesReader(path)
+    return read_batches(JsonLinesReader(path), path, batch_size)
+
+
+def read_batches(reader: Reader, path: Path, batch_size: int) -> list[bytes]:
+    """Read every batch, check their sizes, first record numbers and bytes read, and dump the records."""
     dumped = []
     expected_first = 1
     for batch in reader.batches(batch_size):

@@ -116,9 +116,9 @@ def resolve_batch_size(batch_size: int | None, format: str | None = None) -> int
 
 
 def format_hint(source: Any, explicit: str | None) -> str | None:
-    """Return the format given, or the one a file's extension names; None when only reading tells."""
+    """Return the format given, or the one a file's extension names; None when only the content can decide."""
     if explicit is not None:
-        return explicit.lower()
+        return explicit
     if isinstance(source, str | os.PathLike) and str(source) != "-":
         return _EXTENSIONS.get(Path(source).suffix.lower())
     return None

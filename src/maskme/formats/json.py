@@ -830,6 +830,20 @@ def _last_record_end(buffer: str, start: int) -> int | None:
     return start + end
 
 
+def _decode_elements(text: str) -> list[Any] | None:
+    """Parse ``text`` as the elements of a JSON array with msgspec, or return None if it is not."""
+    collecting = gc.isenabled()
+    gc.disable()  # as in JsonLinesReader._parse_block
+    try:
+        decoded = _block_decoder.decode("[" + text + "]")
+    except (msgspec.DecodeError, RecursionError):
+        return None
+    finally:
+        if collecting:
+            gc.enable()
+    return decoded if isinstance(decoded, list) else None
+
+
 class _ArrayScanner:
     """Incremental parser of ``[ {...}, {...} ]`` over a byte stream."""
 
@@ -943,32 +957,21 @@ class _ArrayScanner:
         """
         start = self.position
         end = self._run_end(start, len(self.buffer))
-        records = self._decode_text(start, end) if end is not None else None
+        text = self.buffer[start:end] if end is not None else ""
+        records = _decode_elements(text) if end is not None else None
         if records is None:
             counted = _last_record_end(self.buffer, start)
             if counted is not None and counted != end:
                 end = counted
-                records = self._decode_text(start, end)
-        if records is None or end is None or not self._run_read_alike(self.buffer[start:end], records):
+                text = self.buffer[start:end]
+                records = _decode_elements(text)
+        if end is None or records is None or not self._run_read_alike(text, records):
             # Parse one by one up to the end tried, so the search does not
             # start again before every record up to there.
             self.one_by_one_until = len(self.buffer) if end is None else end
             return None
         self.position = end
         return records
-
-    def _decode_text(self, start: int, end: int) -> list[Any] | None:
-        """Parse the buffer's text from ``start`` to ``end`` as the elements of an array, or return None."""
-        collecting = gc.isenabled()
-        gc.disable()  # as in JsonLinesReader._parse_block
-        try:
-            decoded = _block_decoder.decode("[" + self.buffer[start:end] + "]")
-        except (msgspec.DecodeError, RecursionError):
-            return None
-        finally:
-            if collecting:
-                gc.enable()
-        return decoded if isinstance(decoded, list) else None
 
     def _run_end(self, start: int, end: int) -> int | None:
         """Return the position after the last closing brace before ``end`` that a comma and ``{``, or ``]``, follows."""
