@@ -172,7 +172,7 @@ def test_policy_equals_syntax_once(workdir):
 def measured_or_rejected(done: subprocess.CompletedProcess[bytes], option: bytes) -> Any:
     """Return the JSON measurement of a run with a repeated list option, or None if it was rejected.
 
-    Either answer is fine: a usage error that names the option, or a
+    Either outcome is fine: a usage error that names the option, or a
     measurement of every field the repeats list. Dropping a repeat is not.
     """
     if done.returncode == 2:
