@@ -440,13 +440,14 @@ def mask(
                                          result, reports)
                     progress = reports
                 if matched is None:
-                    stream = _encoded(raw_stream, opened.encoding)
-                    writer = create_writer(stream, target_format, dialect=dialect)
-                    matched = _stream_batches(
-                        plan, opened, size, result, progress, observers, writer.write,
-                        target_format,
-                    )
-                    writer.finish()
+                    with _written_behind(raw_stream, target_format) as behind:
+                        stream = _encoded(behind, opened.encoding)
+                        writer = create_writer(stream, target_format, dialect=dialect)
+                        matched = _stream_batches(
+                            plan, opened, size, result, progress, observers, writer.write,
+                            target_format,
+                        )
+                        writer.finish()
                 _check_matched(plan, matched, result.records)
                 result.elapsed_seconds = time.perf_counter() - started
                 if check is not None:
@@ -550,6 +551,60 @@ class _TranscodingStream:
 
     def flush(self) -> None:
         self.target.flush()
+
+
+class _WriteBehindStream:
+    """Passes each write to a worker thread, in order, while the caller builds the next one.
+
+    The write system call releases the GIL, so serializing a JSON batch and
+    writing the one before overlap. One write waits at a time, so memory keeps
+    at most two batches' bytes. An error from a write is raised by the next
+    call, or by ``drain``.
+    """
+
+    def __init__(self, target: BinaryIO) -> None:
+        self.target = target
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="maskme-writer")
+        self._waiting: Future[int] | None = None
+
+    def write(self, data: bytes | bytearray) -> int:
+        self.drain()
+        self._waiting = self._pool.submit(self.target.write, data)
+        return len(data)
+
+    def flush(self) -> None:
+        self.drain()
+        self.target.flush()
+
+    def drain(self) -> None:
+        """Wait for the write in progress and raise its error, if any."""
+        waiting, self._waiting = self._waiting, None
+        if waiting is not None:
+            waiting.result()
+
+    def close(self) -> None:
+        """Wait for the write in progress, without raising its error, and stop the thread."""
+        self._pool.shutdown(wait=True)
+        self._waiting = None
+
+
+@contextmanager
+def _written_behind(stream: BinaryIO, target_format: str) -> Iterator[BinaryIO]:
+    """Yield ``stream``, with its writes on a worker thread for JSON output (see _WriteBehindStream).
+
+    The worker has finished before the block ends, so the output is complete
+    (or the run failed) before it is moved into place. CSV writers make many
+    small writes, so they write directly.
+    """
+    if target_format not in ("json", "jsonl"):
+        yield stream
+        return
+    behind = _WriteBehindStream(stream)
+    try:
+        yield behind  # type: ignore[misc]
+        behind.drain()
+    finally:
+        behind.close()
 
 
 def _encoded(stream: BinaryIO, encoding: str) -> BinaryIO:
