@@ -88,7 +88,8 @@ def anonymize_command(
         return
     levels = ", ".join(f"{name}={level}" for name, level in result.levels.items())
     say(
-        f"anonymized {result.records:,} records -> {output}: levels {levels}; "
+        f"anonymized {result.records:,} records -> {'standard output' if output == '-' else output}: "
+        f"levels {levels}; "
         f"suppressed {result.suppressed_records:,}; "
         f"{result.metric} {result.utility:.6g}; "
         f"searched {result.nodes_evaluated:,} of {result.lattice_size:,} nodes "

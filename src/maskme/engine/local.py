@@ -683,6 +683,11 @@ def _output_dialect(
     Without ``--output-delimiter``, an output named ``.tsv`` gets tabs.
     """
     if target_format != "csv":
+        if delimiter is not None:
+            raise UsageError(
+                f"an output delimiter applies to CSV output, but the output is "
+                f"{target_format.upper()}; leave it out, or write CSV"
+            )
         return None
     if delimiter is not None:
         check_delimiter(delimiter, "the output delimiter")

@@ -273,6 +273,11 @@ def open_input(
         except OSError as error:
             raise FormatError(f"cannot read input {name}: {error.strerror or error}") from None
         chosen = detect_format(original, format, sample)
+        if delimiter is not None and chosen != "csv":
+            raise UsageError(
+                f"a delimiter applies to CSV input, but {name} is read as {chosen.upper()}; "
+                "leave the delimiter out, or read the input as CSV"
+            )
         reader: Reader
         dialect = None
         if chosen == "csv":
