@@ -72,6 +72,30 @@ def test_json_array_streams_in_small_reads(tmp_path, monkeypatch):
     assert json.loads(json_format.dump_record(got)) == records
 
 
+def test_json_array_long_record_reads_double(tmp_path, monkeypatch):
+    import maskme.formats.json as json_format
+
+    # A record is parsed again from its start after each read. With 1 KiB reads,
+    # a 1 MiB record took about a thousand reads and parses; doubling takes about ten.
+    monkeypatch.setattr(json_format, "READ_CHUNK", 1024)
+    records = [{"id": 1, "text": "y" * (1 << 20), "list": list(range(50_000))}, {"id": 2}]
+    source = tmp_path / "in.json"
+    source.write_text(json.dumps(records))
+    reader = JsonArrayReader(source, parse_runs=False)
+    reads = []
+    original = json_format._ArrayScanner._read_more
+
+    def counted(scanner, size=None):
+        reads.append(size)
+        original(scanner, size)
+
+    monkeypatch.setattr(json_format._ArrayScanner, "_read_more", counted)
+    got = [record for batch in reader.batches(16) for record in batch.records]
+    assert json.loads(json_format.dump_record(got)) == records
+    assert len(reads) < 20
+    assert reader.bytes_read == source.stat().st_size
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [

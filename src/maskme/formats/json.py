@@ -915,8 +915,8 @@ class _ArrayScanner:
         # did not read the run that ends there as the standard library would.
         self.one_by_one_until = 0 if reader.parse_runs else -1
 
-    def _read_more(self) -> None:
-        chunk = self.stream.read(READ_CHUNK)
+    def _read_more(self, size: int | None = None) -> None:
+        chunk = self.stream.read(READ_CHUNK if size is None else size)
         self.reader.bytes_read += len(chunk)
         # Bytes of a character split over the previous chunk, which the decoder still holds.
         split_bytes = len(self.decoder.getstate()[0])
@@ -1070,7 +1070,9 @@ class _ArrayScanner:
                 pending = len(self.buffer) - self.position
                 if self.eof or pending > MAX_RECORD_BYTES:
                     raise self._error(f"record {number:,}: invalid JSON: {error.msg}", error.pos) from None
-                self._read_more()
+                # The record is parsed again from its start after each read, so the reads
+                # double: a long record costs a few parses, not one per chunk.
+                self._read_more(max(READ_CHUNK, pending))
                 continue
             if end == len(self.buffer) and not self.eof:
                 # A number or literal at the very end may continue in the next chunk.
