@@ -53,3 +53,21 @@ def test_quiet_mask_loads_no_rich(tmp_path):
     packages = imported_packages("mask", "in.csv", "-p", "policy.yaml", "-o", "out.csv", "-q", cwd=tmp_path)
     assert (tmp_path / "out.csv").read_text() == "a\n1\n"
     assert "rich" not in packages
+
+
+def test_regex_loaded_only_for_graphemes(tmp_path):
+    (tmp_path / "policy.yaml").write_text(
+        "version: 1\ndefault: keep\nfields:\n  b: {strategy: redact, keep_last: 1}\n"
+    )
+    (tmp_path / "ascii.csv").write_text("a,b\n1,xyz\n")
+    packages = imported_packages("mask", "ascii.csv", "-p", "policy.yaml", "-o", "out.csv", "-q",
+                                 cwd=tmp_path)
+    assert (tmp_path / "out.csv").read_text() == "a,b\n1,**z\n"
+    assert "regex" not in packages
+
+    # e + combining acute accent is one user-visible character, so it is masked as one.
+    (tmp_path / "accents.csv").write_text("a,b\n1,e\u0301te\u0301\n", encoding="utf-8")
+    packages = imported_packages("mask", "accents.csv", "-p", "policy.yaml", "-o", "out.csv", "-q",
+                                 cwd=tmp_path)
+    assert (tmp_path / "out.csv").read_text(encoding="utf-8") == "a,b\n1,**e\u0301\n"
+    assert "regex" in packages
