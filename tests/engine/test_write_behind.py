@@ -120,3 +120,21 @@ def test_full_disk_leaves_no_output(tmp_path):
     assert b"Traceback" not in done.stderr
     assert not target.exists()
     assert sorted(path.name for path in tmp_path.iterdir()) == ["in.jsonl", "p.yaml"]
+
+
+def test_failed_write_reported_before_later_error():
+    target = _FailingStream()
+    with pytest.raises(OSError, match="No space left"):
+        with _written_behind(target, "jsonl") as stream:
+            for piece in (b"a", b"b", b"c"):
+                stream.write(piece)
+            raise ValueError("a record error after the failed write")
+
+
+def test_interruption_wins_over_failed_write():
+    target = _FailingStream()
+    with pytest.raises(KeyboardInterrupt):
+        with _written_behind(target, "jsonl") as stream:
+            for piece in (b"a", b"b", b"c"):
+                stream.write(piece)
+            raise KeyboardInterrupt

@@ -582,10 +582,11 @@ class _WriteBehindStream:
         if waiting is not None:
             waiting.result()
 
-    def close(self) -> None:
-        """Wait for the write in progress, without raising its error, and stop the thread."""
+    def close(self) -> BaseException | None:
+        """Wait for the write in progress, stop the thread, and return the write's error, if any."""
         self._pool.shutdown(wait=True)
-        self._waiting = None
+        waiting, self._waiting = self._waiting, None
+        return waiting.exception() if waiting is not None else None
 
 
 @contextmanager
@@ -593,8 +594,10 @@ def _written_behind(stream: BinaryIO, target_format: str) -> Iterator[BinaryIO]:
     """Yield ``stream``, with its writes on a worker thread for JSON output (see _WriteBehindStream).
 
     The worker has finished before the block ends, so the output is complete
-    (or the run failed) before it is moved into place. CSV writers make many
-    small writes, so they write directly.
+    (or the run failed) before it is moved into place. A failed write is
+    reported before an error raised later in the block, as a write on this
+    thread would have been, but not before an interruption (Ctrl-C, SIGTERM).
+    CSV writers make many small writes, so they write directly.
     """
     if target_format not in ("json", "jsonl"):
         yield stream
@@ -602,9 +605,17 @@ def _written_behind(stream: BinaryIO, target_format: str) -> Iterator[BinaryIO]:
     behind = _WriteBehindStream(stream)
     try:
         yield behind  # type: ignore[misc]
-        behind.drain()
-    finally:
+    except Exception:
+        failed = behind.close()
+        if failed is not None:
+            raise failed from None
+        raise
+    except BaseException:
         behind.close()
+        raise
+    failed = behind.close()
+    if failed is not None:
+        raise failed
 
 
 def _encoded(stream: BinaryIO, encoding: str) -> BinaryIO:

@@ -192,6 +192,8 @@ class JsonBatch(Batch):
         # top-level keys dropped since: both are applied in one pass over the records.
         self._pending: dict[str, list[Any]] = {}
         self._pending_drops: list[str] = []
+        # Pending fields whose values are the text of JSON numbers (see _take_pending).
+        self._number_texts: set[str] = set()
 
     @property
     def records(self) -> list[dict[str, Any]]:
@@ -204,15 +206,28 @@ class JsonBatch(Batch):
     def records(self, records: list[dict[str, Any]]) -> None:
         self._pending = {}
         self._pending_drops = []
+        self._number_texts = set()
         self._records = records
 
-    def _take_pending(self) -> tuple[list[str], list[list[Any]], list[str]]:
-        """Return the pending fields' keys and values and the pending drops, and clear them."""
+    def _take_pending(
+        self, as_number: Callable[[str], Any]
+    ) -> tuple[list[str], list[list[Any]], list[str]]:
+        """Return the pending fields' keys and values and the pending drops, and clear them.
+
+        ``as_number`` turns the text of a pending JSON number into its value:
+        JsonNumber for records that are read again, orjson.Fragment for the
+        writer (orjson writes it without calling back into Python).
+        """
         keys = list(self._pending)
-        columns = [self._pending[key] for key in keys]
+        columns = [
+            list(map(as_number, self._pending[key])) if key in self._number_texts
+            else self._pending[key]
+            for key in keys
+        ]
         drops = self._pending_drops
         self._pending = {}
         self._pending_drops = []
+        self._number_texts = set()
         return keys, columns, drops
 
     def _write_pending(self) -> None:
@@ -222,7 +237,7 @@ class JsonBatch(Batch):
         one pass per field, because each record's dict is visited once while
         it is in the CPU cache.
         """
-        keys, columns, drops = self._take_pending()
+        keys, columns, drops = self._take_pending(JsonNumber)
         if len(keys) == 1 and not drops:
             deque(map(setitem, self._records, repeat(keys[0]), columns[0]), maxlen=0)
             return
@@ -236,7 +251,7 @@ class JsonBatch(Batch):
         """
         if not self._pending and not self._pending_drops:
             return _dump_all(self._records, self.first_record, separator)
-        keys, columns, drops = self._take_pending()
+        keys, columns, drops = self._take_pending(orjson.Fragment)
         dumps, option, update = orjson.dumps, orjson.OPT_PASSTHROUGH_SUBCLASS, dict.update
         pairs = zip(self._records, _rows(columns, len(self._records)))
         joined = bytearray()
@@ -377,10 +392,13 @@ class JsonBatch(Batch):
         key, originals = located.key, located.originals
         if len(new) != len(self._records):
             raise ValueError(f"expected {len(self._records)} values, got {len(new)}")
+        self._number_texts.discard(key)
         if keeps_type and located.kinds <= {int, JsonNumber}:
             numbers = _as_numbers(new)
             if numbers is not None:
-                self._pending[key] = numbers
+                self._pending[key], are_texts = numbers
+                if are_texts:
+                    self._number_texts.add(key)
                 return
         values = new.to_list()
         if located.kinds & {int, bool, JsonNumber}:
@@ -429,6 +447,7 @@ class JsonBatch(Batch):
         last = path.segments[-1]
         if parent is None:
             self._pending.pop(last.key, None)
+            self._number_texts.discard(last.key)
             if self._pending:
                 self._pending_drops.append(last.key)  # in the pass that writes the pending fields
             else:
@@ -485,7 +504,7 @@ _NONE_TYPE = type(None)
 
 
 def _rows(columns: list[list[Any]], count: int) -> Iterator[tuple[Any, ...]]:
-    """Return the rows of ``columns``; ``count`` empty rows when there are none."""
+    """Return the rows of ``columns``, or ``count`` empty rows when there are no columns."""
     return zip(*columns) if columns else repeat((), count)
 
 
@@ -519,20 +538,20 @@ def _text_column(name: str, originals: list[Any], kinds: set[type]) -> pl.Series
 _INT64_TEXT = r"^(?:0|-?[1-9][0-9]{0,17})$"
 
 
-def _as_numbers(new: pl.Series) -> list[Any] | None:
+def _as_numbers(new: pl.Series) -> tuple[list[Any], bool] | None:
     """Return a strategy's output for a column of numbers as JSON numbers; None if some value is not one.
 
-    Integers become Python ints and other numbers ``orjson.Fragment`` of
-    their text. orjson writes both natively, whereas a JsonNumber costs a
-    call back into Python per value. ``_as_text`` reads a Fragment through orjson.
+    The flag says whether the values are the numbers' texts: integers become
+    Python ints (False), other numbers stay texts (True), which the batch
+    turns into values when it writes them (see ``JsonBatch._take_pending``).
     """
     if new.dtype != pl.String or new.null_count():
         return None
     if new.str.contains(_INT64_TEXT).all():
-        return new.cast(pl.Int64).to_list()
+        return new.cast(pl.Int64).to_list(), False
     if not new.str.contains(_JSON_NUMBER_COLUMN).all():
         return None
-    return list(map(orjson.Fragment, new.to_list()))
+    return new.to_list(), True
 
 
 def _reject_containers(
