@@ -575,3 +575,38 @@ def test_anonymize_adult_rejects_zero_runs() -> None:
                             capture_output=True, text=True, check=False)
     assert result.returncode == 2
     assert "--runs: expected at least 1, got 0" in result.stderr
+
+
+def _stage_seconds(output: str) -> dict[str, float]:
+    seconds = {}
+    for line in output.splitlines():
+        name, value, unit = line.split()
+        assert unit == "s"
+        seconds[name] = float(value)
+    return seconds
+
+
+def test_jsonl_stages_times_each_stage(tmp_path: Path) -> None:
+    source = generate.write_people(3_000, "jsonl", directory=tmp_path)
+    script = str(BENCH / "jsonl_stages.py")
+    env = {"MASKME_BENCH_KEY": run.BENCH_KEY, "PATH": "/usr/bin:/bin"}
+    masked = subprocess.run(
+        [sys.executable, script, str(source), str(BENCH / "policies" / "mask.yaml"),
+         "--batch-size", "1000"],
+        env=env, capture_output=True, text=True, check=False, timeout=120,
+    )
+    assert masked.returncode == 0, masked.stderr
+    seconds = _stage_seconds(masked.stdout)
+    assert list(seconds) == ["read", "start", "query", "finish", "serialize", "total"]
+    assert seconds["query"] > 0
+    assert seconds["total"] == pytest.approx(sum(seconds.values()) - seconds["total"], abs=0.02)
+
+    kept = subprocess.run(
+        [sys.executable, script, str(source), str(BENCH / "policies" / "passthrough.yaml")],
+        env=env, capture_output=True, text=True, check=False, timeout=120,
+    )
+    assert kept.returncode == 0, kept.stderr
+    seconds = _stage_seconds(kept.stdout)
+    assert seconds["start"] == seconds["query"] == seconds["finish"] == 0
+    assert seconds["read"] > 0
+    assert sorted(path.name for path in tmp_path.iterdir()) == [source.name]
