@@ -48,7 +48,13 @@ from maskme.errors import (
     PrivacyTargetError,
     UsageError,
 )
-from maskme.formats import format_hint, open_input, read_field_batches, resolve_batch_size
+from maskme.formats import (
+    detect_format,
+    format_hint,
+    open_input,
+    read_field_batches,
+    resolve_batch_size,
+)
 from maskme.metrics.classes import ClassStatistics
 from maskme.metrics.measure import measure
 from maskme.metrics.measurement import (
@@ -371,9 +377,10 @@ def anonymize(
     started = time.perf_counter()
     size = resolve_batch_size(batch_size, format_hint(source, format))
     if destination is not None:
-        from maskme.engine.local import check_output_path, protected_files
+        from maskme.engine.local import check_output_extension, check_output_path, protected_files
 
         check_output_path(destination, protected_files(source, load_policy(policy)))
+        check_output_extension(destination)
     with _readable_twice(source) as readable:
         return _anonymize(
             readable, policy, destination, started=started, format=format, delimiter=delimiter,
@@ -436,6 +443,7 @@ def _anonymize(
         else:
             if destination is None:
                 raise UsageError("a destination is required when the source is a file; pass a path or '-'")
+            _check_output_named_as_input(destination, opened.format)
             with staged_output(destination) as staged:
                 _, removed = write_output(opened, engine_plan, recode, staged, size)
                 _check_removed(removed, best)
@@ -487,6 +495,23 @@ def _check_removed(removed: int, best: NodeEvaluation) -> None:
             f"pass two removed {removed:,} records where the search planned "
             f"{best.suppressed_records:,}: the input changed between the two passes; "
             "run again on an input that does not change"
+        )
+
+
+def _check_output_named_as_input(destination: str | Path, input_format: str) -> None:
+    """Reject an output whose extension names another format: anonymize writes the input's format."""
+    path = Path(destination)
+    if str(destination) == "-" or path.suffix.lower() in ("", ".txt"):
+        return
+    try:
+        named = detect_format(path, None)
+    except FormatError:
+        return  # an extension of no format, such as .out
+    if named != input_format:
+        raise UsageError(
+            f"anonymize writes its output in the input's format ({input_format.upper()}), but "
+            f"the output is named {path.suffix}; name it for that format, or convert the "
+            "result with maskme mask"
         )
 
 

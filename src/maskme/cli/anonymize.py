@@ -22,7 +22,7 @@ from maskme.cli.common import (
 @app.command(
     "anonymize", short_help="Meet the policy's privacy targets with the least loss."
 )
-@click.argument("input")
+@click.argument("input", callback=non_empty)
 @policy_option("Policy file with quasi_identifiers and privacy targets.")
 @output_option
 @input_format_option

@@ -83,7 +83,9 @@ def say(message: str, *, error: bool = False) -> None:
 
 def os_error_text(error: OSError) -> str:
     """Describe a failed read or write by the system's reason and the file, if known."""
-    reason = error.strerror or error.__class__.__name__
+    # Polars raises OSError with its message (for example "File too large (os error 27)")
+    # and no strerror.
+    reason = error.strerror or str(error) or error.__class__.__name__
     return f"{reason}: {error.filename}" if error.filename else f"cannot read or write: {reason}"
 
 

@@ -26,7 +26,7 @@ from maskme.cli.common import (
 
 
 @app.command("mask", short_help="Apply a policy to a file.")
-@click.argument("input")
+@click.argument("input", callback=non_empty)
 @policy_option("Policy file (YAML or JSON).")
 @output_option
 @input_format_option

@@ -31,7 +31,7 @@ RISK_THRESHOLD = 0.2
 
 
 @app.command("measure", short_help="Measure privacy, risk and utility of a file.")
-@click.argument("data", metavar="DATA")
+@click.argument("data", metavar="DATA", callback=non_empty)
 @click.option(
     "--quasi-identifiers",
     "-q",

@@ -57,7 +57,7 @@ from maskme.formats.csv import (
     with_delimiter,
 )
 from maskme.formats.frame import FrameBatch
-from maskme.formats.json import JsonBatch
+from maskme.formats.json import FieldPresence, JsonBatch
 from maskme.policy.model import Policy, load_policy
 from maskme.policy.paths import FieldPath, parse_field_path
 from maskme.strategies.base import BatchView, InvalidValues, record_error_from
@@ -346,6 +346,25 @@ def check_output_path(target: Any, protected: dict[str, Path | int], *, what: st
             )
 
 
+#: Extensions of formats MaskMe does not write, and of compressed files.
+_UNWRITTEN_EXTENSIONS = frozenset({
+    ".parquet", ".pq", ".arrow", ".feather", ".ipc", ".avro", ".orc", ".xlsx", ".xls",
+    ".gz", ".bz2", ".xz", ".zst", ".zip", ".tar",
+})
+
+
+def check_output_extension(destination: Any) -> None:
+    """Reject an output named for a format MaskMe does not write, which would get CSV or JSON text."""
+    if destination is None or str(destination) == "-":
+        return
+    suffix = Path(destination).suffix.lower()
+    if suffix in _UNWRITTEN_EXTENSIONS:
+        raise UsageError(
+            f"cannot write {suffix} output: MaskMe writes uncompressed CSV, JSON and JSONL; "
+            "name the output .csv, .tsv, .json or .jsonl"
+        )
+
+
 def _same_inode(first: os.stat_result, second: os.stat_result) -> bool:
     import stat as stat_module
 
@@ -355,10 +374,15 @@ def _same_inode(first: os.stat_result, second: os.stat_result) -> bool:
 
 
 def _output_format(opened: Input, destination: Any, explicit: str | None) -> str:
+    if opened.format == "dataframe":
+        if explicit is not None:
+            raise UsageError(
+                "an output format applies to a file destination; a DataFrame source gives "
+                "a DataFrame of the same kind (write it with its own methods)"
+            )
+        return "dataframe"
     if explicit is not None:
         return detect_format(None, explicit)
-    if opened.format == "dataframe":
-        return "dataframe"
     if str(destination) != "-":
         path = Path(destination)
         if path.suffix:
@@ -407,6 +431,7 @@ def mask(
                     "a destination is required when the source is a file; pass a path or '-'"
                 )
             check_output_path(destination, protected_files(source, resolved_policy))
+            check_output_extension(destination)
         reader = opened.reader
         size = resolve_batch_size(batch_size, opened.format)
         header = reader.top_level_fields()
@@ -755,6 +780,7 @@ def _stream_batches_in_order(
     header: list[str] | None = None
     before_paths = _observer_paths(observers, "fields_before")
     after_paths = _observer_paths(observers, "fields_after")
+    presence = FieldPresence(before_paths)
 
     def finish(
         started: StartedQuery | None, batch: Batch, before: pl.DataFrame | None, read: int
@@ -779,6 +805,7 @@ def _stream_batches_in_order(
         while True:
             try:
                 batch = next(batches)
+                presence.update(batch)
                 before = batch.frame(before_paths) if before_paths else None
                 started = (
                     start_batch_query(query, batch, pool)
@@ -802,6 +829,7 @@ def _stream_batches_in_order(
             del batch, before, started
         if running is not None:
             finish(*running)
+    presence.check(opened.name)
     return matched
 
 

@@ -30,6 +30,7 @@ from maskme.formats.base import Batch, FieldValues, Reader, Writer
 from maskme.formats.csv import CsvDialect, CsvReader, CsvWriter, detect_dialect
 from maskme.formats.frame import FrameReader, is_dataframe, to_polars
 from maskme.formats.json import (
+    FieldPresence,
     JsonArrayReader,
     JsonArrayWriter,
     JsonLinesReader,
@@ -207,6 +208,12 @@ def _transcode_to_utf8(path: Path, encoding: str) -> Path:
     except UnicodeDecodeError as error:
         Path(name).unlink(missing_ok=True)
         raise FormatError(f"{path}: not valid {encoding} at byte {error.start:,}") from None
+    except UnicodeError as error:  # for example a UTF-16 file without a byte order mark
+        Path(name).unlink(missing_ok=True)
+        raise FormatError(
+            f"{path}: not valid {encoding}: {error}; name the byte order in the encoding "
+            "(for example utf-16-le) or pass the file's encoding"
+        ) from None
     return Path(name)
 
 
@@ -236,10 +243,18 @@ def open_input(
 
     encoding = encoding or "utf-8"
     try:
-        codecs.lookup(encoding)
+        codec = codecs.lookup(encoding)
     except LookupError:
         raise UsageError(f"unknown encoding '{encoding}'; use a Python codec name such as utf-8, latin-1 or cp1252") from None
+    # rot13, hex and base64 are codecs too, but they do not turn bytes into text.
+    if not getattr(codec, "_is_text_encoding", True):
+        raise UsageError(
+            f"'{encoding}' is not a text encoding; use a Python codec name such as utf-8, "
+            "latin-1 or cp1252"
+        )
 
+    if str(source) == "":
+        raise UsageError("the input path is empty; pass a file path or '-' for standard input")
     temporary: list[Path] = []
     if str(source) == "-":
         path = _spool_stdin(None)
@@ -334,13 +349,17 @@ def read_field_batches(
     """Yield batches of the given fields as String columns named by field path.
 
     Works on CSV, JSON and JSONL files, ``-`` for stdin, and DataFrames. A
-    field missing from a record is null in that row.
+    field missing from a record is null in that row. A JSON field that no
+    record has raises UsageError after the last batch (see FieldPresence).
     """
     resolve_batch_size(batch_size)  # a bad size fails before the input is opened
     with open_fields(source, fields, format=format, delimiter=delimiter, encoding=encoding) as opened:
         paths = [parse_field_path(name) for name in fields]
+        presence = FieldPresence(paths)
         for batch in opened.reader.batches(resolve_batch_size(batch_size, opened.format)):
+            presence.update(batch)
             yield batch.frame(paths)
+        presence.check(opened.name)
 
 
 @contextmanager

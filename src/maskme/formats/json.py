@@ -26,11 +26,12 @@ import numpy as np
 import orjson
 import polars as pl
 
-from maskme.errors import FormatError, RecordError
+from maskme.errors import FormatError, RecordError, UsageError, suggest
 from maskme.formats.base import Batch, FieldValues, Reader, Writer
 from maskme.policy.paths import FieldPath, PathSegment
 
 __all__ = [
+    "FieldPresence",
     "JsonArrayReader",
     "JsonArrayWriter",
     "JsonBatch",
@@ -500,6 +501,51 @@ class JsonBatch(Batch):
         return pl.DataFrame(columns) if columns else pl.DataFrame(height=self.length)
 
 
+class FieldPresence:
+    """The field paths not yet found in any record of a JSON input.
+
+    JSON has no header, so a misspelled quasi-identifier or sensitive
+    attribute would read as a missing value in every record, and a privacy
+    target would be met by one class of missing values. :meth:`check`
+    rejects such a path once all the records have been read.
+    """
+
+    def __init__(self, paths: Sequence[FieldPath]) -> None:
+        self.unseen = {path.text: path for path in paths}
+        self.records = 0
+        #: Top-level keys of the first records, for a "did you mean" hint.
+        self.keys: set[str] = set()
+
+    def update(self, batch: Batch) -> None:
+        """Mark the paths that some record of ``batch`` has."""
+        if not self.unseen or not isinstance(batch, JsonBatch):
+            return
+        self.records += batch.length
+        if len(self.keys) < _HINT_KEYS:
+            for record in batch.records[:100]:
+                self.keys.update(record)
+        for text, path in list(self.unseen.items()):
+            try:
+                found = batch.has_field(path)
+            except RecordError:
+                found = True  # the path exists with another shape, so it is not misspelled
+            if found:
+                del self.unseen[text]
+
+    def check(self, label: str) -> None:
+        """Raise UsageError naming the paths no record had, unless there were no records."""
+        if not self.unseen or not self.records:
+            return
+        missing = list(self.unseen)
+        hints = "".join(suggest(name, sorted(self.keys)) for name in missing)
+        raise UsageError(
+            f"{label}: field not found in any record: {', '.join(missing)}{hints}; "
+            "check the name, since a field absent from every record would be measured "
+            "as a missing value"
+        )
+
+
+_HINT_KEYS = 1_000
 _NONE_TYPE = type(None)
 
 
@@ -541,7 +587,7 @@ _INT64_TEXT = r"^(?:0|-?[1-9][0-9]{0,17})$"
 def _as_numbers(new: pl.Series) -> tuple[list[Any], bool] | None:
     """Return a strategy's output for a column of numbers as JSON numbers; None if some value is not one.
 
-    The flag says whether the values are the numbers' texts: integers become
+    The flag tells whether the values are the numbers' texts: integers become
     Python ints (False), other numbers stay texts (True), which the batch
     turns into values when it writes them (see ``JsonBatch._take_pending``).
     """
@@ -1087,11 +1133,18 @@ class _ArrayScanner:
                 raise self._error(f"record {number:,}: {_TOO_DEEP}") from None
             except json.JSONDecodeError as error:
                 pending = len(self.buffer) - self.position
-                if self.eof or pending > MAX_RECORD_BYTES:
+                if self.eof:
                     raise self._error(f"record {number:,}: invalid JSON: {error.msg}", error.pos) from None
+                if pending > MAX_RECORD_BYTES:
+                    raise self._error(
+                        f"record {number:,}: no complete JSON object within "
+                        f"{MAX_RECORD_BYTES / (1 << 20):g} MiB, the most one record of a JSON "
+                        "array may take; a longer record can be masked as JSONL (one record "
+                        "per line)"
+                    )
                 # The record is parsed again from its start after each read, so the reads
-                # double: a long record costs a few parses, not one per chunk.
-                self._read_more(max(READ_CHUNK, pending))
+                # double (up to the limit): a long record costs a few parses, not one per chunk.
+                self._read_more(max(READ_CHUNK, min(pending, MAX_RECORD_BYTES + READ_CHUNK - pending)))
                 continue
             if end == len(self.buffer) and not self.eof:
                 # A number or literal at the very end may continue in the next chunk.

@@ -202,6 +202,7 @@ def _count(
         return
     from maskme.formats import open_fields, resolve_batch_size
     from maskme.formats.csv import CsvReader
+    from maskme.formats.json import FieldPresence
     from maskme.policy.paths import parse_field_path
 
     with open_fields(
@@ -222,8 +223,11 @@ def _count(
                     return
                 logger.debug("a record may be malformed or an empty line; reading the input in batches")
         paths = [parse_field_path(name) for name in fields]
+        presence = FieldPresence(paths)
         for records in reader.batches(size):
+            presence.update(records)
             statistics.update(records.frame(paths))
+        presence.check(opened.name)
 
 
 def _frame_batches(frame: Any, fields: list[str], batch_size: int | None) -> Iterator[pl.DataFrame]:

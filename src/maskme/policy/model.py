@@ -10,6 +10,7 @@ the policy file, line and path.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -281,6 +282,7 @@ def _parse_yaml(text: str, source: str | None) -> tuple[Any, _Lines]:
         node = loader.get_single_node()
         if node is None:
             raise PolicyError([PolicyProblem(message="the policy is empty", source=source)])
+        _join_surrogate_pairs(node, set())
         by_path: dict[tuple[str, ...], int] = {}
         duplicates: list[PolicyProblem] = []
         _collect_lines(node, (), by_path, duplicates, source, set())
@@ -304,6 +306,34 @@ def _parse_yaml(text: str, source: str | None) -> tuple[Any, _Lines]:
     finally:
         loader.dispose()
     return document, _Lines(source=source, by_path=by_path)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _join_surrogate_pairs(node: yaml.Node, seen: set[int]) -> None:
+    """Turn each escaped UTF-16 surrogate pair in the policy's text into the character it encodes.
+
+    ``json.dumps`` writes a character beyond U+FFFF as a pair of escapes
+    ("\\ud83d\\ude00"), which a JSON parser reads as one character. The YAML
+    loader keeps two code points, so a field name would match no field.
+    """
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.ScalarNode):
+        if isinstance(node.value, str) and _SURROGATE.search(node.value):
+            # surrogatepass keeps a lone surrogate as it is, for the checks that report it.
+            node.value = node.value.encode("utf-16-le", "surrogatepass").decode(
+                "utf-16-le", "surrogatepass"
+            )
+    elif isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            _join_surrogate_pairs(key_node, seen)
+            _join_surrogate_pairs(value_node, seen)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _join_surrogate_pairs(item, seen)
 
 
 def _collect_lines(
@@ -512,9 +542,16 @@ def _build_quasi_identifiers(raw: Any, problem: Any) -> tuple[list[str], dict[st
             try:
                 rules[name] = rule_model.model_validate(spec or {})
             except ValidationError as error:
+                allowed = list(rule_model.model_fields)
                 for item in error.errors(include_url=False, include_input=False):
                     location = [str(part) for part in item["loc"]]
-                    problem(item["msg"], "quasi_identifiers", name, *location[:1])
+                    message = item["msg"]
+                    if item["type"] == "extra_forbidden" and location:
+                        message = (
+                            f"unknown key '{location[0]}'{suggest(location[0], allowed)}; "
+                            f"allowed: {', '.join(allowed)}"
+                        )
+                    problem(message, "quasi_identifiers", name, *location[:1])
         return list(raw), rules
     problem("expected a list of field paths, or a mapping of field path to rule", "quasi_identifiers")
     return [], {}
