@@ -33,6 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from maskme.engine.batch_query import build_batch_query, finish_batch_query, start_batch_query
 from maskme.engine.plan import build_plan
+from maskme.errors import MaskMeError
 from maskme.formats import open_input
 from maskme.formats.json import JsonBatch
 from maskme.policy.model import load_policy
@@ -46,8 +47,14 @@ def main() -> int:
     parser.add_argument("policy", help="a policy whose fields the per-batch query covers")
     parser.add_argument("--batch-size", type=int, default=16_384, help="records per batch")
     options = parser.parse_args()
+    if options.batch_size < 1:
+        parser.error(f"--batch-size: expected at least 1, got {options.batch_size}")
 
-    plan = build_plan(load_policy(options.policy), None)
+    try:
+        plan = build_plan(load_policy(options.policy), None)
+    except MaskMeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     query = build_batch_query(plan)
     if query is None and plan.fields:
         print("this policy does not run as one query per batch", file=sys.stderr)
@@ -56,6 +63,10 @@ def main() -> int:
     matched: set[str] = set()
     gc.disable()  # as the engine does while batches stream
     with open_input(options.input) as opened, ThreadPoolExecutor(max_workers=1) as pool:
+        if opened.format not in ("json", "jsonl"):
+            print(f"{opened.name}: expected a JSON or JSONL file, got {opened.format.upper()}",
+                  file=sys.stderr)
+            return 2
         batches = iter(opened.reader.batches(options.batch_size))
         while True:
             started_at = time.process_time()

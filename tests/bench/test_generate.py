@@ -610,3 +610,24 @@ def test_jsonl_stages_times_each_stage(tmp_path: Path) -> None:
     assert seconds["start"] == seconds["query"] == seconds["finish"] == 0
     assert seconds["read"] > 0
     assert sorted(path.name for path in tmp_path.iterdir()) == [source.name]
+
+
+def test_jsonl_stages_rejects_bad_input(tmp_path: Path) -> None:
+    script = str(BENCH / "jsonl_stages.py")
+    policy = str(BENCH / "policies" / "mask.yaml")
+    table = generate.write_people(10, "csv", directory=tmp_path)
+    env = {"MASKME_BENCH_KEY": run.BENCH_KEY, "PATH": "/usr/bin:/bin"}
+    zero = subprocess.run([sys.executable, script, str(table), policy, "--batch-size", "0"],
+                          env=env, capture_output=True, text=True, check=False, timeout=120)
+    assert zero.returncode == 2
+    assert "--batch-size: expected at least 1, got 0" in zero.stderr
+    csv_input = subprocess.run([sys.executable, script, str(table), policy],
+                               env=env, capture_output=True, text=True, check=False, timeout=120)
+    assert csv_input.returncode == 2
+    assert "expected a JSON or JSONL file, got CSV" in csv_input.stderr
+    no_key = subprocess.run([sys.executable, script, str(table), policy],
+                            env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True,
+                            check=False, timeout=120)
+    assert no_key.returncode == 2
+    assert "MASKME_BENCH_KEY is not set" in no_key.stderr
+    assert "Traceback" not in zero.stderr + csv_input.stderr + no_key.stderr
