@@ -196,6 +196,28 @@ def test_keys_file_crlf_stripped(tmp_path):
     assert keys == {"a": b"secret"}
 
 
+def test_keys_of_only_whitespace_missing(tmp_path, monkeypatch):
+    monkeypatch.setenv("TEST_MASKME_SPACES", " \t ")
+    (tmp_path / "k.key").write_bytes(b"  \n")
+    with pytest.raises(KeyMissingError) as caught:
+        load_keys(
+            {"a": KeySource(name="a", env="TEST_MASKME_SPACES"), "b": KeySource(name="b", file="k.key")},
+            ["a", "b"],
+            base_dir=tmp_path,
+            policy_source=None,
+        )
+    text = str(caught.value)
+    assert "TEST_MASKME_SPACES is not set or empty (or only whitespace)" in text
+    assert "k.key is empty (or only whitespace)" in text
+
+
+def test_keys_with_inner_spaces_kept(tmp_path, monkeypatch):
+    monkeypatch.setenv("TEST_MASKME_KEY", " two words ")
+    keys = load_keys({"a": KeySource(name="a", env="TEST_MASKME_KEY")}, ["a"],
+                     base_dir=tmp_path, policy_source=None)
+    assert keys == {"a": b" two words "}
+
+
 def test_policy_nested_too_deeply(tmp_path):
     text = "version: 1\ndefault: keep\nx: " + "[" * 2000 + "]" * 2000 + "\n"
     with pytest.raises(PolicyError, match="nested too deeply"):

@@ -27,7 +27,7 @@ def load_keys(
 
     An environment variable's value is encoded as UTF-8. A key file is read as
     bytes, with one trailing newline (LF or CRLF) removed, so a file written by
-    ``echo`` works. An empty key counts as missing.
+    ``echo`` works. An empty key, or one of only whitespace, counts as missing.
     """
     keys: dict[str, bytes] = {}
     problems: list[PolicyProblem] = []
@@ -42,10 +42,10 @@ def load_keys(
 
         if source.env is not None:
             value = os.environ.get(source.env)
-            if not value:
+            if not value or value.isspace():
                 missing(
                     f"key '{name}' is missing: environment variable {source.env} is not set "
-                    "or empty; set it to the secret key"
+                    "or empty (or only whitespace); set it to the secret key"
                 )
                 continue
             keys[name] = value.encode("utf-8")
@@ -72,8 +72,8 @@ def load_keys(
                 data = data[:-2]
             elif data.endswith(b"\n"):
                 data = data[:-1]
-            if not data:
-                missing(f"key '{name}' is missing: key file {path} is empty")
+            if not data or data.isspace():
+                missing(f"key '{name}' is missing: key file {path} is empty (or only whitespace)")
                 continue
             keys[name] = data
     if problems:
