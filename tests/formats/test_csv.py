@@ -343,3 +343,16 @@ def test_csv_delimiter_detected_with_short_records(tmp_path, text, delimiter):
     source = tmp_path / "in.csv"
     source.write_text(text)
     assert detect_dialect(source).delimiter == delimiter
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+def test_surplus_field_named_not_delimiter(tmp_path, delimiter):
+    # Most rows split like the header, so the delimiter is known and the reader
+    # names the record with a surplus field instead of asking for --delimiter.
+    rows = [["a", "b", "c"], ["1", "2", "3"], ["4", "5", "6", "7"], ["8", "9", "10"]]
+    source = tmp_path / "in.csv"
+    source.write_text("".join(delimiter.join(row) + "\n" for row in rows))
+    policy = {"version": 1, "default": "keep", "fields": {"a": {"strategy": "redact"}}}
+    with pytest.raises(FormatError, match=r"record 2 \(line 3\) has 4 fields, the header has 3"):
+        maskme.mask(source, policy, tmp_path / "out.csv")
+    assert not (tmp_path / "out.csv").exists()

@@ -120,6 +120,9 @@ def _detect_delimiter(text: str, complete: bool, label: str) -> str:
     # are empty). So when no candidate splits every row evenly, one that splits
     # most rows like the header and none into more fields qualifies.
     short_allowed: dict[str, int] = {}
+    # Failing both, one that splits most rows like the header is taken, so the
+    # reader names the first record with surplus fields.
+    mostly: dict[str, int] = {}
     for candidate in CANDIDATE_DELIMITERS:
         rows = csv.reader(io.StringIO(text), delimiter=candidate, quotechar='"', strict=False)
         counts: list[int] = []
@@ -138,10 +141,14 @@ def _detect_delimiter(text: str, complete: bool, label: str) -> str:
             qualified[candidate] = width
         elif max(counts) == width and 2 * counts.count(width) > len(counts):
             short_allowed[candidate] = width
+        elif 2 * counts.count(width) > len(counts):
+            mostly[candidate] = width
     if not qualified and len(short_allowed) == 1:
         return next(iter(short_allowed))
     if len(qualified) == 1:
         return next(iter(qualified))
+    if not qualified and not short_allowed and len(mostly) == 1:
+        return next(iter(mostly))
     names = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
     if len(qualified) > 1:
         found = " and ".join(names[c] for c in qualified)
