@@ -112,6 +112,12 @@ def test_json_array_errors(tmp_path, data, message):
         run(tmp_path, "in.json", data)
 
 
+@pytest.mark.parametrize("data", [b"", b"  \n\n", b"\xef\xbb\xbf"])
+def test_json_empty_file_message(tmp_path, data):
+    with pytest.raises(FormatError, match=r"the file is empty; a JSON file holds a top-level array"):
+        run(tmp_path, "in.json", data)
+
+
 def test_json_empty_array(tmp_path):
     assert json.loads(run(tmp_path, "in.json", b"[]")) == []
 

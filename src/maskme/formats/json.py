@@ -1023,6 +1023,10 @@ class _ArrayScanner:
         """Yield the array's records in runs, in file order."""
         first = self._skip_whitespace()
         if first != "[":
+            if first == "":
+                raise self._error(
+                    "the file is empty; a JSON file holds a top-level array ([] for no records)"
+                )
             if first == "{":
                 raise self._error(
                     "expected a top-level array of objects; for one object per line use "
