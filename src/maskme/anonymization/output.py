@@ -31,7 +31,7 @@ from maskme.engine.plan import Plan
 from maskme.errors import MaskMeError
 from maskme.formats import Input, atomic_output, create_writer
 from maskme.formats.base import Batch
-from maskme.formats.csv import CsvBatch
+from maskme.formats.csv import CsvBatch, CsvDialect
 from maskme.formats.frame import FrameBatch
 from maskme.formats.json import JsonBatch
 from maskme.policy.paths import parse_field_path
@@ -219,17 +219,19 @@ def write_output(
     recode: RecodeTable,
     staged: Path,
     batch_size: int,
+    dialect: CsvDialect | None = None,
 ) -> tuple[int, int]:
     """Write the transformed records of ``opened`` to ``staged`` in the input's format.
 
-    Returns the numbers of records written and removed.
+    ``dialect`` is the CSV output's, the input's when None. Returns the
+    numbers of records written and removed.
     """
     _observe(plan, opened, batch_size)
     matched: set[str] = set()
     written = 0
     removed = 0
     with staged.open("wb") as stream:
-        writer = create_writer(stream, str(opened.format), dialect=opened.dialect)
+        writer = create_writer(stream, str(opened.format), dialect=dialect or opened.dialect)
         for batch in opened.reader.batches(batch_size):
             kept, dropped = transform_batch(batch, plan, recode, matched)
             writer.write(kept)

@@ -55,6 +55,7 @@ from maskme.formats import (
     read_field_batches,
     resolve_batch_size,
 )
+from maskme.formats.csv import with_delimiter
 from maskme.metrics.classes import ClassStatistics
 from maskme.metrics.measure import measure
 from maskme.metrics.measurement import (
@@ -382,10 +383,19 @@ def anonymize(
         check_output_path(destination, protected_files(source, load_policy(policy)))
         check_output_extension(destination)
     with _readable_twice(source) as readable:
-        return _anonymize(
-            readable, policy, destination, started=started, format=format, delimiter=delimiter,
-            encoding=encoding, batch_size=size, seed=seed,
-        )
+        try:
+            return _anonymize(
+                readable, policy, destination, started=started, format=format,
+                delimiter=delimiter, encoding=encoding, batch_size=size, seed=seed,
+            )
+        except MaskMeError as error:
+            if readable is not source:  # name standard input as the other commands do
+                error.args = tuple(
+                    argument.replace(str(readable), "<stdin>") if isinstance(argument, str)
+                    else argument
+                    for argument in error.args
+                )
+            raise
 
 
 @contextmanager
@@ -444,11 +454,15 @@ def _anonymize(
             if destination is None:
                 raise UsageError("a destination is required when the source is a file; pass a path or '-'")
             _check_output_named_as_input(destination, opened.format)
+            dialect = opened.dialect
+            if (dialect is not None and str(destination) != "-"
+                    and Path(destination).suffix.lower() == ".tsv"):
+                dialect = with_delimiter(dialect, "\t")  # as mask names a .tsv output
             with staged_output(destination) as staged:
-                _, removed = write_output(opened, engine_plan, recode, staged, size)
+                _, removed = write_output(opened, engine_plan, recode, staged, size, dialect)
                 _check_removed(removed, best)
                 measurement = _measure_output(
-                    staged, plan, format=str(opened.format), dialect=opened.dialect, batch_size=size
+                    staged, plan, format=str(opened.format), dialect=dialect, batch_size=size
                 )
                 outcomes = _verify(plan, measurement, best)
             output_frame = None
@@ -534,6 +548,8 @@ def _measure_output(
             delimiter=delimiter,
             batch_size=batch_size,
             k=plan.targets.k,
+            # Suppression may remove every record that has a field, which is no misspelling.
+            fields_required=False,
         )
     except FormatError as error:
         raise MaskMeError(f"cannot measure the written output: {error}") from None

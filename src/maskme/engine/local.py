@@ -349,7 +349,8 @@ def check_output_path(target: Any, protected: dict[str, Path | int], *, what: st
 #: Extensions of formats MaskMe does not write, and of compressed files.
 _UNWRITTEN_EXTENSIONS = frozenset({
     ".parquet", ".pq", ".arrow", ".feather", ".ipc", ".avro", ".orc", ".xlsx", ".xls",
-    ".gz", ".bz2", ".xz", ".zst", ".zip", ".tar",
+    ".sqlite", ".db",
+    ".gz", ".gzip", ".tgz", ".bz2", ".xz", ".lz4", ".zst", ".zstd", ".zip", ".7z", ".tar",
 })
 
 
@@ -375,10 +376,11 @@ def _same_inode(first: os.stat_result, second: os.stat_result) -> bool:
 
 def _output_format(opened: Input, destination: Any, explicit: str | None) -> str:
     if opened.format == "dataframe":
-        if explicit is not None:
+        if destination is not None or explicit is not None:
             raise UsageError(
-                "an output format applies to a file destination; a DataFrame source gives "
-                "a DataFrame of the same kind (write it with its own methods)"
+                "a DataFrame source gives a DataFrame of the same kind, in the result's "
+                "frame; leave out the destination and the output format, and write the "
+                "frame with its own methods"
             )
         return "dataframe"
     if explicit is not None:

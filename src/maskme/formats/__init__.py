@@ -208,12 +208,16 @@ def _transcode_to_utf8(path: Path, encoding: str) -> Path:
     except UnicodeDecodeError as error:
         Path(name).unlink(missing_ok=True)
         raise FormatError(f"{path}: not valid {encoding} at byte {error.start:,}") from None
-    except UnicodeError as error:  # for example a UTF-16 file without a byte order mark
+    except UnicodeError:  # for example a UTF-16 file without a byte order mark
         Path(name).unlink(missing_ok=True)
-        raise FormatError(
-            f"{path}: not valid {encoding}: {error}; name the byte order in the encoding "
-            "(for example utf-16-le) or pass the file's encoding"
-        ) from None
+        # The codec's own message may quote the data, so it is left out.
+        hint = (
+            "; without a byte order mark at the start, name the byte order (for example "
+            f"{codecs.lookup(encoding).name}-le)"
+            if codecs.lookup(encoding).name in ("utf-16", "utf-32") else
+            "; pass the file's encoding"
+        )
+        raise FormatError(f"{path}: not valid {encoding}{hint}") from None
     return Path(name)
 
 

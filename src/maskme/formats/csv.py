@@ -53,10 +53,12 @@ def detect_dialect(path: Path, *, delimiter: str | None = None, label: str | Non
     """Detect a UTF-8 CSV file's dialect from its first rows.
 
     The delimiter is the one candidate (``,``, ``;``, tab, ``|``) that splits
-    every sampled row into the same number (more than one) of fields. When two
-    candidates qualify, or none does while the header contains a candidate,
-    detection stops with a FormatError asking for ``--delimiter`` rather than
-    guessing.
+    every sampled row into the same number (more than one) of fields. Failing
+    that, the one candidate that splits most rows like the header and the
+    others into fewer fields (empty fields at the end), or else into more (so
+    the reader names the first such record). When two candidates qualify, or
+    none does while the header contains a candidate, detection stops with a
+    FormatError asking for ``--delimiter`` rather than guessing.
     """
     label = label or str(path)
     with path.open("rb") as stream:
@@ -143,7 +145,9 @@ def _detect_delimiter(text: str, complete: bool, label: str) -> str:
             short_allowed[candidate] = width
         elif 2 * counts.count(width) > len(counts):
             mostly[candidate] = width
-    if not qualified and len(short_allowed) == 1:
+    # A candidate that splits some rows into more fields than the header competes
+    # with one that only leaves rows short: neither can be trusted then.
+    if not qualified and len(short_allowed) == 1 and not mostly:
         return next(iter(short_allowed))
     if len(qualified) == 1:
         return next(iter(qualified))

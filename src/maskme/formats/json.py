@@ -587,7 +587,7 @@ _INT64_TEXT = r"^(?:0|-?[1-9][0-9]{0,17})$"
 def _as_numbers(new: pl.Series) -> tuple[list[Any], bool] | None:
     """Return a strategy's output for a column of numbers as JSON numbers; None if some value is not one.
 
-    The flag tells whether the values are the numbers' texts: integers become
+    The flag is True when the values are the numbers' texts: integers become
     Python ints (False), other numbers stay texts (True), which the batch
     turns into values when it writes them (see ``JsonBatch._take_pending``).
     """
@@ -1139,7 +1139,17 @@ class _ArrayScanner:
                 pending = len(self.buffer) - self.position
                 if self.eof:
                     raise self._error(f"record {number:,}: invalid JSON: {error.msg}", error.pos) from None
-                if pending > MAX_RECORD_BYTES:
+                # The limit is in bytes of UTF-8; a character takes 1 to 4 of them.
+                if pending * 4 > MAX_RECORD_BYTES and len(
+                    self.buffer[self.position :].encode("utf-8", "surrogatepass")
+                ) > MAX_RECORD_BYTES:
+                    if (not error.msg.startswith("Unterminated string")
+                            and error.pos < len(self.buffer) - _TOKEN_TAIL):
+                        # The parser stopped well before the end of what was read, so the
+                        # record is malformed there, not merely long.
+                        raise self._error(
+                            f"record {number:,}: invalid JSON: {error.msg}", error.pos
+                        ) from None
                     raise self._error(
                         f"record {number:,}: no complete JSON object within "
                         f"{MAX_RECORD_BYTES / (1 << 20):g} MiB, the most one record of a JSON "
@@ -1163,6 +1173,8 @@ class _ArrayScanner:
 
 # -- writers ---------------------------------------------------------------------
 
+#: A token cut by the end of the buffer (a literal, number or escape) is shorter than this.
+_TOKEN_TAIL = 64
 _TOO_DEEP = "nested too deeply to process (more than about 250 levels of arrays or objects)"
 #: Below this many brackets a record cannot be nested past orjson's limit, so it is not checked.
 _MAX_CHEAP_BRACKETS = 250

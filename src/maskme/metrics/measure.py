@@ -41,6 +41,7 @@ def measure(
     k: int | None = None,
     l: int | None = None,
     risk_threshold: float = DEFAULT_RISK_THRESHOLD,
+    fields_required: bool = True,
 ) -> Measurement:
     """Measure the privacy, risk and utility of a table.
 
@@ -73,6 +74,11 @@ def measure(
         distinct l.
     risk_threshold
         Records whose prosecutor or journalist risk is above this count as at risk.
+    fields_required
+        When True (the default), a field that no record of a JSON or JSONL
+        input has raises UsageError, since it is most likely misspelled.
+        False measures it as missing in every record, as for an output
+        whose records holding the field were all suppressed.
 
     Returns
     -------
@@ -97,7 +103,8 @@ def measure(
         k = target_k
     fields = [*quasi_identifiers_list, *(spec.name for spec in specs)]
     statistics = ClassStatistics(quasi_identifiers_list, [spec.name for spec in specs])
-    _count(statistics, source, fields, format, batch_size, delimiter, encoding)
+    _count(statistics, source, fields, format, batch_size, delimiter, encoding,
+           fields_required=fields_required)
     classes = statistics.result()
     logger.debug(
         "measured %d records in %d equivalence classes", classes.records, classes.classes.height
@@ -187,6 +194,8 @@ def _count(
     batch_size: int | None,
     delimiter: str | None,
     encoding: str | None,
+    *,
+    fields_required: bool = True,
 ) -> None:
     """Feed every record of ``source`` to ``statistics``.
 
@@ -223,7 +232,7 @@ def _count(
                     return
                 logger.debug("a record may be malformed or an empty line; reading the input in batches")
         paths = [parse_field_path(name) for name in fields]
-        presence = FieldPresence(paths)
+        presence = FieldPresence(paths if fields_required else [])
         for records in reader.batches(size):
             presence.update(records)
             statistics.update(records.frame(paths))

@@ -72,7 +72,7 @@ def load_keys(
                 data = data[:-2]
             elif data.endswith(b"\n"):
                 data = data[:-1]
-            if not data or data.isspace():
+            if not data.decode("utf-8", "replace").strip():  # spaces of any script too
                 missing(f"key '{name}' is missing: key file {path} is empty (or only whitespace)")
                 continue
             keys[name] = data
