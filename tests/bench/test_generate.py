@@ -601,12 +601,12 @@ def test_jsonl_stages_times_each_stage(tmp_path: Path) -> None:
     assert seconds["query"] > 0
     assert seconds["total"] == pytest.approx(sum(seconds.values()) - seconds["total"], abs=0.02)
 
-    kept = subprocess.run(
+    passthrough = subprocess.run(
         [sys.executable, script, str(source), str(BENCH / "policies" / "passthrough.yaml")],
         env=env, capture_output=True, text=True, check=False, timeout=120,
     )
-    assert kept.returncode == 0, kept.stderr
-    seconds = _stage_seconds(kept.stdout)
+    assert passthrough.returncode == 0, passthrough.stderr
+    seconds = _stage_seconds(passthrough.stdout)
     assert seconds["start"] == seconds["query"] == seconds["finish"] == 0
     assert seconds["read"] > 0
     assert sorted(path.name for path in tmp_path.iterdir()) == [source.name]

@@ -114,7 +114,7 @@ def test_json_array_errors(tmp_path, data, message):
 
 @pytest.mark.parametrize("data", [b"", b"  \n\n", b"\xef\xbb\xbf"])
 def test_json_empty_file_message(tmp_path, data):
-    with pytest.raises(FormatError, match=r"the file is empty; a JSON file holds a top-level array"):
+    with pytest.raises(FormatError, match=r"the file is empty; a JSON file must contain a top-level array"):
         run(tmp_path, "in.json", data)
 
 

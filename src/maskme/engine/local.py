@@ -581,7 +581,7 @@ class _TranscodingStream:
 
 
 class _WriteBehindStream:
-    """Passes each write to a worker thread, in order, while the caller builds the next one.
+    """A stream that passes each write to a worker thread, in order, while the caller builds the next one.
 
     The write system call releases the GIL, so serializing a JSON batch and
     writing the one before overlap. One write waits at a time, so memory keeps

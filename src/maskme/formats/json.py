@@ -1025,7 +1025,7 @@ class _ArrayScanner:
         if first != "[":
             if first == "":
                 raise self._error(
-                    "the file is empty; a JSON file holds a top-level array ([] for no records)"
+                    "the file is empty; a JSON file must contain a top-level array ([] for no records)"
                 )
             if first == "{":
                 raise self._error(
@@ -1139,7 +1139,7 @@ class _ArrayScanner:
                 pending = len(self.buffer) - self.position
                 if self.eof:
                     raise self._error(f"record {number:,}: invalid JSON: {error.msg}", error.pos) from None
-                # The limit is in bytes of UTF-8; a character takes 1 to 4 of them.
+                # The limit is in UTF-8 bytes, and a character takes 1 to 4 of them.
                 if pending * 4 > MAX_RECORD_BYTES and len(
                     self.buffer[self.position :].encode("utf-8", "surrogatepass")
                 ) > MAX_RECORD_BYTES:
@@ -1173,7 +1173,8 @@ class _ArrayScanner:
 
 # -- writers ---------------------------------------------------------------------
 
-#: A token cut by the end of the buffer (a literal, number or escape) is shorter than this.
+#: An estimated bound on a literal or escape cut by the end of the buffer. A cut number
+#: makes the parser stop at the very end, so its length does not matter.
 _TOKEN_TAIL = 64
 _TOO_DEEP = "nested too deeply to process (more than about 250 levels of arrays or objects)"
 #: Below this many brackets a record cannot be nested past orjson's limit, so it is not checked.
