@@ -161,7 +161,10 @@ input_delimiter_option = click.option(
     "--delimiter",
     metavar="CHAR",
     callback=delimiter_value,
-    help="CSV delimiter of the input, \\t for a tab (default: detected).",
+    help=(
+        "CSV delimiter of the input, \\t for a tab, or the delimiter and a space (', ') "
+        "when a space follows each one (default: detected)."
+    ),
 )
 
 

@@ -41,7 +41,10 @@ from maskme.cli.common import (
     "--output-delimiter",
     metavar="CHAR",
     callback=delimiter_value,
-    help="CSV delimiter of the output, \\t for a tab (default: the input's).",
+    help=(
+        "CSV delimiter of the output, \\t for a tab, or the delimiter and a space (', ') "
+        "(default: the input's)."
+    ),
 )
 @click.option(
     "--encoding",

@@ -81,7 +81,10 @@ RISK_THRESHOLD = 0.2
     "--delimiter",
     metavar="CHAR",
     callback=delimiter_value,
-    help="CSV delimiter, \\t for a tab. Detected when omitted.",
+    help=(
+        "CSV delimiter, \\t for a tab, or the delimiter and a space (', ') when a space "
+        "follows each one. Detected when omitted."
+    ),
 )
 @click.option(
     "--encoding", metavar="NAME", callback=non_empty, help="Input text encoding (default UTF-8)."

@@ -728,7 +728,7 @@ def _output_dialect(
             )
         return None
     if delimiter is not None:
-        check_delimiter(delimiter, "the output delimiter")
+        check_delimiter(delimiter, "the output delimiter", spaced=True)
     elif isinstance(destination, str | os.PathLike) and Path(destination).suffix.lower() == ".tsv":
         delimiter = "\t"
     return with_delimiter(opened.dialect or CsvDialect(), delimiter)

@@ -396,11 +396,19 @@ def open_fields(
                 # Suggestions only when some field matched: otherwise the first line is
                 # probably data, and a suggestion would quote it.
                 header_likely = len(missing) < len(paths) or all(
-                    re.fullmatch(r"[A-Za-z_][A-Za-z0-9_ .\-]{0,63}", name) for name in top
+                    re.fullmatch(r" *[A-Za-z_][A-Za-z0-9_ .\-]{0,63}", name) for name in top
                 )
-                hints = "".join(suggest(name, top) for name in missing) if header_likely else ""
+                named = ", ".join(
+                    name + (suggest(name, top) if header_likely else "") for name in missing
+                )
+                stripped = {name.strip(" ") for name in top} - set(top)
+                if header_likely and any(name in stripped for name in missing):
+                    named += (
+                        "; some names in the header start with a space: when a space "
+                        "follows each delimiter, pass --delimiter with it (', ')"
+                    )
                 raise UsageError(
-                    f"{opened.name}: field not found: {', '.join(missing)}{hints}; "
+                    f"{opened.name}: field not found: {named}; "
                     f"the input has {len(top)} field{'' if len(top) == 1 else 's'} "
                     "(check that its first line is a header)"
                 )

@@ -35,6 +35,8 @@ MAX_CARRY_BYTES = 64 << 20
 
 _LF = ord("\n")
 _CR = ord("\r")
+_SPACE = ord(" ")
+_QUOTE = ord('"')
 
 QuoteStyle = Literal["necessary", "always"]
 
@@ -47,6 +49,10 @@ class CsvDialect:
     line_terminator: str = "\n"
     bom: bool = False
     quote_style: QuoteStyle = "necessary"
+    #: Spaces at the start of each field are not part of it, as in the UCI Adult
+    #: files ("a, b, c"); Python's csv module calls this ``skipinitialspace``.
+    #: A writer puts one space after each delimiter.
+    skip_initial_space: bool = False
 
 
 def detect_dialect(path: Path, *, delimiter: str | None = None, label: str | None = None) -> CsvDialect:
@@ -59,6 +65,13 @@ def detect_dialect(path: Path, *, delimiter: str | None = None, label: str | Non
     the reader names the first such record). When two candidates qualify, or
     none does while the header contains a candidate, detection stops with a
     FormatError asking for ``--delimiter`` rather than guessing.
+
+    A detected delimiter that a space follows everywhere in the sample (every
+    field after the first starts with a space, in the header and in each
+    sampled row) is read as the delimiter plus that space: the spaces at the
+    start of each field are skipped. A given ``delimiter`` of one character
+    and a space (``", "``) asks for the same; a given single character never
+    skips spaces.
     """
     label = label or str(path)
     with path.open("rb") as stream:
@@ -85,11 +98,17 @@ def detect_dialect(path: Path, *, delimiter: str | None = None, label: str | Non
     line_terminator = "\r\n" if "\r\n" in text.split("\n", 1)[0] + "\n" else "\n"
     if delimiter is None:
         delimiter = _detect_delimiter(text, complete, label)
+        skip_initial_space = _space_follows_delimiter(text, delimiter, complete)
     else:
-        check_delimiter(delimiter, "the delimiter")
+        skip_initial_space = _is_spaced(delimiter)
+        if skip_initial_space:
+            delimiter = delimiter[0]
+        check_delimiter(delimiter, "the delimiter", spaced=True)
 
     header = text.split("\n", 1)[0].rstrip("\r")
     fields = header.split(delimiter) if header else []
+    if skip_initial_space:
+        fields = [field.lstrip(" ") for field in fields]
     always_quoted = bool(fields) and all(
         len(field) >= 2 and field.startswith('"') and field.endswith('"') for field in fields
     )
@@ -98,19 +117,49 @@ def detect_dialect(path: Path, *, delimiter: str | None = None, label: str | Non
         line_terminator=line_terminator,
         bom=bom,
         quote_style="always" if always_quoted else "necessary",
+        skip_initial_space=skip_initial_space,
     )
 
 
-def check_delimiter(delimiter: str, what: str) -> None:
+def check_delimiter(delimiter: str, what: str, *, spaced: bool = False) -> None:
     """Raise a UsageError unless ``delimiter`` is one byte Polars can split on.
 
-    ``what`` names the option in the message (the delimiter, the output delimiter).
+    ``what`` names the option in the message (the delimiter, the output
+    delimiter); with ``spaced``, a character and a space (``", "``) passes too.
     """
-    if len(delimiter) != 1 or not delimiter.isascii() or delimiter in "\r\n\"":
+    character = delimiter[0] if spaced and _is_spaced(delimiter) else delimiter
+    if len(character) != 1 or not character.isascii() or character in "\r\n\"":
+        spaced_form = (
+            ", or one and a space (', ') when a space follows each delimiter" if spaced else ""
+        )
         raise UsageError(
             f"{what} must be one ASCII character other than a quote or a line break, "
-            "such as , ; | or a tab"
+            f"such as , ; | or a tab{spaced_form}"
         )
+
+
+def _space_follows_delimiter(text: str, delimiter: str, complete: bool) -> bool:
+    """Return whether a space follows every delimiter outside quoted fields in the sample.
+
+    That is the layout of the UCI Adult files ("39, State-gov, 77516"), where
+    the space belongs to the delimiter; Python's csv.Sniffer makes the same
+    call. Quotes are counted as :func:`_without_initial_spaces` counts them,
+    so a quoted field after the space is read as quoted. The header must
+    have a delimiter.
+    """
+    if not complete:
+        text = text[: text.rfind("\n") + 1] or text
+    data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    outside_quotes = (np.cumsum(data == _QUOTE, dtype=np.uint8) & 1) == 0
+    delimiters = np.flatnonzero((data == ord(delimiter)) & outside_quotes)
+    line_end = text.find("\n")
+    first_line_end = len(data) if line_end < 0 else len(text[:line_end].encode("utf-8"))
+    if not delimiters.size or delimiters[0] >= first_line_end:
+        return False
+    following = delimiters + 1
+    if following[-1] >= data.size:
+        return False
+    return bool((data[following] == _SPACE).all())
 
 
 def _detect_delimiter(text: str, complete: bool, label: str) -> str:
@@ -126,7 +175,9 @@ def _detect_delimiter(text: str, complete: bool, label: str) -> str:
     # reader names the first record with surplus fields.
     mostly: dict[str, int] = {}
     for candidate in CANDIDATE_DELIMITERS:
-        rows = csv.reader(io.StringIO(text), delimiter=candidate, quotechar='"', strict=False)
+        spaced = _space_follows_delimiter(text, candidate, True)
+        rows = csv.reader(io.StringIO(text), delimiter=candidate, quotechar='"', strict=False,
+                          skipinitialspace=spaced)
         counts: list[int] = []
         try:
             for index, row in enumerate(rows):
@@ -240,11 +291,18 @@ class CsvReader(Reader):
     def _read_header(self) -> list[str]:
         with self.path.open("r", encoding="utf-8-sig", newline="") as stream:
             first_line = stream.readline()
+        skip = self.dialect.skip_initial_space
         with self.path.open("r", encoding="utf-8-sig", newline="") as stream:
             try:
-                header = next(csv.reader(stream, delimiter=self.dialect.delimiter), None)
+                header = next(
+                    csv.reader(stream, delimiter=self.dialect.delimiter, skipinitialspace=skip), None
+                )
             except csv.Error as error:
                 raise FormatError(f"{self.label}: invalid CSV header: {error}") from None
+        if skip:
+            first_line = _without_initial_spaces(
+                first_line.encode("utf-8"), self.dialect.delimiter
+            ).decode("utf-8")
         column = _quote_inside_field(first_line, self.dialect.delimiter)
         if column is not None:
             # Polars would read every later line into this field, and write no record.
@@ -293,7 +351,9 @@ class CsvReader(Reader):
         self.bytes_read = self.total_bytes or 0
 
     def scan(self, fields: Sequence[str]) -> CsvScan | None:
-        """Return ``fields`` of the whole file as a lazy frame, or None for an empty file.
+        """Return ``fields`` of the whole file as a lazy frame, or None to read batches instead.
+
+        None for an empty file and for a dialect that skips initial spaces.
 
         Polars' streaming engine then reads the file in parallel and computes
         aggregations without holding the records (``maskme measure``). The
@@ -307,8 +367,8 @@ class CsvReader(Reader):
         a PolarsError when the frame is collected; :meth:`batches` then names
         the record.
         """
-        if self.total_bytes == 0:
-            return None
+        if self.total_bytes == 0 or self.dialect.skip_initial_space:
+            return None  # Polars' scan cannot skip the spaces; the batches do
         flag = "needs_batches"
         while flag in self._header:
             flag = f"_{flag}"
@@ -400,6 +460,8 @@ class CsvReader(Reader):
                 text, carry = block[:cut], block[cut:]
                 if text:
                     parsed = _without_blank_lines(text) if len(self._header) > 1 else text
+                    if self.dialect.skip_initial_space:
+                        parsed = _without_initial_spaces(parsed, self.dialect.delimiter)
                     if not header_pending and len(parsed) <= 2 and not parsed.strip(b"\r\n"):
                         # The block had only empty lines, now at most one line break: no records.
                         offset += len(text)
@@ -564,6 +626,38 @@ def _without_blank_lines(text: bytes) -> bytes:
     return joined + b"\n" if text.endswith(b"\n") and not joined.endswith(b"\n") else joined
 
 
+def _without_initial_spaces(text: bytes, delimiter: str) -> bytes:
+    """Remove the spaces at the start of each field outside quoted fields, as Python's csv does.
+
+    ``text`` starts outside quotes, at the start of a record. A run of spaces
+    is removed when it starts the text, or follows a delimiter or a line feed
+    with an even number of quotes before it (an escaped quote ``""`` counts twice).
+    Vectorized with numpy; the cumulative quote count is kept in 8 bits,
+    which keeps its parity.
+    """
+    data = np.frombuffer(text, dtype=np.uint8)
+    spaces = data == _SPACE
+    if not spaces.any():
+        return text
+    edges = np.diff(np.concatenate(([False], spaces, [False])).view(np.int8))
+    starts = np.flatnonzero(edges == 1)
+    ends = np.flatnonzero(edges == -1)
+    before = starts - 1
+    at_text_start = before < 0
+    before = np.maximum(before, 0)
+    quotes_up_to = np.cumsum(data == _QUOTE, dtype=np.uint8)
+    follows_break = (data[before] == ord(delimiter)) | (data[before] == _LF)
+    outside_quotes = (quotes_up_to[before] & 1) == 0
+    initial = at_text_start | (follows_break & outside_quotes)
+    if not initial.any():
+        return text
+    marks = np.zeros(data.size + 1, dtype=np.int8)
+    marks[starts[initial]] = 1
+    marks[ends[initial]] = -1
+    removed = np.cumsum(marks[:-1], dtype=np.int8).view(np.bool_)
+    return data[~removed].tobytes()
+
+
 def _empty_line_starts(text: bytes) -> list[int]:
     """Return the sorted offsets where an empty line (``""`` or ``"\\r"``) starts.
 
@@ -623,14 +717,19 @@ class CsvWriter(Writer):
             self._columns = data.columns
             if self.dialect.bom:
                 self.stream.write(b"\xef\xbb\xbf")
+        spaced = self.dialect.skip_initial_space
+        target: BinaryIO = io.BytesIO() if spaced else self.stream
         data.write_csv(
-            self.stream,
+            target,
             include_header=not self._started,
             separator=self.dialect.delimiter,
             line_terminator=self.dialect.line_terminator,
             quote_char='"',
             quote_style=self.dialect.quote_style,
         )
+        if spaced:
+            assert isinstance(target, io.BytesIO)
+            self.stream.write(_with_initial_spaces(target.getvalue(), self.dialect.delimiter))
         self._started = True
 
     def write_frame(self, data: pl.DataFrame) -> None:
@@ -639,5 +738,27 @@ class CsvWriter(Writer):
 
 
 def with_delimiter(dialect: CsvDialect, delimiter: str | None) -> CsvDialect:
-    """Return the dialect with another delimiter, when one is given."""
-    return dialect if delimiter is None else replace(dialect, delimiter=delimiter)
+    """Return the dialect with another delimiter, when one is given.
+
+    A character and a space (``", "``) is that character with a space after it.
+    """
+    if delimiter is None:
+        return dialect
+    spaced = _is_spaced(delimiter)
+    return replace(dialect, delimiter=delimiter[0] if spaced else delimiter,
+                   skip_initial_space=spaced)
+
+
+def _is_spaced(delimiter: str) -> bool:
+    """Return whether ``delimiter`` is one character and a space, such as ``", "``."""
+    return len(delimiter) == 2 and delimiter[1] == " " and delimiter[0] != " "
+
+
+def _with_initial_spaces(text: bytes, delimiter: str) -> bytes:
+    """Put a space after each delimiter outside quoted fields (the writer's side of skipping them)."""
+    data = np.frombuffer(text, dtype=np.uint8)
+    outside_quotes = (np.cumsum(data == _QUOTE, dtype=np.uint8) & 1) == 0
+    delimiters = np.flatnonzero((data == ord(delimiter)) & outside_quotes)
+    if not delimiters.size:
+        return text
+    return np.insert(data, delimiters + 1, _SPACE).tobytes()

@@ -536,10 +536,10 @@ class FieldPresence:
         """Raise UsageError naming the paths no record had, unless there were no records."""
         if not self.unseen or not self.records:
             return
-        missing = list(self.unseen)
-        hints = "".join(suggest(name, sorted(self.keys)) for name in missing)
+        keys = sorted(self.keys)
+        named = ", ".join(name + suggest(name, keys) for name in self.unseen)
         raise UsageError(
-            f"{label}: field not found in any record: {', '.join(missing)}{hints}; "
+            f"{label}: field not found in any record: {named}; "
             "check the name, since a field absent from every record would be measured "
             "as a missing value"
         )
