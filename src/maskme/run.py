@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,9 @@ def mask(
     **options
         ``format``, ``output_format``, ``delimiter``, ``output_delimiter``,
         ``encoding``, ``batch_size``, ``seed``, ``progress``, ``report``
-        (path of a JSON report), ``compare`` (measure the input too).
+        (path of a JSON report), ``compare`` (measure the input too),
+        ``missing_values`` (texts that mean a missing value, in place of the
+        policy's).
 
     Returns
     -------
@@ -67,11 +70,17 @@ def mask_file(
     report: str | Path | None = None,
     compare: bool = False,
     progress: ProgressCallback | None = None,
+    missing_values: Sequence[str] | None = None,
     **options: Any,
 ) -> RunResult:
-    """Run the engine, measuring and checking privacy targets when the policy or the caller requests it."""
+    """Run the engine, measuring and checking privacy targets when the policy or the caller requests it.
+
+    ``missing_values``, when given, replaces the policy's.
+    """
     try:
         resolved = load_policy(policy)
+        if missing_values is not None:
+            resolved = resolved.with_missing_values(missing_values)
     except PolicyError as error:
         raise add_input_problems(
             error, source, options.get("format"), options.get("delimiter"), options.get("encoding")
@@ -154,6 +163,7 @@ class _MeasurementObserver:
             compare,
             base_dir=policy.base_dir,
             k=getattr(targets, "k", None),
+            missing_values=policy.missing_values,
         )
         kept_fields = [p for p, rule in measured.items() if not rule_removes(rule)]
         self.fields_before = _unique([*private, *measured])

@@ -146,7 +146,8 @@ def _parse_numbers(
         raise _problem(
             name,
             f"{rule_name} needs numbers, but field `{name}` has {_count(invalid, 'distinct value')} "
-            "that cannot be read as a number; give the field a hierarchy instead",
+            "that cannot be read as a number; give the field a hierarchy instead, or list "
+            "the text that marks a missing value in missing_values",
             policy_source,
         )
     array = numbers.to_numpy().astype(np.float64)

@@ -34,6 +34,7 @@ from maskme.formats.base import Batch
 from maskme.formats.csv import CsvBatch, CsvDialect
 from maskme.formats.frame import FrameBatch
 from maskme.formats.json import JsonBatch
+from maskme.missing import missing_text
 from maskme.policy.paths import parse_field_path
 
 __all__ = [
@@ -50,8 +51,15 @@ _KEPT = "__kept"
 class RecodeTable:
     """Output labels of every distinct quasi-identifier combination, and whether it is kept."""
 
-    def __init__(self, quasi_identifiers: Sequence[str], frame: pl.DataFrame) -> None:
+    def __init__(
+        self,
+        quasi_identifiers: Sequence[str],
+        frame: pl.DataFrame,
+        missing_values: Sequence[str] = (),
+    ) -> None:
         self.quasi_identifiers = tuple(quasi_identifiers)
+        #: Texts that mean a missing value besides the empty string (the policy's).
+        self.missing_values = tuple(missing_values)
         self.keys = [f"__key{index}" for index in range(len(quasi_identifiers))]
         self.labels = [f"__label{index}" for index in range(len(quasi_identifiers))]
         self.frame = frame
@@ -60,12 +68,16 @@ class RecodeTable:
         """Return, per record, each quasi-identifier's label and ``__kept``.
 
         ``values`` has one String column per quasi-identifier. The empty string
-        is a missing value, as in pass one. A combination the table lacks
-        (quasi-identifiers all ``*`` already in the input) is not kept.
+        and the texts of ``missing_values`` are missing values, as in pass one.
+        A combination the table lacks (quasi-identifiers all ``*`` already in
+        the input) is not kept.
         """
         keys = values.select(
             [
-                pl.when(pl.col(name) == "").then(None).otherwise(pl.col(name)).alias(key)
+                pl.when(missing_text(pl.col(name), self.missing_values))
+                .then(None)
+                .otherwise(pl.col(name))
+                .alias(key)
                 for name, key in zip(self.quasi_identifiers, self.keys, strict=True)
             ]
         )
@@ -95,10 +107,13 @@ def _mondrian_labels(low: np.ndarray, high: np.ndarray) -> list[str | None]:
 
 
 def build_recode_table(
-    table: StatisticsTable, levels: Sequence[AttributeLevels], best: NodeEvaluation
+    table: StatisticsTable,
+    levels: Sequence[AttributeLevels],
+    best: NodeEvaluation,
+    missing_values: Sequence[str] = (),
 ) -> RecodeTable:
     """Turn the chosen node (and its Mondrian partitions) into a recode table."""
-    recode = RecodeTable(table.quasi_identifiers, pl.DataFrame())
+    recode = RecodeTable(table.quasi_identifiers, pl.DataFrame(), missing_values)
     columns: dict[str, pl.Series] = {}
     for index, name in enumerate(table.quasi_identifiers):
         columns[recode.keys[index]] = table.raw.get_column(name).alias(recode.keys[index])
@@ -174,10 +189,13 @@ def transform_batch(batch: Batch, plan: Plan, recode: RecodeTable, matched: set[
                     "quasi-identifier needs one value per record"
                 )
             labels = labels.gather(pl.Series(original.record_index))
-        # An empty string stays empty, as a missing value does.
-        empty = (original.values == "").fill_null(False)
+        # An empty string or a declared missing text stays as it came, as a null does.
+        values = original.values.cast(pl.String)
+        missing = pl.select(
+            missing_text(pl.lit(values), recode.missing_values).fill_null(False)
+        ).to_series()
         labels = pl.select(
-            pl.when(pl.lit(empty)).then(pl.lit("")).otherwise(pl.lit(labels))
+            pl.when(pl.lit(missing)).then(pl.lit(values)).otherwise(pl.lit(labels))
         ).to_series()
         batch.set_field_values(path, original, labels, keeps_type=False)
     return _keep_records(batch, keep), int((~keep).sum())

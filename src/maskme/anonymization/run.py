@@ -19,7 +19,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -235,7 +235,7 @@ def plan_anonymization(
     resolved = load_policy(policy)
     targets, rules, specs = _resolve(resolved)
     names = list(rules)
-    statistics = ClassStatistics(names, [spec.name for spec in specs])
+    statistics = ClassStatistics(names, [spec.name for spec in specs], resolved.missing_values)
     fields = [*names, *(spec.name for spec in specs)]
     for batch in _pass_one_batches(
         source, resolved, fields, format=format, delimiter=delimiter, encoding=encoding,
@@ -344,6 +344,7 @@ def anonymize(
     encoding: str | None = None,
     batch_size: int | None = None,
     seed: int | None = None,
+    missing_values: Sequence[str] | None = None,
 ) -> AnonymizationResult:
     """Find and apply the generalization that meets the policy's privacy targets with the least loss.
 
@@ -359,6 +360,10 @@ def anonymize(
         ``privacy`` section. Its other ``fields`` strategies are applied too.
     destination
         The output file, in the input's format, or ``"-"`` for standard output.
+    missing_values
+        Texts that mean a missing value (``["?"]``), in place of the policy's
+        ``missing_values``. Such a value stays as it came and groups as a
+        missing value, as an empty one does.
 
     Raises
     ------
@@ -377,6 +382,8 @@ def anonymize(
     """
     started = time.perf_counter()
     size = resolve_batch_size(batch_size, format_hint(source, format))
+    if missing_values is not None:
+        policy = load_policy(policy).with_missing_values(missing_values)
     if destination is not None:
         from maskme.engine.local import check_output_extension, check_output_path, protected_files
 
@@ -438,7 +445,7 @@ def _anonymize(
     best = plan.outcome.best
     if best is None:
         raise PrivacyTargetError(_no_node_message(plan))
-    recode = build_recode_table(plan.table, plan.levels, best)
+    recode = build_recode_table(plan.table, plan.levels, best, plan.policy.missing_values)
 
     opened = open_input(source, format=format, delimiter=delimiter, encoding=encoding)
     with opened:
@@ -539,6 +546,8 @@ def _measure_output(
 ) -> Measurement:
     """Measure the written output afresh, from the file (or frame) itself."""
     delimiter = getattr(dialect, "delimiter", None)
+    if delimiter is not None and dialect.skip_initial_space:
+        delimiter += " "  # the writer put a space after each delimiter
     try:
         return measure(
             output,
@@ -550,6 +559,7 @@ def _measure_output(
             k=plan.targets.k,
             # Suppression may remove every record that has a field, which is no misspelling.
             fields_required=False,
+            missing_values=plan.policy.missing_values,
         )
     except FormatError as error:
         raise MaskMeError(f"cannot measure the written output: {error}") from None

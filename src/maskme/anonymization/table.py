@@ -20,7 +20,7 @@ from maskme.anonymization.levels import encode_values
 from maskme.errors import MaskMeError
 from maskme.metrics.classes import EquivalenceClasses
 from maskme.metrics.measurement import SensitiveAttributeSpec
-from maskme.metrics.privacy import AttributeKind
+from maskme.metrics.privacy import AttributeKind, check_ordered_values
 
 __all__ = ["SensitiveCounts", "StatisticsTable", "build_table"]
 
@@ -124,6 +124,8 @@ def build_table(
     sensitive: list[SensitiveCounts] = []
     for spec in specs:
         histogram = classes.histograms[spec.name]
+        if spec.kind == "ordered":
+            check_ordered_values(spec.name, histogram)
         present = histogram.filter(pl.col("value").is_not_null())
         distinct, value_codes = encode_values(present.get_column("value"))
         numbers = distinct.cast(pl.Float64, strict=False).to_numpy().astype(np.float64)

@@ -12,6 +12,7 @@ from maskme.cli.common import (
     fail_on_errors,
     input_delimiter_option,
     input_format_option,
+    missing_values_option,
     non_empty,
     output_option,
     policy_option,
@@ -36,6 +37,7 @@ from maskme.cli.common import (
     type=click.IntRange(min=1),
     help="Records per batch (default: 65536, for JSON 16384, or MASKME_BATCH_SIZE; bounds memory).",
 )
+@missing_values_option
 @click.option(
     "--report",
     metavar="FILE",
@@ -52,6 +54,7 @@ def anonymize_command(
     delimiter: str | None,
     encoding: str | None,
     batch_size: int | None,
+    missing_values: list[str] | None,
     report: Path | None,
     quiet: bool,
     verbose: bool,
@@ -78,6 +81,7 @@ def anonymize_command(
             delimiter=delimiter,
             encoding=encoding,
             batch_size=batch_size,
+            missing_values=missing_values,
         )
         if report is not None:
             try:

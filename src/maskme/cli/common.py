@@ -34,6 +34,7 @@ __all__ = [
     "input_delimiter_option",
     "input_format_option",
     "joined",
+    "missing_values_option",
     "non_empty",
     "on_terminal",
     "os_error_text",
@@ -164,6 +165,37 @@ input_delimiter_option = click.option(
     help=(
         "CSV delimiter of the input, \\t for a tab, or the delimiter and a space (', ') "
         "when a space follows each one (default: detected)."
+    ),
+)
+
+
+
+def missing_values(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> list[str] | None:
+    """Split the comma-separated texts of a repeated ``--missing-values``; None when not given."""
+    if not values:
+        return None
+    markers = [marker.strip() for value in values for marker in value.split(",")]
+    if not all(markers):
+        raise click.BadParameter(
+            "expected comma-separated texts such as '?,N/A' (an empty value is always missing)",
+            ctx=ctx,
+            param=param,
+        )
+    return markers
+
+
+#: ``--missing-values`` of the commands that read data with a policy.
+missing_values_option = click.option(
+    "--missing-values",
+    metavar="TEXTS",
+    multiple=True,
+    callback=missing_values,
+    help=(
+        "Comma-separated texts that mean a missing value, such as '?,N/A' (repeat to add "
+        "more); replaces the policy's missing_values. Such values stay as they are and "
+        "count as missing."
     ),
 )
 

@@ -16,6 +16,7 @@ from maskme.cli.common import (
     format_name,
     input_delimiter_option,
     input_format_option,
+    missing_values_option,
     non_empty,
     on_terminal,
     output_option,
@@ -58,6 +59,7 @@ from maskme.cli.common import (
     type=click.IntRange(min=1),
     help="Records per batch (default: 65536, for JSON 16384; bounds memory).",
 )
+@missing_values_option
 @click.option(
     "--report",
     metavar="FILE",
@@ -77,6 +79,7 @@ def mask_command(
     output_delimiter: str | None,
     encoding: str | None,
     batch_size: int | None,
+    missing_values: list[str] | None,
     report: Path | None,
     compare: bool,
     quiet: bool,
@@ -107,6 +110,7 @@ def mask_command(
             progress=progress,
             report=report,
             compare=compare,
+            missing_values=missing_values,
         )
     if not quiet and output != "-":
         say(f"masked {result.records:,} records -> {output} ({result.elapsed_seconds:.2f} s)")

@@ -16,6 +16,7 @@ from maskme.cli.common import (
     fail_on_errors,
     format_name,
     joined,
+    missing_values_option,
     non_empty,
     policy_option,
 )
@@ -54,7 +55,7 @@ RISK_THRESHOLD = 0.2
     multiple=True,
     callback=joined,
     help="Comma-separated sensitive attributes whose values are ordered "
-    "(numbers, or text in lexicographic order); t-closeness uses the rank distance.",
+    "(numbers, or text in lexicographic order, not both); t-closeness uses the rank distance.",
 )
 @click.option(
     "--hierarchy",
@@ -119,6 +120,7 @@ RISK_THRESHOLD = 0.2
     help="Population counts for the journalist risk: a file with the "
     "quasi-identifier columns and a `count` column.",
 )
+@missing_values_option
 @click.option("--verbose", "-v", is_flag=True, help="Log progress to stderr.")
 def measure_command(
     data: str,
@@ -136,6 +138,7 @@ def measure_command(
     l: int | None,
     risk_threshold: float,
     population: Path | None,
+    missing_values: list[str] | None,
     verbose: bool,
 ) -> None:
     """Measure k-anonymity, l-diversity, t-closeness, re-identification risk and utility.
@@ -165,6 +168,7 @@ def measure_command(
             k=k,
             l=l,
             risk_threshold=risk_threshold,
+            missing_values=missing_values,
         )
         if as_json:
             click.echo(json.dumps(result.to_dict(), indent=2, allow_nan=False))

@@ -65,7 +65,7 @@ def build_batch_query(plan: Plan) -> BatchQuery | None:
     outputs: list[pl.Expr] = []
     failures: list[pl.Expr] = []
     for planned, name in zip(transformed, names, strict=True):
-        described = field_expressions(planned, pl.col(name), records)
+        described = field_expressions(planned, pl.col(name), records, plan.policy.missing_values)
         if described is None:
             return None
         steps.extend(described.steps)

@@ -58,6 +58,7 @@ from maskme.formats.csv import (
 )
 from maskme.formats.frame import FrameBatch
 from maskme.formats.json import FieldPresence, JsonBatch
+from maskme.missing import missing_text
 from maskme.policy.model import Policy, load_policy
 from maskme.policy.paths import FieldPath, parse_field_path
 from maskme.strategies.base import BatchView, InvalidValues, record_error_from
@@ -131,12 +132,13 @@ def _aligned(required: dict[str, FieldValues], record_index: np.ndarray | None) 
     return column
 
 
-def _missing_or_empty(values: pl.Series) -> tuple[pl.Series, pl.Series]:
-    empty = (values == "").fill_null(False)
-    if not empty.any():
-        return values, empty
-    prepared = pl.select(pl.when(pl.lit(empty)).then(None).otherwise(pl.lit(values))).to_series()
-    return prepared.alias(values.name), empty
+def _missing_or_empty(values: pl.Series, markers: Sequence[str] = ()) -> tuple[pl.Series, pl.Series]:
+    """Return the values with each empty or declared-missing text as null, and where those were."""
+    missing = pl.select(missing_text(pl.lit(values), markers).fill_null(False)).to_series()
+    if not missing.any():
+        return values, missing
+    prepared = pl.select(pl.when(pl.lit(missing)).then(None).otherwise(pl.lit(values))).to_series()
+    return prepared.alias(values.name), missing
 
 
 def apply_plan(plan: Plan, batch: Batch, matched: set[str]) -> None:
@@ -163,19 +165,23 @@ def apply_plan(plan: Plan, batch: Batch, matched: set[str]) -> None:
         if original is None:
             continue
         matched.add(planned.path.text)
-        _apply_field(planned, batch, original, required)
+        _apply_field(planned, batch, original, required, plan.policy.missing_values)
 
     if plan.keep_paths is not None:
         batch.keep_only(plan.keep_paths)
 
 
 def _apply_field(
-    planned: PlannedField, batch: Batch, original: FieldValues, required: dict[str, FieldValues]
+    planned: PlannedField,
+    batch: Batch,
+    original: FieldValues,
+    required: dict[str, FieldValues],
+    markers: Sequence[str],
 ) -> None:
     values = original.values
     if values.dtype != pl.String:
         values = values.cast(pl.String)
-    prepared, empty = _missing_or_empty(values)
+    prepared, missing = _missing_or_empty(values, markers)
     record_numbers = batch.record_numbers(original.record_index, len(values))
     view = BatchView(
         record_numbers=record_numbers, column=_aligned(required, original.record_index)
@@ -191,12 +197,12 @@ def _apply_field(
         )
     if result.dtype != pl.String:
         result = result.cast(pl.String)
-    # Missing values leave as they came: null stays null, empty stays empty.
+    # Missing values leave as they came: null stays null, and an empty or declared text stays.
     restored = pl.select(
         pl.when(pl.lit(values).is_null())
         .then(None)
-        .when(pl.lit(empty))
-        .then(pl.lit(""))
+        .when(pl.lit(missing))
+        .then(pl.lit(values))
         .otherwise(pl.lit(result))
     ).to_series()
     batch.set_field_values(
@@ -218,7 +224,7 @@ def observe_plan(plan: Plan, batch: Batch) -> None:
         if original is None:
             continue
         values = original.values.cast(pl.String)
-        prepared, _ = _missing_or_empty(values)
+        prepared, _ = _missing_or_empty(values, plan.policy.missing_values)
         view = BatchView(
             record_numbers=batch.record_numbers(original.record_index, len(values)),
             column=_aligned(required, original.record_index),

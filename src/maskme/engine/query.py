@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -29,6 +29,7 @@ import polars.selectors as cs
 
 from maskme.engine.plan import Plan, PlannedField
 from maskme.formats.csv import CsvBatch, CsvReader, CsvWriter
+from maskme.missing import missing_text
 
 __all__ = [
     "FieldExpressions",
@@ -98,21 +99,22 @@ class FieldExpressions:
 
 
 def field_expressions(
-    planned: PlannedField, original: pl.Expr, records: pl.Expr
+    planned: PlannedField, original: pl.Expr, records: pl.Expr, markers: Sequence[str] = ()
 ) -> FieldExpressions | None:
     """Return ``planned``'s strategy over the column ``original``, as the per-field path applies it.
 
-    As in apply_plan, missing values (null or empty) reach the strategy as
-    null, and they leave as they came. None when the strategy has no
-    expression for its parameters.
+    As in apply_plan, missing values (null, empty, or one of the policy's
+    ``markers``) reach the strategy as null, and they leave as they came.
+    None when the strategy has no expression for its parameters.
     """
-    prepared = pl.when(original == "").then(None).otherwise(original)
+    missing = missing_text(original, markers)
+    prepared = pl.when(missing).then(None).otherwise(original)
     described = planned.strategy.expression(prepared, records)
     if described is None:
         return None
     output = (
         pl.when(original.is_null()).then(None)
-        .when(original == "").then(pl.lit(""))
+        .when(missing).then(original)
         .otherwise(described.value.cast(pl.String))
     )
     failed = None
@@ -158,7 +160,7 @@ def build_query(plan: Plan, reader: CsvReader) -> MaskQuery | None:
             continue
         if planned.rule.strategy == "keep":
             continue
-        described = field_expressions(planned, _column(name), records)
+        described = field_expressions(planned, _column(name), records, plan.policy.missing_values)
         if described is None or any(step in header_names for step, _ in described.steps):
             return None
         steps.extend(described.steps)

@@ -10,6 +10,7 @@ import polars as pl
 import polars.selectors as cs
 
 from maskme.errors import MaskMeError, suggest
+from maskme.missing import missing_text
 
 __all__ = ["column", "string_columns", "string_expressions", "to_polars"]
 
@@ -57,19 +58,20 @@ def to_polars(frame: Any) -> pl.DataFrame:
     )
 
 
-def string_columns(frame: FrameT, columns: Sequence[str]) -> FrameT:
-    """Select ``columns`` as ``String`` columns in which the empty string is null.
+def string_columns(frame: FrameT, columns: Sequence[str], markers: Sequence[str] = ()) -> FrameT:
+    """Select ``columns`` as ``String`` columns in which the empty string and ``markers`` are null.
 
     Any dtype is accepted and cast to its text form, so grouping never depends
     on how a reader or a user typed a column. An empty string is a missing
-    value, as an empty CSV cell is. A LazyFrame gives a LazyFrame.
+    value, as an empty CSV cell is, and so is each text of ``markers`` (a
+    policy's ``missing_values``). A LazyFrame gives a LazyFrame.
 
     Raises
     ------
     MaskMeError
         When a column is not in the frame.
     """
-    return frame.select(string_expressions(frame.collect_schema(), columns))
+    return frame.select(string_expressions(frame.collect_schema(), columns, markers))
 
 
 def column(name: str) -> pl.Expr:
@@ -81,7 +83,9 @@ def column(name: str) -> pl.Expr:
     return cs.by_name(name).as_expr()
 
 
-def string_expressions(schema: pl.Schema, columns: Sequence[str]) -> list[pl.Expr]:
+def string_expressions(
+    schema: pl.Schema, columns: Sequence[str], markers: Sequence[str] = ()
+) -> list[pl.Expr]:
     """Return the expressions :func:`string_columns` selects, for a frame with ``schema``.
 
     Raises
@@ -102,5 +106,6 @@ def string_expressions(schema: pl.Schema, columns: Sequence[str]) -> list[pl.Exp
         selected = column(name)
         if schema[name] != pl.String:
             selected = selected.cast(pl.String)
-        expressions.append(pl.when(selected == "").then(None).otherwise(selected).alias(name))
+        absent = missing_text(selected, markers)
+        expressions.append(pl.when(absent).then(None).otherwise(selected).alias(name))
     return expressions

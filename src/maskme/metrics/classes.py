@@ -101,6 +101,8 @@ class ClassStatistics:
         Field paths whose combination of values defines a class. At least one.
     sensitive_attributes
         Field paths whose values are counted per class.
+    missing_values
+        Texts that count as missing values, as the empty string does.
 
     Notes
     -----
@@ -117,10 +119,14 @@ class ClassStatistics:
     """
 
     def __init__(
-        self, quasi_identifiers: Sequence[str], sensitive_attributes: Sequence[str] = ()
+        self,
+        quasi_identifiers: Sequence[str],
+        sensitive_attributes: Sequence[str] = (),
+        missing_values: Sequence[str] = (),
     ) -> None:
         self.quasi_identifiers = tuple(quasi_identifiers)
         self.sensitive_attributes = tuple(dict.fromkeys(sensitive_attributes))
+        self.missing_values = tuple(missing_values)
 
         if not self.quasi_identifiers:
             raise MaskMeError(
@@ -172,7 +178,7 @@ class ClassStatistics:
 
     def update(self, batch: object) -> None:
         """Count the records of one batch."""
-        frame = string_columns(to_polars(batch), self._fields).lazy()
+        frame = string_columns(to_polars(batch), self._fields, self.missing_values).lazy()
         self._add(pl.collect_all(self._queries(frame)))
 
     def update_lazy(self, frame: pl.LazyFrame, *, unless: str | None = None) -> bool:
@@ -189,7 +195,7 @@ class ClassStatistics:
         while flag in self._fields:
             flag = f"_{flag}"
         selected = frame.select(
-            *string_expressions(frame.collect_schema(), self._fields),
+            *string_expressions(frame.collect_schema(), self._fields, self.missing_values),
             (column(unless) if unless is not None else pl.lit(False)).alias(flag),
         )
         tables = pl.collect_all(self._queries(selected, extra_key=flag), engine="streaming")
@@ -252,6 +258,11 @@ class ClassStatistics:
             raise MaskMeError(
                 "cannot merge class statistics over different fields: both accumulators "
                 "need the same quasi-identifiers and sensitive attributes, in the same order"
+            )
+        if set(other.missing_values) != set(self.missing_values):
+            raise MaskMeError(
+                "cannot merge class statistics counted with different missing values: "
+                "give both accumulators the same missing_values"
             )
         self._suppressed += other._suppressed
         for target in self._targets:

@@ -42,6 +42,7 @@ def measure(
     l: int | None = None,
     risk_threshold: float = DEFAULT_RISK_THRESHOLD,
     fields_required: bool = True,
+    missing_values: Sequence[str] | str | None = None,
 ) -> Measurement:
     """Measure the privacy, risk and utility of a table.
 
@@ -79,6 +80,12 @@ def measure(
         input has raises UsageError, since it is most likely misspelled.
         False measures it as missing in every record, as for an output
         whose records holding the field were all suppressed.
+    missing_values
+        Texts that mean a missing value in this data (``"?"``, ``["N/A",
+        "NA"]``), besides null and the empty string. Defaults to the
+        policy's ``missing_values``. A missing quasi-identifier value is
+        grouped as a value of its own, and a missing sensitive value is not
+        counted.
 
     Returns
     -------
@@ -101,8 +108,9 @@ def measure(
     )
     if k is None:
         k = target_k
+    markers = _missing_values(missing_values, policy)
     fields = [*quasi_identifiers_list, *(spec.name for spec in specs)]
-    statistics = ClassStatistics(quasi_identifiers_list, [spec.name for spec in specs])
+    statistics = ClassStatistics(quasi_identifiers_list, [spec.name for spec in specs], markers)
     _count(statistics, source, fields, format, batch_size, delimiter, encoding,
            fields_required=fields_required)
     classes = statistics.result()
@@ -111,7 +119,7 @@ def measure(
     )
     population_frame = None
     if population is not None:
-        population_frame = _read_population(population, quasi_identifiers_list, delimiter)
+        population_frame = _read_population(population, quasi_identifiers_list, delimiter, markers)
     return measure_classes(
         classes,
         specs,
@@ -120,6 +128,20 @@ def measure(
         risk_threshold=risk_threshold,
         population=population_frame,
     )
+
+
+def _missing_values(given: Sequence[str] | str | None, policy: Any) -> tuple[str, ...]:
+    """Return the texts that mean a missing value: the given ones, else the policy's."""
+    if given is None:
+        if policy is None:
+            return ()
+        from maskme.policy import load_policy
+
+        return load_policy(policy).missing_values
+    from maskme.policy import Policy
+
+    markers = [given] if isinstance(given, str) else list(given)
+    return Policy(default="keep").with_missing_values(markers).missing_values
 
 
 def resolve_fields(
@@ -221,7 +243,9 @@ def _count(
         reader = opened.reader
         scan = reader.scan(fields) if isinstance(reader, CsvReader) else None
         if scan is not None:
-            counted = ClassStatistics(statistics.quasi_identifiers, statistics.sensitive_attributes)
+            counted = ClassStatistics(
+                statistics.quasi_identifiers, statistics.sensitive_attributes, statistics.missing_values
+            )
             try:
                 complete = counted.update_lazy(scan.frame, unless=scan.needs_batches)
             except pl.exceptions.PolarsError:
@@ -249,7 +273,7 @@ def _frame_batches(frame: Any, fields: list[str], batch_size: int | None) -> Ite
 
 
 def _read_population(
-    population: Any, quasi_identifiers: list[str], delimiter: str | None
+    population: Any, quasi_identifiers: list[str], delimiter: str | None, markers: Sequence[str]
 ) -> pl.DataFrame:
     fields = [*quasi_identifiers, "count"]
     if isinstance(population, str | PathLike):
@@ -273,4 +297,4 @@ def _read_population(
         )
     else:
         frame = to_polars(population)
-    return string_columns(frame, fields)
+    return string_columns(frame, fields, markers)

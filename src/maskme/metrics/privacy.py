@@ -47,7 +47,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from maskme.errors import MaskMeError
+from maskme.errors import MaskMeError, UsageError
 from maskme.metrics._hierarchy import HierarchySource, hierarchy_rows
 from maskme.metrics.closeness import (
     equal_distance_emd,
@@ -60,6 +60,7 @@ __all__ = [
     "KAnonymity",
     "SensitiveAttributeMeasures",
     "SensitiveDistribution",
+    "check_ordered_values",
     "json_number",
     "k_anonymity",
     "measure_sensitive_attribute",
@@ -451,6 +452,25 @@ class SensitiveAttributeMeasures:
 _DISTANCE_NAMES = {"categorical": "equal", "ordered": "ordered", "hierarchical": "hierarchical"}
 
 
+def check_ordered_values(name: str, histogram: pl.DataFrame) -> None:
+    """Raise UsageError when an ordered attribute mixes numbers and other texts.
+
+    Numbers sort by value and texts lexicographically, and no order fits a
+    mix. The usual cause is a text that marks a missing number, such as
+    ``N/A``, so the message names the option that declares it.
+    """
+    distinct = histogram.get_column("value").cast(pl.String).drop_nulls().unique()
+    texts = distinct.cast(pl.Float64, strict=False).null_count()
+    if 0 < texts < len(distinct):
+        verb = "is not a number" if texts == 1 else "are not numbers"
+        raise UsageError(
+            f"sensitive attribute `{name}` is ordered, but {texts:,} of its {len(distinct):,} "
+            f"distinct values {verb} while the others are numbers, so they have no common "
+            "order; declare the texts that mean a missing value (missing_values in the "
+            f"policy, or --missing-values), or measure `{name}` as categorical"
+        )
+
+
 def measure_sensitive_attribute(
     name: str,
     histogram: pl.DataFrame,
@@ -469,6 +489,8 @@ def measure_sensitive_attribute(
             f"sensitive attribute `{name}` is hierarchical but has no hierarchy: "
             "give its hierarchy file, or declare it categorical"
         )
+    if kind == "ordered":
+        check_ordered_values(name, histogram)
     distribution = SensitiveDistribution.from_histogram(
         histogram, order="ordered" if kind == "ordered" else "lexicographic"
     )

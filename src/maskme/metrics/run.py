@@ -90,6 +90,9 @@ class RunMeasurement:
         with one column per quasi-identifier (with the output's generalized
         values) and a ``count`` column. The input is measured without it,
         because its classes have other values.
+    missing_values
+        Texts that count as missing values, as the empty string does: the
+        policy's ``missing_values``.
 
     Notes
     -----
@@ -125,8 +128,10 @@ class RunMeasurement:
         l: int | None = None,
         risk_threshold: float = DEFAULT_RISK_THRESHOLD,
         population: Any = None,
+        missing_values: Sequence[str] = (),
     ) -> None:
         self.quasi_identifiers = list(quasi_identifiers)
+        self.missing_values = tuple(missing_values)
         base = Path(base_dir) if base_dir is not None else None
         self.specs = sensitive_attribute_specs(sensitive_attributes, base_dir=base)
         self.field_strategies = dict(field_strategies or {})
@@ -137,10 +142,12 @@ class RunMeasurement:
         self.population = None
         if population is not None:
             fields = [*self.quasi_identifiers, "count"]
-            self.population = string_columns(to_polars(population), fields)
+            self.population = string_columns(to_polars(population), fields, self.missing_values)
         names = [spec.name for spec in self.specs]
-        self._output = ClassStatistics(self.quasi_identifiers, names)
-        self._input = ClassStatistics(self.quasi_identifiers, names) if compare else None
+        self._output = ClassStatistics(self.quasi_identifiers, names, self.missing_values)
+        self._input = (
+            ClassStatistics(self.quasi_identifiers, names, self.missing_values) if compare else None
+        )
         hierarchies: dict[str, HierarchySource] = {}
         for path, hierarchy in (field_hierarchies or {}).items():
             if isinstance(hierarchy, str | Path) and base is not None:
@@ -170,10 +177,10 @@ class RunMeasurement:
         if before_frame is None:
             return
         for path, accumulator in self._fields.items():
-            old = string_columns(before_frame, [path]).to_series()
+            old = string_columns(before_frame, [path], self.missing_values).to_series()
             new = None
             if path in written:
-                new = string_columns(after_frame, [path]).to_series()
+                new = string_columns(after_frame, [path], self.missing_values).to_series()
             accumulator.update(old, new)
 
     def merge(self, other: RunMeasurement) -> None:

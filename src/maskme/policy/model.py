@@ -9,9 +9,10 @@ the policy file, line and path.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -34,6 +35,7 @@ TOP_LEVEL_KEYS = (
     "quasi_identifiers",
     "sensitive_attributes",
     "privacy",
+    "missing_values",
 )
 SENSITIVE_KINDS = ("categorical", "ordered")
 
@@ -112,6 +114,8 @@ class Policy:
     quasi_identifier_rules: dict[str, Any]
     sensitive_attributes: dict[str, SensitiveAttribute]
     privacy: Any
+    #: Texts that mean "no value" in this data (``?``, ``N/A``), besides null and the empty string.
+    missing_values: tuple[str, ...]
     source: str | None
     base_dir: Path
 
@@ -124,6 +128,7 @@ class Policy:
         quasi_identifiers: Any = None,
         sensitive_attributes: Any = None,
         privacy: Mapping[str, Any] | None = None,
+        missing_values: Sequence[str] | None = None,
         version: int = 1,
         base_dir: str | Path | None = None,
     ) -> None:
@@ -134,6 +139,7 @@ class Policy:
             ("quasi_identifiers", quasi_identifiers),
             ("sensitive_attributes", sensitive_attributes),
             ("privacy", privacy),
+            ("missing_values", None if missing_values is None else list(missing_values)),
         ):
             if value is not None:
                 document[name] = value
@@ -231,6 +237,7 @@ class Policy:
         )
         self.sensitive_attributes = _build_sensitive(document.get("sensitive_attributes"), problem)
         self.privacy = _build_privacy(document.get("privacy"), problem)
+        self.missing_values = _build_missing_values(document.get("missing_values"), problem)
         self._document = _plain(document)
 
         if problems:
@@ -245,6 +252,23 @@ class Policy:
     def to_dict(self) -> dict[str, Any]:
         """Return the policy as the mapping it was built from (never contains a key)."""
         return json.loads(json.dumps(self._document, default=str))
+
+    def with_missing_values(self, missing_values: Sequence[str]) -> Policy:
+        """Return a copy whose ``missing_values`` are these (a command-line option overrides the file's).
+
+        Raises PolicyError for a marker that is not text.
+        """
+        copied = copy.copy(self)
+        problems: list[PolicyProblem] = []
+
+        def problem(message: str, *path: str) -> None:
+            problems.append(PolicyProblem(message=message, path=".".join(path), source=self.source))
+
+        copied.missing_values = _build_missing_values(list(missing_values), problem)
+        if problems:
+            raise PolicyError(problems)
+        copied._document = {**self._document, "missing_values": list(copied.missing_values)}
+        return copied
 
     def line_of(self, *path: str) -> int | None:
         """Line of a key path in the policy file (``"fields", "email"``), when known."""
@@ -607,6 +631,30 @@ def _privacy_module() -> Any:
 def _quasi_identifier_rule_model() -> type[BaseModel] | None:
     module = _privacy_module()
     return getattr(module, "QuasiIdentifierRule", None) if module else None
+
+
+def _build_missing_values(raw: Any, problem: Any) -> tuple[str, ...]:
+    """Read ``missing_values``: one text or a list of texts. Whole numbers are read as their text."""
+    if raw is None:
+        return ()
+    items = [raw] if isinstance(raw, str | int) and not isinstance(raw, bool) else raw
+    if not isinstance(items, list):
+        problem("expected a list of texts that mean a missing value, e.g. ['?', 'N/A']",
+                "missing_values")
+        return ()
+    markers: list[str] = []
+    for position, item in enumerate(items):
+        if isinstance(item, int) and not isinstance(item, bool):
+            item = str(item)
+        if not isinstance(item, str):
+            problem(
+                f"item {position + 1} must be a text; quote it (YAML reads null, true, false "
+                "and numbers with a point as other types)",
+                "missing_values",
+            )
+            continue
+        markers.append(item)
+    return tuple(dict.fromkeys(markers))
 
 
 def _build_privacy(raw: Any, problem: Any) -> Any:

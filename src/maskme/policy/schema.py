@@ -99,6 +99,14 @@ def policy_json_schema() -> dict[str, Any]:
                 ]
             },
             "privacy": privacy_schema,
+            "missing_values": {
+                "description": "Texts that mean a missing value (such as ? or N/A), besides "
+                "null and the empty string.",
+                "oneOf": [
+                    {"type": ["string", "integer"]},
+                    {"type": "array", "items": {"type": ["string", "integer"]}},
+                ],
+            },
         },
         "$defs": definitions,
     }
