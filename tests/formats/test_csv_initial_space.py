@@ -9,6 +9,7 @@ import json
 import string
 from pathlib import Path
 
+import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,7 +18,13 @@ import maskme
 from maskme.errors import UsageError
 from maskme.formats import csv as csv_format
 from maskme.formats import open_input
-from maskme.formats.csv import _without_initial_spaces, detect_dialect
+from maskme.formats.csv import (
+    CsvBatch,
+    CsvDialect,
+    CsvWriter,
+    _without_initial_spaces,
+    detect_dialect,
+)
 from tests.conftest import TEST_DATA, run_cli
 
 ADULT_UCI = TEST_DATA / "adult_uci" / "adult.csv"
@@ -219,3 +226,28 @@ def test_cli_takes_a_comma_and_a_space(tmp_path):
     report = json.loads(result.stdout)
     assert report["k_anonymity"]["k"] == 2
     assert report["k_anonymity"]["classes"] == 1
+
+
+def test_values_starting_with_a_space_survive_a_pass_through(tmp_path):
+    path = write(tmp_path, b'a, b\r\n1, " x"\r\n" y",  "  "\r\n2, z\r\n')
+    out = mask_cli(tmp_path, path, "version: 1\ndefault: keep\n")
+    assert out == b'a, b\r\n1, " x"\r\n" y", "  "\r\n2, z\r\n'
+
+
+CELL = st.one_of(st.none(), st.text(alphabet=' a,"\n\u00e9', max_size=5))
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow,
+                                                     HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(CELL, CELL), min_size=1, max_size=6))
+def test_written_spaced_csv_reads_back_the_same(tmp_path, rows):
+    frame = pl.DataFrame({"x": [row[0] for row in rows], " y": [row[1] for row in rows]},
+                         schema={"x": pl.String, " y": pl.String})
+    written = io.BytesIO()
+    CsvWriter(written, CsvDialect(skip_initial_space=True)).write(CsvBatch(frame, 1))
+    path = tmp_path / "round.csv"
+    path.write_bytes(written.getvalue())
+    with open_input(path, delimiter=", ") as opened:
+        assert opened.reader.top_level_fields() == ["x", " y"]
+        read = pl.concat([batch.data for batch in opened.reader.batches(100)])
+    assert read.rows() == frame.rows()

@@ -755,10 +755,31 @@ def _is_spaced(delimiter: str) -> bool:
 
 
 def _with_initial_spaces(text: bytes, delimiter: str) -> bytes:
-    """Put a space after each delimiter outside quoted fields (the writer's side of skipping them)."""
+    """Put a space after each delimiter outside quoted fields (the writer's side of skipping them).
+
+    A field that itself starts with a space is quoted, or reading would skip
+    that space too. Polars leaves such a field unquoted, and since it quotes
+    any field with a quote, a delimiter or a line break, the field ends at
+    the next delimiter or line break.
+    """
     data = np.frombuffer(text, dtype=np.uint8)
+    size = data.size
     outside_quotes = (np.cumsum(data == _QUOTE, dtype=np.uint8) & 1) == 0
-    delimiters = np.flatnonzero((data == ord(delimiter)) & outside_quotes)
-    if not delimiters.size:
+    breaks = np.flatnonzero(((data == ord(delimiter)) | (data == _LF)) & outside_quotes)
+    delimiters = breaks[data[breaks] == ord(delimiter)]
+    starts = np.concatenate(([0], breaks + 1))
+    starts = starts[starts < size]
+    spaced = starts[data[starts] == _SPACE]
+    if not delimiters.size and not spaced.size:
         return text
-    return np.insert(data, delimiters + 1, _SPACE).tobytes()
+    following = np.searchsorted(breaks, spaced)
+    ends = np.append(breaks, size)[following]
+    before_end = np.maximum(ends - 1, 0)
+    ends = np.where((ends < size) & (data[np.minimum(ends, size - 1)] == _LF)
+                    & (data[before_end] == _CR) & (ends > spaced), ends - 1, ends)
+    positions = np.concatenate((delimiters + 1, spaced, ends))
+    inserted = np.concatenate((
+        np.full(delimiters.size, _SPACE, dtype=np.uint8),
+        np.full(spaced.size * 2, _QUOTE, dtype=np.uint8),
+    ))
+    return np.insert(data, positions, inserted).tobytes()
