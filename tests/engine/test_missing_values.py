@@ -33,7 +33,7 @@ def read_rows(path: Path) -> list[dict[str, str]]:
 
 
 def test_policy_reads_a_list_or_one_text():
-    listed = load_policy({"version": 1, "default": "keep", "missing_values": ["?", "N/A", -1]})
+    listed = load_policy({"version": 1, "default": "keep", "missing_values": ["?", "N/A", "-1"]})
     single = load_policy({"version": 1, "default": "keep", "missing_values": "?"})
 
     assert listed.missing_values == ("?", "N/A", "-1")
@@ -43,12 +43,13 @@ def test_policy_reads_a_list_or_one_text():
 
 def test_policy_rejects_markers_that_are_not_text():
     with pytest.raises(PolicyError) as caught:
-        load_policy("version: 1\ndefault: keep\nmissing_values: [N/A, null, 1.5]\n")
+        load_policy("version: 1\ndefault: keep\nmissing_values: [N/A, null, 1.5, 007]\n")
 
     problems = caught.value.problems
-    assert [problem.path for problem in problems] == ["missing_values", "missing_values"]
+    assert [problem.path for problem in problems] == ["missing_values"] * 3
     assert "item 2 must be a text" in problems[0].message
     assert "item 3 must be a text" in problems[1].message
+    assert "item 4 must be a text; quote it, since YAML reads 007 as the number 7" in problems[2].message
 
 
 def test_override_keeps_the_policy_unchanged():
@@ -62,10 +63,12 @@ def test_override_keeps_the_policy_unchanged():
 
 def test_schema_accepts_missing_values():
     schema = json.loads(run_cli("schema").stdout)
-    jsonschema.validate({"version": 1, "default": "keep", "missing_values": ["?", 999]}, schema)
+    jsonschema.validate({"version": 1, "default": "keep", "missing_values": ["?", "999"]}, schema)
     jsonschema.validate({"version": 1, "default": "keep", "missing_values": "N/A"}, schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"version": 1, "default": "keep", "missing_values": [None]}, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"version": 1, "default": "keep", "missing_values": [7]}, schema)
 
 
 # -- masking ------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import maskme
-from maskme.errors import UsageError
+from maskme.errors import FormatError, UsageError
 from maskme.formats import csv as csv_format
 from maskme.formats import open_input
 from maskme.formats.csv import (
@@ -103,11 +103,22 @@ def write(tmp_path: Path, data: bytes) -> Path:
 
 
 def test_quoted_fields_after_the_space(tmp_path):
-    data = b'name, note, city\nAda, "says ""hi"", twice", London\n  Bob,  "a,\n b", "  Paris"\n'
+    data = b'name, note, city\nAda, "says ""hi"", twice", London\nBob, "a,\n b", "  Paris"\n'
     path = write(tmp_path, data)
     header, rows = maskme_rows(path)
     assert header == ["name", "note", "city"]
     assert rows == [["Ada", 'says "hi", twice', "London"], ["Bob", "a,\n b", "  Paris"]]
+    assert rows == python_rows(data)[1:]
+
+
+def test_several_spaces_need_the_given_delimiter(tmp_path):
+    data = b'name,  note\n  Bob,  "a,\n b"\nAl,   x\n'
+    path = write(tmp_path, data)
+    with pytest.raises(FormatError, match="pass --delimiter"):
+        detect_dialect(path)
+    header, rows = maskme_rows(path, delimiter=", ")
+    assert header == ["name", "note"]
+    assert rows == [["Bob", "a,\n b"], ["Al", "x"]]
     assert rows == python_rows(data)[1:]
 
 
@@ -228,8 +239,8 @@ def test_cli_takes_a_comma_and_a_space(tmp_path):
     assert report["k_anonymity"]["classes"] == 1
 
 
-def test_values_starting_with_a_space_survive_a_pass_through(tmp_path):
-    path = write(tmp_path, b'a, b\r\n1, " x"\r\n" y",  "  "\r\n2, z\r\n')
+def test_leading_space_values_pass_through(tmp_path):
+    path = write(tmp_path, b'a, b\r\n1, " x"\r\n" y", "  "\r\n2, z\r\n')
     out = mask_cli(tmp_path, path, "version: 1\ndefault: keep\n")
     assert out == b'a, b\r\n1, " x"\r\n" y", "  "\r\n2, z\r\n'
 

@@ -118,9 +118,11 @@ def format_name(ctx: click.Context, param: click.Parameter, value: str | None) -
 
 
 def delimiter_value(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    r"""Read ``\t`` or ``tab`` as a tab, since a tab is awkward to type in a shell."""
+    r"""Read ``\t`` or ``tab`` as a tab, since a tab is awkward to type in a shell (also before a space)."""
     if value in ("\\t", "tab"):
         return "\t"
+    if value in ("\\t ", "tab "):
+        return "\t "
     return non_empty(ctx, param, value)
 
 

@@ -141,13 +141,26 @@ def _missing_or_empty(values: pl.Series, markers: Sequence[str] = ()) -> tuple[p
     return prepared.alias(values.name), missing
 
 
-def apply_plan(plan: Plan, batch: Batch, matched: set[str]) -> None:
-    """Transform one batch in place."""
+def _required_values(plan: Plan, batch: Batch) -> dict[str, FieldValues]:
+    """Read the fields that strategies read (``consistent_by``), with missing values as null.
+
+    An empty or declared-missing subject is no subject, so each such record
+    gets its own draw, as a null subject does.
+    """
     required: dict[str, FieldValues] = {}
     for path in plan.required_paths:
         found = batch.field_values(path)
-        if found is not None:
-            required[path.text] = found
+        if found is None:
+            continue
+        values = found.values if found.values.dtype == pl.String else found.values.cast(pl.String)
+        prepared, _ = _missing_or_empty(values, plan.policy.missing_values)
+        required[path.text] = FieldValues(values=prepared, record_index=found.record_index)
+    return required
+
+
+def apply_plan(plan: Plan, batch: Batch, matched: set[str]) -> None:
+    """Transform one batch in place."""
+    required = _required_values(plan, batch)
 
     for planned in plan.fields:
         if planned.removes_field:
@@ -212,11 +225,7 @@ def _apply_field(
 
 def observe_plan(plan: Plan, batch: Batch) -> None:
     """Feed one batch to the two-pass strategies' first pass."""
-    required: dict[str, FieldValues] = {}
-    for path in plan.required_paths:
-        found = batch.field_values(path)
-        if found is not None:
-            required[path.text] = found
+    required = _required_values(plan, batch)
     for planned in plan.fields:
         if not planned.strategy.two_pass:
             continue

@@ -139,13 +139,15 @@ def check_delimiter(delimiter: str, what: str, *, spaced: bool = False) -> None:
 
 
 def _space_follows_delimiter(text: str, delimiter: str, complete: bool) -> bool:
-    """Return whether a space follows every delimiter outside quoted fields in the sample.
+    """Return whether exactly one space follows every delimiter outside quoted fields in the sample.
 
     That is the layout of the UCI Adult files ("39, State-gov, 77516"), where
     the space belongs to the delimiter; Python's csv.Sniffer makes the same
     call. Quotes are counted as :func:`_without_initial_spaces` counts them,
     so a quoted field after the space is read as quoted. The header must
-    have a delimiter.
+    have a delimiter. Several spaces (columns aligned by hand) do not count:
+    the writer would put back one, so the file would not pass through byte
+    for byte.
     """
     if not complete:
         text = text[: text.rfind("\n") + 1] or text
@@ -157,9 +159,9 @@ def _space_follows_delimiter(text: str, delimiter: str, complete: bool) -> bool:
     if not delimiters.size or delimiters[0] >= first_line_end:
         return False
     following = delimiters + 1
-    if following[-1] >= data.size:
+    if following[-1] + 1 >= data.size:
         return False
-    return bool((data[following] == _SPACE).all())
+    return bool((data[following] == _SPACE).all() and (data[following + 1] != _SPACE).all())
 
 
 def _detect_delimiter(text: str, complete: bool, label: str) -> str:
@@ -519,7 +521,8 @@ class CsvReader(Reader):
             )
         # The lines as the csv module reads them (it breaks at \n, \r and \r\n).
         lines = list(io.StringIO(text.decode("utf-8", errors="replace"), newline=""))
-        rows = csv.reader(lines, delimiter=self.dialect.delimiter, quotechar='"', strict=True)
+        rows = csv.reader(lines, delimiter=self.dialect.delimiter, quotechar='"', strict=True,
+                          skipinitialspace=self.dialect.skip_initial_space)
         record = records_before
         expected = len(self._header)
         # The line where the record being read starts: an unclosed quote is found

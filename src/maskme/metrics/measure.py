@@ -140,8 +140,7 @@ def _missing_values(given: Sequence[str] | str | None, policy: Any) -> tuple[str
         return load_policy(policy).missing_values
     from maskme.policy import Policy
 
-    markers = [given] if isinstance(given, str) else list(given)
-    return Policy(default="keep").with_missing_values(markers).missing_values
+    return Policy(default="keep").with_missing_values(given).missing_values
 
 
 def resolve_fields(

@@ -395,7 +395,7 @@ def _ordered_values(distinct: pl.Series, order: str) -> list[str]:
     frame = pl.DataFrame({"value": distinct})
     if order == "ordered":
         numbers = distinct.cast(pl.Float64, strict=False)
-        if numbers.null_count() == 0:
+        if numbers.null_count() == 0 and not numbers.is_nan().any():
             return frame.with_columns(number=numbers).sort(["number", "value"])["value"].to_list()
     return frame.sort("value")["value"].to_list()
 
@@ -460,7 +460,8 @@ def check_ordered_values(name: str, histogram: pl.DataFrame) -> None:
     ``N/A``, so the message names the option that declares it.
     """
     distinct = histogram.get_column("value").cast(pl.String).drop_nulls().unique()
-    texts = distinct.cast(pl.Float64, strict=False).null_count()
+    numbers = distinct.cast(pl.Float64, strict=False)
+    texts = numbers.null_count() + int(numbers.is_nan().sum())  # NaN has no place in an order
     if 0 < texts < len(distinct):
         verb = "is not a number" if texts == 1 else "are not numbers"
         raise UsageError(

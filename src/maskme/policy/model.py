@@ -128,7 +128,7 @@ class Policy:
         quasi_identifiers: Any = None,
         sensitive_attributes: Any = None,
         privacy: Mapping[str, Any] | None = None,
-        missing_values: Sequence[str] | None = None,
+        missing_values: Sequence[str] | str | None = None,
         version: int = 1,
         base_dir: str | Path | None = None,
     ) -> None:
@@ -139,7 +139,7 @@ class Policy:
             ("quasi_identifiers", quasi_identifiers),
             ("sensitive_attributes", sensitive_attributes),
             ("privacy", privacy),
-            ("missing_values", None if missing_values is None else list(missing_values)),
+            ("missing_values", _as_list(missing_values)),
         ):
             if value is not None:
                 document[name] = value
@@ -253,10 +253,10 @@ class Policy:
         """Return the policy as the mapping it was built from (never contains a key)."""
         return json.loads(json.dumps(self._document, default=str))
 
-    def with_missing_values(self, missing_values: Sequence[str]) -> Policy:
+    def with_missing_values(self, missing_values: Sequence[str] | str) -> Policy:
         """Return a copy whose ``missing_values`` are these (a command-line option overrides the file's).
 
-        Raises PolicyError for a marker that is not text.
+        One text is one marker. Raises PolicyError for a marker that is not text.
         """
         copied = copy.copy(self)
         problems: list[PolicyProblem] = []
@@ -264,7 +264,7 @@ class Policy:
         def problem(message: str, *path: str) -> None:
             problems.append(PolicyProblem(message=message, path=".".join(path), source=self.source))
 
-        copied.missing_values = _build_missing_values(list(missing_values), problem)
+        copied.missing_values = _build_missing_values(_as_list(missing_values), problem)
         if problems:
             raise PolicyError(problems)
         copied._document = {**self._document, "missing_values": list(copied.missing_values)}
@@ -633,23 +633,32 @@ def _quasi_identifier_rule_model() -> type[BaseModel] | None:
     return getattr(module, "QuasiIdentifierRule", None) if module else None
 
 
+def _as_list(values: Any) -> Any:
+    """Return one text as a list of that text, other sequences as lists, anything else as it is."""
+    if values is None or isinstance(values, str):
+        return values if values is None else [values]
+    return list(values) if isinstance(values, Sequence) else values
+
+
 def _build_missing_values(raw: Any, problem: Any) -> tuple[str, ...]:
-    """Read ``missing_values``: one text or a list of texts. Whole numbers are read as their text."""
+    """Read ``missing_values``: one text or a list of texts.
+
+    Numbers are rejected rather than turned into text: YAML reads ``007`` as
+    7 and ``0x1F`` as 31, so the text the user wrote is lost.
+    """
     if raw is None:
         return ()
-    items = [raw] if isinstance(raw, str | int) and not isinstance(raw, bool) else raw
+    items = [raw] if isinstance(raw, str) else raw
     if not isinstance(items, list):
         problem("expected a list of texts that mean a missing value, e.g. ['?', 'N/A']",
                 "missing_values")
         return ()
     markers: list[str] = []
     for position, item in enumerate(items):
-        if isinstance(item, int) and not isinstance(item, bool):
-            item = str(item)
         if not isinstance(item, str):
             problem(
-                f"item {position + 1} must be a text; quote it (YAML reads null, true, false "
-                "and numbers with a point as other types)",
+                f"item {position + 1} must be a text; quote it, since YAML reads 007 as the "
+                "number 7 and null, true or 1.5 as other types",
                 "missing_values",
             )
             continue

@@ -103,8 +103,8 @@ def policy_json_schema() -> dict[str, Any]:
                 "description": "Texts that mean a missing value (such as ? or N/A), besides "
                 "null and the empty string.",
                 "oneOf": [
-                    {"type": ["string", "integer"]},
-                    {"type": "array", "items": {"type": ["string", "integer"]}},
+                    {"type": "string"},
+                    {"type": "array", "items": {"type": "string"}},
                 ],
             },
         },
