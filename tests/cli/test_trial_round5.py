@@ -1,10 +1,7 @@
 """Fifth trial: CSV files with a space after each delimiter, and ``missing_values``.
 
-The first part contains problems found in this trial, all fixed but one:
-different forms of a missing value are one class but stay distinguishable in
-the output, a limit that docs/anonymize.md states. That test stays marked
-``xfail(strict=True)``. The second part pins behaviours that the trial
-checked and found working.
+The first part contains problems found in this trial, now fixed. The second
+part pins behaviours that the trial checked and found working.
 
 Command-line runs are real ``python -m maskme`` processes (``run_cli``) on
 files made here with synthetic data, or on the bundled UCI Adult and stroke
@@ -180,7 +177,6 @@ def test_consistent_by_marker_own_draw(tmp_path: Path) -> None:
     assert len(set(dates)) > 1
 
 
-@pytest.mark.xfail(strict=True, reason="different marker texts are one class but stay distinguishable")
 def test_anonymize_marker_texts_distinguishable(tmp_path: Path) -> None:
     # `?` and `N/A` both mean missing, so they form one class of 3 and k = 3
     # is reported as met. The output keeps both texts, so the `?` record is
@@ -721,7 +717,8 @@ def test_measure_missing_values_option(tmp_path: Path) -> None:
 
 
 def test_missing_quasi_identifiers_group(tmp_path: Path) -> None:
-    # -1 (a JSON number) and null are both missing, so they form one class of 3.
+    # -1 (a JSON number) and null are both missing, but the output shows them
+    # apart, so they are two classes: -1 twice and null once.
     data = write(
         tmp_path / "in.jsonl",
         '{"age": -1, "d": 5}\n{"age": -1, "d": 6}\n{"age": 30, "d": -1}\n'
@@ -736,11 +733,11 @@ def test_missing_quasi_identifiers_group(tmp_path: Path) -> None:
     report = json.loads(result.stdout)
     assert report["records_with_missing_quasi_identifiers"] == 3
     sizes = {row["size"]: row["classes"] for row in report["k_anonymity"]["size_distribution"]}
-    assert sizes == {2: 1, 3: 1}
+    assert sizes == {1: 1, 2: 2}
     attribute = report["sensitive_attributes"][0]
     assert attribute["records_with_missing_values"] == 2
     assert attribute["classes_without_values"] == 1
-    assert attribute["distinct_l"] == 3
+    assert attribute["distinct_l"] == 1  # the null class has one value
 
 
 def test_stroke_ordered_needs_marker(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import jsonschema
+import polars as pl
 import pytest
 
 import maskme
@@ -278,3 +279,32 @@ def test_anonymize_intervals_without_markers_fail(tmp_path):
         maskme.anonymize(source, policy, tmp_path / "out.csv")
     with pytest.raises(PolicyError, match="or list the text that marks a missing value"):
         maskme.anonymize(source, policy, tmp_path / "out.csv")
+
+
+def test_anonymize_keeps_two_marker_texts_apart(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("age,zip\n?,1\nN/A,1\nN/A,1\nN/A,1\n30,1\n31,1\n32,1\n")
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\ndefault: keep\n"
+                      "quasi_identifiers: {age: {intervals: [10]}, zip: null}\n"
+                      "privacy: {k: 3, suppression_limit: 0.2}\n")
+    target = tmp_path / "out.csv"
+
+    result = maskme.anonymize(source, policy, target, missing_values=["?", "N/A"])
+
+    released = target.read_text().splitlines()[1:]
+    # The lone `?` record would be a class of 1 in the file, so it is suppressed.
+    assert result.suppressed_records == 1
+    assert "?,1" not in released
+    assert released.count("N/A,1") == 3
+    assert released.count('"[30, 40)",1') == 3
+
+
+def test_measure_keeps_marker_texts_apart():
+    frame = {"age": ["?", "N/A", "N/A", None, "30"], "d": ["a", "b", "c", "d", "e"]}
+
+    measured = maskme.measure(pl.DataFrame(frame), quasi_identifiers="age",
+                              sensitive_attributes=["d"], missing_values=["?", "N/A"])
+
+    assert measured.anonymity.classes == 4
+    assert measured.records_with_missing_quasi_identifiers == 4

@@ -9,6 +9,7 @@ then one numpy indexing operation.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,8 +90,12 @@ def build_levels(
     *,
     base_dir: Path,
     policy_source: str | None = None,
+    missing_values: Sequence[str] = (),
 ) -> AttributeLevels:
     """Build the levels of one quasi-identifier from its rule and its distinct input values.
+
+    A text of ``missing_values`` is its own label at every level: it is not
+    generalized, and two such texts stay apart, as they do in the output.
 
     Raises
     ------
@@ -98,6 +103,42 @@ def build_levels(
         When a value is missing from the hierarchy, a value is not a number for
         ``intervals`` or ``mondrian``, or the hierarchy's levels do not nest.
     """
+    markers = pl.Series(list(missing_values), dtype=pl.String)
+    declared = values.is_in(markers.implode()).fill_null(False)
+    plain = values
+    if declared.any():
+        nulled = pl.select(pl.when(pl.lit(declared)).then(None).otherwise(pl.lit(values)))
+        plain = nulled.to_series().alias(values.name)
+    built = _label_columns(name, plain, rule, base_dir=base_dir, policy_source=policy_source)
+    columns = built.columns
+    if declared.any():
+        columns = [
+            pl.select(pl.when(pl.lit(declared)).then(pl.lit(values)).otherwise(pl.lit(labels)))
+            .to_series()
+            .alias(labels.name)
+            for labels in columns
+        ]
+    return _from_columns(name, plain, columns, mondrian=built.mondrian, numbers=built.numbers,
+                         policy_source=policy_source)
+
+
+@dataclass(frozen=True, kw_only=True)
+class _LabelColumns:
+    """The labels of each level of one quasi-identifier, one row per distinct value."""
+
+    columns: list[pl.Series]
+    mondrian: bool = False
+    numbers: np.ndarray | None = None
+
+
+def _label_columns(
+    name: str,
+    values: pl.Series,
+    rule: QuasiIdentifierRule,
+    *,
+    base_dir: Path,
+    policy_source: str | None,
+) -> _LabelColumns:
     non_null = values.drop_nulls()
     if rule.mondrian:
         # In the lattice a Mondrian attribute has one level that only separates
@@ -107,18 +148,18 @@ def build_levels(
         presence = pl.Series(name, ["value"] * values.len(), dtype=pl.String).zip_with(
             values.is_not_null(), pl.Series(name, [None] * values.len(), dtype=pl.String)
         )
-        return _from_columns(name, values, [presence], mondrian=True, numbers=numbers)
+        return _LabelColumns(columns=[presence], mondrian=True, numbers=numbers)
     if rule.intervals is not None:
         _parse_numbers(name, values, "intervals", policy_source)
         columns = [values]
         for width in rule.intervals:
             columns.append(_interval_labels(name, values, width, policy_source))
         columns.append(_star_column(values))
-        return _from_columns(name, values, columns, policy_source=policy_source)
+        return _LabelColumns(columns=columns)
     if rule.hierarchy is not None:
         columns = _hierarchy_columns(name, values, non_null, rule.hierarchy, base_dir, policy_source)
-        return _from_columns(name, values, columns, policy_source=policy_source)
-    return _from_columns(name, values, [values, _star_column(values)], policy_source=policy_source)
+        return _LabelColumns(columns=columns)
+    return _LabelColumns(columns=[values, _star_column(values)])
 
 
 def _star_column(values: pl.Series) -> pl.Series:

@@ -68,13 +68,13 @@ class RecodeTable:
         """Return, per record, each quasi-identifier's label and ``__kept``.
 
         ``values`` has one String column per quasi-identifier. The empty string
-        and the texts of ``missing_values`` are missing values, as in pass one.
-        A combination the table lacks (quasi-identifiers all ``*`` already in
-        the input) is not kept.
+        is a missing value, as in pass one, and a declared missing text is a
+        value of its own there too. A combination the table lacks
+        (quasi-identifiers all ``*`` already in the input) is not kept.
         """
         keys = values.select(
             [
-                pl.when(missing_text(pl.col(name), self.missing_values))
+                pl.when(pl.col(name) == "")
                 .then(None)
                 .otherwise(pl.col(name))
                 .alias(key)

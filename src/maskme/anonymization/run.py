@@ -250,6 +250,7 @@ def plan_anonymization(
             rules[name],
             base_dir=Path(resolved.base_dir),
             policy_source=resolved.source,
+            missing_values=resolved.missing_values,
         )
         for index, name in enumerate(names)
     )

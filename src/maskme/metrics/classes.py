@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from maskme.errors import MaskMeError, UsageError
-from maskme.metrics._input import column, string_columns, string_expressions, to_polars
+from maskme.metrics._input import column, string_expressions, to_polars
+from maskme.missing import missing_text
 from maskme.policy.paths import is_column_pattern
 
 __all__ = ["SUPPRESSED_PATTERN", "ClassStatistics", "EquivalenceClasses", "count_classes"]
@@ -61,12 +62,16 @@ class EquivalenceClasses:
     suppressed_records
         Records whose quasi-identifiers were all suppressed (``*``): they are in
         no class and in no histogram.
+    missing_values
+        Texts declared missing. In a quasi-identifier each stays a value of
+        its own (the output shows it), and it counts as missing.
     """
 
     quasi_identifiers: tuple[str, ...]
     classes: pl.DataFrame
     histograms: dict[str, pl.DataFrame] = field(default_factory=dict)
     suppressed_records: int = 0
+    missing_values: tuple[str, ...] = ()
 
     @property
     def class_sizes(self) -> pl.Series:
@@ -88,7 +93,10 @@ class EquivalenceClasses:
         """The number of records with at least one missing quasi-identifier value."""
         if self.classes.height == 0:
             return 0
-        has_missing = pl.any_horizontal(column(name).is_null() for name in self.quasi_identifiers)
+        has_missing = pl.any_horizontal(
+            column(name).is_null() | missing_text(column(name), self.missing_values)
+            for name in self.quasi_identifiers
+        )
         return int(self.classes.filter(has_missing)["count"].sum())
 
 
@@ -178,7 +186,8 @@ class ClassStatistics:
 
     def update(self, batch: object) -> None:
         """Count the records of one batch."""
-        frame = string_columns(to_polars(batch), self._fields, self.missing_values).lazy()
+        frame = to_polars(batch).lazy()
+        frame = frame.select(self._string_expressions(frame.collect_schema()))
         self._add(pl.collect_all(self._queries(frame)))
 
     def update_lazy(self, frame: pl.LazyFrame, *, unless: str | None = None) -> bool:
@@ -195,7 +204,7 @@ class ClassStatistics:
         while flag in self._fields:
             flag = f"_{flag}"
         selected = frame.select(
-            *string_expressions(frame.collect_schema(), self._fields, self.missing_values),
+            *self._string_expressions(frame.collect_schema()),
             (column(unless) if unless is not None else pl.lit(False)).alias(flag),
         )
         tables = pl.collect_all(self._queries(selected, extra_key=flag), engine="streaming")
@@ -203,6 +212,18 @@ class ClassStatistics:
             return False
         self._add([table.drop(flag) for table in tables])
         return True
+
+    def _string_expressions(self, schema: pl.Schema) -> list[pl.Expr]:
+        """Select the fields as text with missing values null.
+
+        A declared missing text becomes null only in a sensitive attribute. In a
+        quasi-identifier it stays a value of its own, because the output keeps
+        it as it came, where records with ``?`` and with ``N/A`` differ.
+        """
+        return [
+            *string_expressions(schema, self.quasi_identifiers),
+            *string_expressions(schema, self.sensitive_attributes, self.missing_values),
+        ]
 
     def _queries(self, frame: pl.LazyFrame, extra_key: str | None = None) -> list[pl.LazyFrame]:
         """Build the count queries: per class, or per class and sensitive value for each attribute.
@@ -313,6 +334,7 @@ class ClassStatistics:
             classes=classes.rename(renames).select("class_id", *self.quasi_identifiers, "count"),
             histograms={name: histograms[name] for name in self.sensitive_attributes},
             suppressed_records=self._suppressed,
+            missing_values=self.missing_values,
         )
 
     def _compact_if_large(self) -> None:

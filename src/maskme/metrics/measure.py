@@ -119,7 +119,7 @@ def measure(
     )
     population_frame = None
     if population is not None:
-        population_frame = _read_population(population, quasi_identifiers_list, delimiter, markers)
+        population_frame = _read_population(population, quasi_identifiers_list, delimiter)
     return measure_classes(
         classes,
         specs,
@@ -272,7 +272,7 @@ def _frame_batches(frame: Any, fields: list[str], batch_size: int | None) -> Ite
 
 
 def _read_population(
-    population: Any, quasi_identifiers: list[str], delimiter: str | None, markers: Sequence[str]
+    population: Any, quasi_identifiers: list[str], delimiter: str | None
 ) -> pl.DataFrame:
     fields = [*quasi_identifiers, "count"]
     if isinstance(population, str | PathLike):
@@ -296,4 +296,4 @@ def _read_population(
         )
     else:
         frame = to_polars(population)
-    return string_columns(frame, fields, markers)
+    return string_columns(frame, fields)

@@ -142,7 +142,7 @@ class RunMeasurement:
         self.population = None
         if population is not None:
             fields = [*self.quasi_identifiers, "count"]
-            self.population = string_columns(to_polars(population), fields, self.missing_values)
+            self.population = string_columns(to_polars(population), fields)
         names = [spec.name for spec in self.specs]
         self._output = ClassStatistics(self.quasi_identifiers, names, self.missing_values)
         self._input = (
