@@ -38,7 +38,7 @@ def test_journalist_with_population():
 
 
 def test_population_smaller_than_class():
-    with pytest.raises(MaskMeError, match="1 population counts are smaller"):
+    with pytest.raises(MaskMeError, match="1 population count is smaller"):
         reidentification_risk([2, 3], population_sizes=[1, 3])
 
 
@@ -60,7 +60,7 @@ def test_population_missing_a_class():
     data = pl.DataFrame({"age": ["30", "50"]})
     population = pl.DataFrame({"age": ["30"], "count": [9]})
 
-    with pytest.raises(MaskMeError, match="1 of 2 equivalence classes have no population count"):
+    with pytest.raises(MaskMeError, match="1 of 2 equivalence classes has no population count"):
         measure(data, quasi_identifiers=["age"], population=population)
 
 

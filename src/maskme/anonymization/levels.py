@@ -83,6 +83,10 @@ def encode_values(column: pl.Series) -> tuple[pl.Series, np.ndarray]:
     return values, joined.get_column("code").to_numpy().astype(np.int64)
 
 
+#: Start of the label of a declared missing text, which no label read from a file has.
+_MARKER_LABEL = "\x00"
+
+
 def build_levels(
     name: str,
     values: pl.Series,
@@ -96,6 +100,8 @@ def build_levels(
 
     A text of ``missing_values`` is its own label at every level: it is not
     generalized, and two such texts stay apart, as they do in the output.
+    The label starts with a NUL character, so that it cannot merge with a
+    hierarchy's label of the same text; the output writes the text itself.
 
     Raises
     ------
@@ -112,8 +118,9 @@ def build_levels(
     built = _label_columns(name, plain, rule, base_dir=base_dir, policy_source=policy_source)
     columns = built.columns
     if declared.any():
+        own = pl.lit(_MARKER_LABEL) + pl.lit(values)
         columns = [
-            pl.select(pl.when(pl.lit(declared)).then(pl.lit(values)).otherwise(pl.lit(labels)))
+            pl.select(pl.when(pl.lit(declared)).then(own).otherwise(pl.lit(labels)))
             .to_series()
             .alias(labels.name)
             for labels in columns
@@ -182,7 +189,9 @@ def _parse_numbers(
     name: str, values: pl.Series, rule_name: str, policy_source: str | None
 ) -> np.ndarray:
     numbers = values.str.strip_chars().cast(pl.Float64, strict=False)
-    invalid = int((numbers.is_null() & values.is_not_null()).sum())
+    # The text "nan" parses, but a missing number has no place in an interval.
+    unreadable = numbers.is_null() | numbers.is_nan().fill_null(False)
+    invalid = int((unreadable & values.is_not_null()).sum())
     if invalid:
         raise _problem(
             name,

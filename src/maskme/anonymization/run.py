@@ -323,7 +323,7 @@ def _no_node_message(plan: AnonymizationPlan) -> str:
     if closest is not None and closest.suppressed_records > allowed:
         detail = (
             f"; the best node tried needs {closest.suppressed_records:,} records suppressed "
-            f"({closest.suppressed_records / records:.4g} of the records)"
+            f"(a share of {closest.suppressed_records / records:.4g})"
             if records else ""
         )
     return (

@@ -226,16 +226,28 @@ def _l_outcome(
             f"{achieved:.6g}, needs below c = {constant:g}"
         )
         direction = "above"
-    met = not bool(failing.any())
+    # A class whose values of the attribute are all missing has no distinct value,
+    # so it fails l as anonymize's search counts it.
+    empty = distribution.classes_without_values
+    met = not bool(failing.any()) and not empty
     if met:
         message = f"{head}: met"
     else:
-        classes = int(failing.sum())
-        records = int(distribution.class_totals[failing].sum())
-        message = (
-            f"{head}: {_plural(classes, 'class')} ({_plural(records, 'record')} with a value) "
-            f"{_are(classes)} {direction}"
-        )
+        reasons = []
+        if failing.any():
+            classes = int(failing.sum())
+            records = int(distribution.class_totals[failing].sum())
+            reasons.append(
+                f"{_plural(classes, 'class')} ({_plural(records, 'record')} with a value) "
+                f"{_are(classes)} {direction}"
+            )
+        if empty:
+            records = distribution.records_in_classes_without_values
+            reasons.append(
+                f"{_plural(empty, 'class')} ({_plural(records, 'record')}) "
+                f"{'has' if empty == 1 else 'have'} no value of `{name}`"
+            )
+        message = f"{head}: {'; '.join(reasons)}"
     return TargetOutcome(target="l", attribute=name, required=required, achieved=achieved,
                          met=met, message=message)
 

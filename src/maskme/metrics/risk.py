@@ -107,8 +107,9 @@ def reidentification_risk(
         too_small = int((population < sizes).sum())
         if too_small:
             raise MaskMeError(
-                f"{too_small} population counts are smaller than the number of records of "
-                "their class: the population must include every record of the table"
+                f"{too_small:,} population {'count is' if too_small == 1 else 'counts are'} "
+                "smaller than the number of records of the class: the population must include "
+                "every record of the table"
             )
         journalist_above = int(sizes[1.0 / population > threshold].sum())
         marketer = float((sizes / population).sum() / records)
@@ -149,9 +150,10 @@ def population_sizes(
         )
     counts = population.select(*quasi_identifiers, pl.col("count").cast(pl.Float64, strict=False))
     if counts["count"].null_count():
+        absent = counts["count"].null_count()
         raise MaskMeError(
-            f"{counts['count'].null_count()} population counts are missing or not numbers: "
-            "every row of the population table needs a numeric `count`"
+            f"{absent:,} population {'count is' if absent == 1 else 'counts are'} missing or "
+            "not a number: every row of the population table needs a numeric `count`"
         )
     totals = counts.group_by(quasi_identifiers).agg(pl.col("count").sum().alias("_population"))
     joined = classes.select("class_id", *quasi_identifiers).join(
@@ -160,7 +162,8 @@ def population_sizes(
     unmatched = joined["_population"].null_count()
     if unmatched:
         raise MaskMeError(
-            f"{unmatched} of {classes.height} equivalence classes have no population count: "
+            f"{unmatched:,} of {classes.height:,} equivalence classes "
+            f"{'has' if unmatched == 1 else 'have'} no population count: "
             "the population table needs a row for every combination of quasi-identifier "
             "values in the data"
         )
