@@ -51,7 +51,7 @@ class CsvDialect:
     quote_style: QuoteStyle = "necessary"
     #: Spaces at the start of each field are not part of it, as in the UCI Adult
     #: files ("a, b, c"); Python's csv module calls this ``skipinitialspace``.
-    #: A writer puts one space after each delimiter.
+    #: A writer puts one space after each delimiter and quotes a value that starts with one.
     skip_initial_space: bool = False
 
 
@@ -66,12 +66,12 @@ def detect_dialect(path: Path, *, delimiter: str | None = None, label: str | Non
     none does while the header contains a candidate, detection stops with a
     FormatError asking for ``--delimiter`` rather than guessing.
 
-    A detected delimiter that a space follows everywhere in the sample (every
-    field after the first starts with a space, in the header and in each
-    sampled row) is read as the delimiter plus that space: the spaces at the
-    start of each field are skipped. A given ``delimiter`` of one character
-    and a space (``", "``) asks for the same; a given single character never
-    skips spaces.
+    A detected delimiter that exactly one space follows everywhere in the
+    sample (in the header and in each sampled row, outside quoted fields) is
+    read as the delimiter plus that space: the spaces at the start of each
+    field are skipped. A given ``delimiter`` of one character and a space
+    (``", "``) asks for the same with any number of spaces; a given single
+    character never skips spaces.
     """
     label = label or str(path)
     with path.open("rb") as stream:
