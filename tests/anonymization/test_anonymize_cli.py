@@ -136,3 +136,39 @@ def test_cli_rejects_empty_input_and_overwrite(tmp_path: Path) -> None:
     assert same_file.returncode == 2
     assert "is the input file" in same_file.stderr.decode()
     assert (tmp_path / "input.csv").read_bytes() == (HOSPITAL / "input.csv").read_bytes()
+
+
+def test_anonymize_writes_the_input_encoding(tmp_path):
+    source = tmp_path / "in.csv"
+    rows = ["age,city"] + [f"{20 + index},Zürich" for index in range(6)]
+    source.write_bytes(("\n".join(rows) + "\n").encode("latin-1"))
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\ndefault: keep\n"
+                      "quasi_identifiers: {age: {intervals: [10]}, city: null}\nprivacy: {k: 3}\n")
+    output = tmp_path / "out.csv"
+
+    done = run_cli("anonymize", str(source), "-p", str(policy), "-o", str(output),
+                   "--encoding", "latin-1")
+
+    assert done.returncode == 0, done.stderr.decode()
+    written = output.read_bytes()
+    assert b"Z\xfcrich" in written
+    assert written.decode("latin-1").splitlines() == ["age,city"] + ['"[20, 30)",Zürich'] * 6
+
+
+def test_anonymize_label_outside_the_encoding_fails(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_bytes("age,city\n20,a\n21,a\n".encode("latin-1"))
+    hierarchy = tmp_path / "age.csv"
+    hierarchy.write_text("20;20–29;*\n21;20–29;*\n", encoding="utf-8")
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\ndefault: keep\n"
+                      "quasi_identifiers: {age: {hierarchy: age.csv}, city: null}\nprivacy: {k: 2}\n")
+    output = tmp_path / "out.csv"
+
+    done = run_cli("anonymize", str(source), "-p", str(policy), "-o", str(output),
+                   "--encoding", "latin-1")
+
+    assert done.returncode == 1
+    assert "latin-1 cannot encode" in done.stderr.decode()
+    assert not output.exists()

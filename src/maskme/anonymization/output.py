@@ -26,7 +26,7 @@ import polars as pl
 from maskme.anonymization.evaluation import NodeEvaluation
 from maskme.anonymization.levels import AttributeLevels
 from maskme.anonymization.table import StatisticsTable
-from maskme.engine.local import apply_plan, observe_plan
+from maskme.engine.local import apply_plan, encoded_output, observe_plan
 from maskme.engine.plan import Plan
 from maskme.errors import MaskMeError
 from maskme.formats import Input, atomic_output, create_writer
@@ -241,14 +241,16 @@ def write_output(
 ) -> tuple[int, int]:
     """Write the transformed records of ``opened`` to ``staged`` in the input's format.
 
-    ``dialect`` is the CSV output's, the input's when None. Returns the
-    numbers of records written and removed.
+    ``dialect`` is the CSV output's, the input's when None. The output is in
+    the input's encoding, as ``maskme mask`` writes it. Returns the numbers
+    of records written and removed.
     """
     _observe(plan, opened, batch_size)
     matched: set[str] = set()
     written = 0
     removed = 0
-    with staged.open("wb") as stream:
+    with staged.open("wb") as raw:
+        stream = encoded_output(raw, opened.encoding)
         writer = create_writer(stream, str(opened.format), dialect=dialect or opened.dialect)
         for batch in opened.reader.batches(batch_size):
             kept, dropped = transform_batch(batch, plan, recode, matched)

@@ -379,7 +379,7 @@ def anonymize(
     -----
     Memory is bounded by the number of distinct quasi-identifier combinations
     (and batch size), not by the number of records. The output keeps the
-    input's format and CSV dialect; a non-UTF-8 input is written as UTF-8.
+    input's format, CSV dialect and text encoding.
     """
     started = time.perf_counter()
     size = resolve_batch_size(batch_size, format_hint(source, format))
@@ -470,7 +470,8 @@ def _anonymize(
                 _, removed = write_output(opened, engine_plan, recode, staged, size, dialect)
                 _check_removed(removed, best)
                 measurement = _measure_output(
-                    staged, plan, format=str(opened.format), dialect=dialect, batch_size=size
+                    staged, plan, format=str(opened.format), dialect=dialect, batch_size=size,
+                    encoding=opened.encoding,
                 )
                 outcomes = _verify(plan, measurement, best)
             output_frame = None
@@ -544,6 +545,7 @@ def _measure_output(
     format: str | None = None,
     dialect: Any = None,
     batch_size: int | None = None,
+    encoding: str | None = None,
 ) -> Measurement:
     """Measure the written output afresh, from the file (or frame) itself."""
     delimiter = getattr(dialect, "delimiter", None)
@@ -556,6 +558,7 @@ def _measure_output(
             sensitive_attributes=list(plan.sensitive_attributes),
             format=format,
             delimiter=delimiter,
+            encoding=encoding,
             batch_size=batch_size,
             k=plan.targets.k,
             # Suppression may remove every record that has a field, which is no misspelling.

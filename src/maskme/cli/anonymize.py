@@ -29,7 +29,7 @@ from maskme.cli.common import (
 @input_format_option
 @input_delimiter_option
 @click.option(
-    "--encoding", metavar="NAME", callback=non_empty, help="Text encoding of the input (default: utf-8)."
+    "--encoding", metavar="NAME", callback=non_empty, help="Text encoding of the input and output (default: utf-8)."
 )
 @click.option(
     "--batch-size",

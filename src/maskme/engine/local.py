@@ -483,7 +483,7 @@ def mask(
                     progress = reports
                 if matched is None:
                     with _written_behind(raw_stream, target_format) as behind:
-                        stream = _encoded(behind, opened.encoding)
+                        stream = encoded_output(behind, opened.encoding)
                         writer = create_writer(stream, target_format, dialect=dialect)
                         matched = _stream_batches(
                             plan, opened, size, result, progress, observers, writer.write,
@@ -586,8 +586,9 @@ class _TranscodingStream:
             self.target.write(self.encoder.encode(text))
         except UnicodeEncodeError:
             raise FormatError(
-                f"the output has a character that {self.encoding} cannot encode; "
-                "choose a mask character or output encoding that can (for example utf-8)"
+                f"the output has a character that {self.encoding} cannot encode (the output "
+                "is written in the input's encoding); choose a mask character or hierarchy "
+                "label it can encode, or convert the input to UTF-8 first"
             ) from None
         return len(data)
 
@@ -660,7 +661,8 @@ def _written_behind(stream: BinaryIO, target_format: str) -> Iterator[BinaryIO]:
         raise failed
 
 
-def _encoded(stream: BinaryIO, encoding: str) -> BinaryIO:
+def encoded_output(stream: BinaryIO, encoding: str) -> BinaryIO:
+    """Return a stream that takes UTF-8 bytes and writes them to ``stream`` in ``encoding``."""
     if codecs.lookup(encoding).name in ("utf-8", "utf-8-sig"):
         return stream
     return _TranscodingStream(stream, encoding)  # type: ignore[return-value]
