@@ -211,8 +211,12 @@ def configure_logging(verbose: bool) -> None:
     )
 
 
-class _Terminated(Exception):
-    """Raised in the main thread when the process receives SIGTERM."""
+class _Terminated(BaseException):
+    """Raised in the main thread when the process receives SIGTERM.
+
+    A BaseException, as KeyboardInterrupt is, so that code which handles the
+    errors of a strategy or a write (``except Exception``) lets it through.
+    """
 
 
 def _raise_terminated(signal_number: int, frame: object) -> None:

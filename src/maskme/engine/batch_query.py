@@ -120,7 +120,10 @@ def finish_batch_query(started: StartedQuery, plan: Plan, matched: set[str]) -> 
 
     Return False, with the batch unchanged, when apply_plan must run instead.
     """
-    result = started.result.result()
+    try:
+        result = started.result.result()
+    except pl.exceptions.PolarsError:
+        return False  # apply_plan runs the batch again, and reports the error without values
     if result.get_column(_FLAG).any():
         return False
 

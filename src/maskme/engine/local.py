@@ -120,11 +120,17 @@ class RunResult:
 # -- applying a plan to one batch ---------------------------------------------------
 
 
-def _aligned(required: dict[str, FieldValues], record_index: np.ndarray | None) -> Callable[[str], pl.Series]:
+def _aligned(
+    required: dict[str, FieldValues], record_index: np.ndarray | None, planned: PlannedField
+) -> Callable[[str], pl.Series]:
     def column(path: str) -> pl.Series:
         found = required.get(path)
         if found is None:
-            raise KeyError(f"field '{path}' was not declared in required_fields()")
+            raise MaskMeError(
+                f"strategy '{planned.rule.strategy}' on field `{planned.path.text}` read field "
+                f"`{path}`, which its required_fields() does not declare; declare every field "
+                "the strategy reads"
+            )
         if record_index is None:
             return found.values
         return found.values.gather(record_index)
@@ -197,19 +203,35 @@ def _apply_field(
     prepared, missing = _missing_or_empty(values, markers)
     record_numbers = batch.record_numbers(original.record_index, len(values))
     view = BatchView(
-        record_numbers=record_numbers, column=_aligned(required, original.record_index)
+        record_numbers=record_numbers, column=_aligned(required, original.record_index, planned)
     )
     try:
         result = planned.strategy.apply(prepared, view)
     except InvalidValues as error:
         raise record_error_from(error, record_numbers, planned.path.text) from None
+    except MaskMeError:
+        raise
+    except Exception as error:
+        raise _strategy_failure(planned, "apply", error) from None
+    if not isinstance(result, pl.Series):
+        raise MaskMeError(
+            f"strategy '{planned.rule.strategy}' returned {type(result).__name__} for field "
+            f"`{planned.path.text}`; a strategy must return a Polars Series"
+        )
     if len(result) != len(values):
         raise MaskMeError(
             f"strategy '{planned.rule.strategy}' returned {len(result)} values for "
             f"{len(values)} in field `{planned.path.text}`; a strategy must keep the length"
         )
     if result.dtype != pl.String:
-        result = result.cast(pl.String)
+        try:
+            result = result.cast(pl.String)
+        except pl.exceptions.PolarsError:
+            raise MaskMeError(
+                f"strategy '{planned.rule.strategy}' returned values of type {result.dtype} for "
+                f"field `{planned.path.text}`, which cannot be written as text; return strings "
+                "or numbers"
+            ) from None
     # Missing values leave as they came: null stays null, and an empty or declared text stays.
     restored = pl.select(
         pl.when(pl.lit(values).is_null())
@@ -236,12 +258,30 @@ def observe_plan(plan: Plan, batch: Batch) -> None:
         prepared, _ = _missing_or_empty(values, plan.policy.missing_values)
         view = BatchView(
             record_numbers=batch.record_numbers(original.record_index, len(values)),
-            column=_aligned(required, original.record_index),
+            column=_aligned(required, original.record_index, planned),
         )
         try:
             planned.strategy.observe(prepared, view)
         except InvalidValues as error:
             raise record_error_from(error, view.record_numbers, planned.path.text) from None
+        except MaskMeError:
+            raise
+        except Exception as error:
+            raise _strategy_failure(planned, "observe", error) from None
+
+
+def _strategy_failure(planned: PlannedField, method: str, error: Exception) -> MaskMeError:
+    """Return the error for an unexpected exception in a strategy, without its message.
+
+    The message of an exception raised inside a strategy (its own, or one
+    from Polars about a value) can quote the data, so only its type is named.
+    """
+    logger.debug("strategy %r raised %s in %s", planned.rule.strategy, type(error).__name__, method)
+    return MaskMeError(
+        f"strategy '{planned.rule.strategy}' failed on field `{planned.path.text}` in "
+        f"{method}() with {type(error).__name__}; its message is not shown, since it may "
+        "quote data values"
+    )
 
 
 # -- converting batches between formats --------------------------------------------------

@@ -109,7 +109,12 @@ def field_expressions(
     """
     missing = missing_text(original, markers)
     prepared = pl.when(missing).then(None).otherwise(original)
-    described = planned.strategy.expression(prepared, records)
+    try:
+        described = planned.strategy.expression(prepared, records)
+    except Exception as error:  # a plugin's bug: its apply() runs on the batch path instead
+        logger.debug("strategy %r raised %s in expression()", planned.rule.strategy,
+                     type(error).__name__)
+        return None
     if described is None:
         return None
     output = (

@@ -289,11 +289,14 @@ class JsonBatch(Batch):
             try:
                 _collect(record, segments, 0, locations, owners, index)
             except _ShapeMismatch as mismatch:
-                hint = (
-                    f" (`{mismatch.where}[*]` walks its elements)"
-                    if mismatch.found == "an array" and mismatch.expected == "an object"
-                    else ""
-                )
+                hint = ""
+                if mismatch.found == "an array" and mismatch.expected == "an object":
+                    hint = (
+                        " (a path cannot reach into an array inside an array: keep or drop "
+                        "the field whole)"
+                        if mismatch.where.endswith("[*]")
+                        else f" (`{mismatch.where}[*]` walks its elements)"
+                    )
                 raise RecordError(
                     f"`{mismatch.where}` is {mismatch.found}, but the policy path expects "
                     f"{mismatch.expected}; fix the path in the policy{hint} or the data, so "

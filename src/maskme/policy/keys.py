@@ -48,7 +48,9 @@ def load_keys(
                     "or empty (or only whitespace); set it to the secret key"
                 )
                 continue
-            keys[name] = value.encode("utf-8")
+            # The variable's bytes as the environment stores them: UTF-8 text, or
+            # other bytes (kept by Python as surrogate escapes) as they are.
+            keys[name] = os.fsencode(value)
         else:
             path = Path(source.file or "")
             if not path.is_absolute():

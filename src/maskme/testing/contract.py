@@ -511,6 +511,53 @@ def _run_for_leaks(
             )
 
 
+def check_expression_matches_apply(case: StrategyCase) -> str | None:
+    """Check that the strategy's Polars expressions give what apply gives, where not ``failed``.
+
+    The engine runs a CSV file or a JSON batch through :meth:`Strategy.expression`
+    and other inputs through :meth:`Strategy.apply`, so a difference would make
+    the output depend on the file format.
+    """
+    instance = case.build()
+    if instance.two_pass or instance.removes_field:
+        return "two-pass and removing strategies run without expressions"
+    if not case.is_deterministic():
+        return "the output is not deterministic, so the two cannot be compared"
+    try:
+        described = instance.expression(pl.col("value"), pl.col("record"))
+    except Exception as error:  # noqa: BLE001 - any error of a plugin is a contract failure
+        raise ContractViolation(f"expression() raised {type(error).__name__}") from None
+    if described is None:
+        return "the strategy has no expressions for these parameters"
+    values = _with_nulls(case.values)
+    frame = pl.DataFrame({
+        "value": pl.Series(values, dtype=pl.String),
+        "record": pl.Series(range(1, len(values) + 1), dtype=pl.UInt64),
+    }).lazy()
+    for step, expression in described.steps:
+        frame = frame.with_columns(expression.alias(step))
+    failed = described.failed if described.failed is not None else pl.lit(False)
+    try:
+        computed = frame.select(
+            described.value.cast(pl.String).alias("value"), failed.fill_null(False).alias("failed")
+        ).collect()
+    except pl.exceptions.PolarsError as error:
+        raise ContractViolation(f"the expressions failed in Polars ({type(error).__name__})") from None
+    applied = _require_series(_one(case.run(values)), where="values with nulls").cast(pl.String)
+    for index, (given, by_expression, by_apply, skipped) in enumerate(zip(
+        values, computed["value"].to_list(), applied.to_list(), computed["failed"].to_list(),
+        strict=True,
+    )):
+        if given is None or skipped:
+            continue
+        if by_expression != by_apply:
+            raise ContractViolation(
+                f"position {index}: expression() and apply() give different values, so the "
+                "output would depend on the file format"
+            )
+    return None
+
+
 def check_two_pass_lifecycle(case: StrategyCase) -> str | None:
     """Check that ``two_pass`` and ``observe`` go together and that observe returns None."""
     cls = case.strategy
@@ -546,6 +593,7 @@ CHECKS: dict[str, Check] = {
     "deterministic": check_deterministic,
     "keeps_type": check_keeps_type,
     "no_value_in_errors": check_no_value_in_errors,
+    "expression_matches_apply": check_expression_matches_apply,
 }
 
 
