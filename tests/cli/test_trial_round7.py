@@ -567,3 +567,13 @@ def test_key_file_crlf_equals_env_key(tmp_path):
     assert env_run.returncode == 0
     assert file_run.stdout == env_run.stdout
     assert SECRET_EMAIL.encode() not in file_run.stdout
+
+
+def test_sensitive_attribute_on_array_path_is_usage_error(tmp_path):
+    source = write(tmp_path / "visits.jsonl",
+                   '{"q":"a","visits":[{"dx":"x"}]}\n{"q":"a","visits":[{"dx":"y"}]}\n')
+
+    result = run_cli("measure", str(source), "-q", "q", "-s", "visits[*].dx")
+
+    assert result.returncode == 2
+    assert "walks an array; measurement needs one value per record" in stderr_text(result)

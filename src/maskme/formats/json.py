@@ -488,8 +488,9 @@ class JsonBatch(Batch):
         columns = []
         for path in paths:
             if path.walks_arrays:
-                raise FormatError(
-                    f"field `{path.text}` walks an array; measurement needs one value per record"
+                raise UsageError(
+                    f"field `{path.text}` walks an array; measurement needs one value per "
+                    "record, so name a quasi-identifier or sensitive attribute outside arrays"
                 )
             values = []
             for record in self.records:
