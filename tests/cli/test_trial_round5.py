@@ -205,7 +205,7 @@ def test_anonymize_marker_texts_distinguishable(tmp_path: Path) -> None:
 )
 def test_spaced_error_names_record(tmp_path: Path, text: str, expected: str) -> None:
     # The same files with "," alone get these messages, which name the record
-    # and say whether the quote is misplaced or not closed.
+    # and state whether the quote is misplaced or not closed.
     data = write(tmp_path / "in.csv", text)
     policy = write(tmp_path / "keep.yaml", KEEP_POLICY)
 

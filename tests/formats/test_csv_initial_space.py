@@ -134,9 +134,9 @@ def test_given_delimiter_sets_skipping(tmp_path):
     _, skipped = maskme_rows(path, delimiter=", ")
     assert skipped == [["1", "2"], ["3", "4"]]
     path = write(tmp_path, b"a, b\n1, 2\n")
-    header, kept = maskme_rows(path, delimiter=",")
+    header, unskipped = maskme_rows(path, delimiter=",")
     assert header == ["a", " b"]
-    assert kept == [["1", " 2"]]
+    assert unskipped == [["1", " 2"]]
 
 
 def test_semicolon_and_space(tmp_path):

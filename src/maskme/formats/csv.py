@@ -152,8 +152,7 @@ def _space_follows_delimiter(text: str, delimiter: str, complete: bool) -> bool:
     if not complete:
         text = text[: text.rfind("\n") + 1] or text
     data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
-    outside_quotes = (np.cumsum(data == _QUOTE, dtype=np.uint8) & 1) == 0
-    delimiters = np.flatnonzero((data == ord(delimiter)) & outside_quotes)
+    delimiters = np.flatnonzero((data == ord(delimiter)) & _outside_quotes(data))
     line_end = text.find("\n")
     first_line_end = len(data) if line_end < 0 else len(text[:line_end].encode("utf-8"))
     if not delimiters.size or delimiters[0] >= first_line_end:
@@ -629,14 +628,23 @@ def _without_blank_lines(text: bytes) -> bytes:
     return joined + b"\n" if text.endswith(b"\n") and not joined.endswith(b"\n") else joined
 
 
+def _outside_quotes(data: np.ndarray) -> np.ndarray:
+    """Return, for each byte of a text that starts outside quotes, whether it is outside them.
+
+    The count includes the byte itself, so an opening quote reads as inside
+    and a closing one as outside. An escaped quote ``""`` counts twice, and
+    the running count is kept in 8 bits, which keeps its parity.
+    """
+    return (np.cumsum(data == _QUOTE, dtype=np.uint8) & 1) == 0  # type: ignore[no-any-return]
+
+
 def _without_initial_spaces(text: bytes, delimiter: str) -> bytes:
     """Remove the spaces at the start of each field outside quoted fields, as Python's csv does.
 
     ``text`` starts outside quotes, at the start of a record. A run of spaces
     is removed when it starts the text, or follows a delimiter or a line feed
     with an even number of quotes before it (an escaped quote ``""`` counts twice).
-    Vectorized with numpy; the cumulative quote count is kept in 8 bits,
-    which keeps its parity.
+    Vectorized with numpy, with quotes counted by :func:`_outside_quotes`.
     """
     data = np.frombuffer(text, dtype=np.uint8)
     spaces = data == _SPACE
@@ -648,10 +656,8 @@ def _without_initial_spaces(text: bytes, delimiter: str) -> bytes:
     before = starts - 1
     at_text_start = before < 0
     before = np.maximum(before, 0)
-    quotes_up_to = np.cumsum(data == _QUOTE, dtype=np.uint8)
     follows_break = (data[before] == ord(delimiter)) | (data[before] == _LF)
-    outside_quotes = (quotes_up_to[before] & 1) == 0
-    initial = at_text_start | (follows_break & outside_quotes)
+    initial = at_text_start | (follows_break & _outside_quotes(data)[before])
     if not initial.any():
         return text
     marks = np.zeros(data.size + 1, dtype=np.int8)
@@ -767,8 +773,7 @@ def _with_initial_spaces(text: bytes, delimiter: str) -> bytes:
     """
     data = np.frombuffer(text, dtype=np.uint8)
     size = data.size
-    outside_quotes = (np.cumsum(data == _QUOTE, dtype=np.uint8) & 1) == 0
-    breaks = np.flatnonzero(((data == ord(delimiter)) | (data == _LF)) & outside_quotes)
+    breaks = np.flatnonzero(((data == ord(delimiter)) | (data == _LF)) & _outside_quotes(data))
     delimiters = breaks[data[breaks] == ord(delimiter)]
     starts = np.concatenate(([0], breaks + 1))
     starts = starts[starts < size]

@@ -101,14 +101,25 @@ def measure(
     """
     if batch_size is not None and batch_size < 1:
         raise UsageError(f"batch size must be a positive integer, got {batch_size}")
+    # The policy model (pydantic) is imported only when needed: `maskme measure`
+    # without a policy starts faster without it.
+    loaded = None
+    if policy is not None:
+        from maskme.policy import load_policy
+
+        loaded = load_policy(policy)
     quasi_identifiers_list, specs, target_k = resolve_fields(
         quasi_identifiers=quasi_identifiers,
         sensitive_attributes=sensitive_attributes,
-        policy=policy,
+        policy=loaded,
     )
     if k is None:
         k = target_k
-    markers = _missing_values(missing_values, policy)
+    markers = loaded.missing_values if loaded is not None else ()
+    if missing_values is not None:
+        from maskme.policy import Policy
+
+        markers = Policy(default="keep").with_missing_values(missing_values).missing_values
     fields = [*quasi_identifiers_list, *(spec.name for spec in specs)]
     statistics = ClassStatistics(quasi_identifiers_list, [spec.name for spec in specs], markers)
     _count(statistics, source, fields, format, batch_size, delimiter, encoding,
@@ -128,19 +139,6 @@ def measure(
         risk_threshold=risk_threshold,
         population=population_frame,
     )
-
-
-def _missing_values(given: Sequence[str] | str | None, policy: Any) -> tuple[str, ...]:
-    """Return the texts that mean a missing value: the given ones, else the policy's."""
-    if given is None:
-        if policy is None:
-            return ()
-        from maskme.policy import load_policy
-
-        return load_policy(policy).missing_values
-    from maskme.policy import Policy
-
-    return Policy(default="keep").with_missing_values(given).missing_values
 
 
 def resolve_fields(
