@@ -13,3 +13,6 @@ quiet_pip() {
 }
 quiet_pip install --upgrade pip
 quiet_pip install -e ".[dev]"
+# Compile MaskMe's modules, as pip does for a regular install, so that no
+# process compiles them again where PYTHONDONTWRITEBYTECODE is set.
+.venv/bin/python -m compileall -q src

@@ -33,7 +33,13 @@ __all__ = [
 
 
 class StrategyParams(BaseModel):
-    """Base of every strategy's parameter model: frozen, and unknown names are rejected."""
+    """Base of every strategy's parameter model: frozen, and unknown names are rejected.
+
+    Built-in models describe their parameters with ``Field(description=...)``,
+    which ``maskme schema`` shows. Attribute docstrings with pydantic's
+    ``use_attribute_docstrings`` read the module's source when the class is
+    created: 50 ms of every command's start-up for the four built-in models.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 

@@ -15,7 +15,7 @@ from typing import Literal
 
 import numpy as np
 import polars as pl
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from maskme.strategies.base import (
     BatchView,
@@ -73,40 +73,81 @@ _MODE_OF_PARAMETER = {
 class GeneralizeParams(StrategyParams):
     """Parameters of ``generalize``."""
 
-    model_config = ConfigDict(use_attribute_docstrings=True)
-
-    interval: float | None = Field(default=None, gt=0)
-    """Width of equal numeric intervals, e.g. 10 for ``[20, 30)``."""
-    origin: float | None = None
-    """A boundary every interval is aligned to (default 0)."""
-    breaks: tuple[float, ...] | None = None
-    """Increasing interval boundaries; values below the first or at/above the last get ``<b0``
-    and ``>=bn``."""
-    top: float | None = None
-    """Values above ``top`` become ``top`` (alone) or the label ``>=top`` (with intervals)."""
-    bottom: float | None = None
-    """Values below ``bottom`` become ``bottom`` (alone) or the label ``<bottom`` (with
-    intervals)."""
-    truncate: TruncateUnit | None = None
-    """Period a date or timestamp is truncated to."""
-    output: Literal["label", "date"] | None = None
-    """``label`` writes ``1990-Q2`` style labels, ``date`` the first day of the period."""
-    format: str | None = None
-    """strftime format of the input dates, when they are not ISO 8601."""
-    prefix: int | None = Field(default=None, ge=0)
-    """Number of leading characters kept; the others are replaced by ``mask_char``."""
-    mask_char: str | None = None
-    """The character that replaces the characters after the prefix."""
-    hierarchy: str | dict[str, list[str]] | None = None
-    """A hierarchy CSV file (relative to the policy's folder) or ``{value: [level1, ...]}``."""
-    level: int | None = Field(default=None, ge=0)
-    """Hierarchy level to generalize to, 1-based; 0 keeps the raw value."""
-    fallback: str | None = None
-    """Label for values the hierarchy does not list (without it they are invalid)."""
-    delimiter: str | None = Field(default=None, min_length=1, max_length=1)
-    """Cell separator of the hierarchy file (default: ``;`` or ``,``, detected)."""
-    on_invalid: OnInvalid = "error"
-    """Handling of a value that cannot be parsed or is missing from the hierarchy."""
+    interval: float | None = Field(
+        default=None, gt=0,
+        description="Width of equal numeric intervals, e.g. 10 for ``[20, 30)``.",
+    )
+    origin: float | None = Field(
+        default=None,
+        description="A boundary every interval is aligned to (default 0).",
+    )
+    breaks: tuple[float, ...] | None = Field(
+        default=None,
+        description=(
+            "Increasing interval boundaries; values below the first or at/above the last get "
+            "``<b0`` and ``>=bn``."
+        ),
+    )
+    top: float | None = Field(
+        default=None,
+        description=(
+            "Values above ``top`` become ``top`` (alone) or the label ``>=top`` (with "
+            "intervals)."
+        ),
+    )
+    bottom: float | None = Field(
+        default=None,
+        description=(
+            "Values below ``bottom`` become ``bottom`` (alone) or the label ``<bottom`` "
+            "(with intervals)."
+        ),
+    )
+    truncate: TruncateUnit | None = Field(
+        default=None,
+        description="Period a date or timestamp is truncated to.",
+    )
+    output: Literal["label", "date"] | None = Field(
+        default=None,
+        description=(
+            "``label`` writes ``1990-Q2`` style labels, ``date`` the first day of the "
+            "period."
+        ),
+    )
+    format: str | None = Field(
+        default=None,
+        description="strftime format of the input dates, when they are not ISO 8601.",
+    )
+    prefix: int | None = Field(
+        default=None, ge=0,
+        description="Number of leading characters kept; the others are replaced by ``mask_char``.",
+    )
+    mask_char: str | None = Field(
+        default=None,
+        description="The character that replaces the characters after the prefix.",
+    )
+    hierarchy: str | dict[str, list[str]] | None = Field(
+        default=None,
+        description=(
+            "A hierarchy CSV file (relative to the policy's folder) or ``{value: [level1, "
+            "...]}``."
+        ),
+    )
+    level: int | None = Field(
+        default=None, ge=0,
+        description="Hierarchy level to generalize to, 1-based; 0 keeps the raw value.",
+    )
+    fallback: str | None = Field(
+        default=None,
+        description="Label for values the hierarchy does not list (without it they are invalid).",
+    )
+    delimiter: str | None = Field(
+        default=None, min_length=1, max_length=1,
+        description="Cell separator of the hierarchy file (default: ``;`` or ``,``, detected).",
+    )
+    on_invalid: OnInvalid = Field(
+        default="error",
+        description="Handling of a value that cannot be parsed or is missing from the hierarchy.",
+    )
 
     _on_invalid_null = field_validator("on_invalid", mode="before")(on_invalid_from_yaml)
     _format_readable = field_validator("format")(checked_date_format)

@@ -9,7 +9,7 @@ from typing import Literal
 
 import numpy as np
 import polars as pl
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from maskme.errors import KeyMissingError, PolicyProblem
 from maskme.strategies.base import (
@@ -77,21 +77,35 @@ class StrategyKeyError(KeyMissingError):
 class HashParams(StrategyParams):
     """Parameters of ``hash``."""
 
-    model_config = ConfigDict(use_attribute_docstrings=True)
-
-    key: str
-    """Name of the policy key (under ``keys:``) the digest is keyed with."""
-    algorithm: Algorithm = "hmac-sha256"
-    """``hmac-sha256`` (HMAC with SHA-256) or ``blake2b`` (keyed BLAKE2b, 32-byte digest)."""
-    encoding: Encoding = "hex"
-    """Text encoding of the 32-byte digest: ``hex`` (64 characters), ``base64`` (44) or
-    ``base32`` (56)."""
-    length: int | None = Field(default=None, ge=1)
-    """Keep only the first ``length`` characters of the encoded digest."""
-    normalize: tuple[Normalization, ...] = ()
-    """Steps applied, in order, before hashing, so that variants of a value link."""
-    context: str | None = None
-    """Domain separator hashed before the value, so that two releases do not link."""
+    key: str = Field(
+        description="Name of the policy key (under ``keys:``) the digest is keyed with.",
+    )
+    algorithm: Algorithm = Field(
+        default="hmac-sha256",
+        description=(
+            "``hmac-sha256`` (HMAC with SHA-256) or ``blake2b`` (keyed BLAKE2b, 32-byte "
+            "digest)."
+        ),
+    )
+    encoding: Encoding = Field(
+        default="hex",
+        description=(
+            "Text encoding of the 32-byte digest: ``hex`` (64 characters), ``base64`` (44) "
+            "or ``base32`` (56)."
+        ),
+    )
+    length: int | None = Field(
+        default=None, ge=1,
+        description="Keep only the first ``length`` characters of the encoded digest.",
+    )
+    normalize: tuple[Normalization, ...] = Field(
+        default=(),
+        description="Steps applied, in order, before hashing, so that variants of a value link.",
+    )
+    context: str | None = Field(
+        default=None,
+        description="Domain separator hashed before the value, so that two releases do not link.",
+    )
 
     @field_validator("context")
     @classmethod

@@ -23,7 +23,7 @@ from typing import Literal, NoReturn
 
 import numpy as np
 import polars as pl
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from maskme.strategies.base import (
     BatchView,
@@ -106,36 +106,75 @@ def unit_uniform(bits: np.ndarray) -> np.ndarray:
 class NoiseParams(StrategyParams):
     """Parameters of ``noise``."""
 
-    model_config = ConfigDict(use_attribute_docstrings=True)
-
-    distribution: Distribution = "laplace"
-    """Shape of the number noise; ``scale`` is the Laplace scale b, the Gaussian standard
-    deviation, or the uniform half-width."""
-    scale: float | None = Field(default=None, gt=0)
-    """Noise scale for numbers (absolute, or a fraction of |value| with ``relative: true``)."""
-    relative: bool | float = False
-    """``true`` multiplies ``scale`` by each value's magnitude. A number is that fraction
-    itself, in place of ``scale``: ``relative: 0.05`` is 5% of |value|."""
-    min: float | None = None
-    """Lower bound of the output, after rounding: a number that would round below it becomes
-    the smallest value at or above it that the rounding can write."""
-    max: float | None = None
-    """Upper bound of the output, after rounding: a number that would round above it becomes
-    the largest value at or below it that the rounding can write."""
-    round: int | None = Field(default=None, ge=-15, le=15)
-    """Decimal places kept (negative rounds to tens, hundreds, ...). Integers stay integers."""
-    days: int | None = Field(default=None, ge=1, le=3_650_000)
-    """Dates: shift each date by a whole number of days drawn uniformly from [-days, days]."""
-    format: str | None = None
-    """strftime format of the input dates, when they are not ISO 8601."""
-    seed: int | None = None
-    """Seed that makes the draws reproducible."""
-    key: str | None = None
-    """Name of a policy key that makes the draws reproducible and unguessable without it."""
-    consistent_by: str | None = None
-    """Field path of the subject (e.g. a patient id): one draw per subject."""
-    on_invalid: OnInvalid = "error"
-    """Handling of a value that cannot be parsed."""
+    distribution: Distribution = Field(
+        default="laplace",
+        description=(
+            "Shape of the number noise; ``scale`` is the Laplace scale b, the Gaussian "
+            "standard deviation, or the uniform half-width."
+        ),
+    )
+    scale: float | None = Field(
+        default=None, gt=0,
+        description=(
+            "Noise scale for numbers (absolute, or a fraction of |value| with ``relative: "
+            "true``)."
+        ),
+    )
+    relative: bool | float = Field(
+        default=False,
+        description=(
+            "``true`` multiplies ``scale`` by each value's magnitude. A number is that "
+            "fraction itself, in place of ``scale``: ``relative: 0.05`` is 5% of |value|."
+        ),
+    )
+    min: float | None = Field(
+        default=None,
+        description=(
+            "Lower bound of the output, after rounding: a number that would round below it "
+            "becomes the smallest value at or above it that the rounding can write."
+        ),
+    )
+    max: float | None = Field(
+        default=None,
+        description=(
+            "Upper bound of the output, after rounding: a number that would round above it "
+            "becomes the largest value at or below it that the rounding can write."
+        ),
+    )
+    round: int | None = Field(
+        default=None, ge=-15, le=15,
+        description=(
+            "Decimal places kept (negative rounds to tens, hundreds, ...). Integers stay "
+            "integers."
+        ),
+    )
+    days: int | None = Field(
+        default=None, ge=1, le=3_650_000,
+        description=(
+            "Dates: shift each date by a whole number of days drawn uniformly from [-days, "
+            "days]."
+        ),
+    )
+    format: str | None = Field(
+        default=None,
+        description="strftime format of the input dates, when they are not ISO 8601.",
+    )
+    seed: int | None = Field(default=None, description="Seed that makes the draws reproducible.")
+    key: str | None = Field(
+        default=None,
+        description=(
+            "Name of a policy key that makes the draws reproducible and unguessable without "
+            "it."
+        ),
+    )
+    consistent_by: str | None = Field(
+        default=None,
+        description="Field path of the subject (e.g. a patient id): one draw per subject.",
+    )
+    on_invalid: OnInvalid = Field(
+        default="error",
+        description="Handling of a value that cannot be parsed.",
+    )
 
     _on_invalid_null = field_validator("on_invalid", mode="before")(on_invalid_from_yaml)
     _format_readable = field_validator("format")(checked_date_format)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import polars as pl
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from maskme.strategies.base import BatchView, ColumnExpression, Strategy, StrategyParams
 from maskme.strategies.registry import register_strategy
@@ -55,21 +55,36 @@ def _grapheme_fallback(values: pl.Expr) -> pl.Expr:
 class RedactParams(StrategyParams):
     """Parameters of ``redact``."""
 
-    model_config = ConfigDict(use_attribute_docstrings=True)
-
-    keep_first: int = Field(default=0, ge=0)
-    """User-visible characters kept at the start."""
-    keep_last: int = Field(default=0, ge=0)
-    """User-visible characters kept at the end."""
-    mask_char: str = "*"
-    """The character written in place of each masked one; exactly one user-visible character."""
-    keep_separators: bool | str = False
-    """Keep separators in place and do not count them. True means every character that is not a
-    letter or digit, and a string lists the separator characters."""
-    email: bool = False
-    """Keep ``@domain`` of an e-mail address and redact only the local part."""
-    length: int | None = Field(default=None, ge=1)
-    """Write exactly this many mask characters in place of the masked part, hiding its length."""
+    keep_first: int = Field(
+        default=0, ge=0,
+        description="User-visible characters kept at the start.",
+    )
+    keep_last: int = Field(default=0, ge=0, description="User-visible characters kept at the end.")
+    mask_char: str = Field(
+        default="*",
+        description=(
+            "The character written in place of each masked one; exactly one user-visible "
+            "character."
+        ),
+    )
+    keep_separators: bool | str = Field(
+        default=False,
+        description=(
+            "Keep separators in place and do not count them. True means every character that "
+            "is not a letter or digit, and a string lists the separator characters."
+        ),
+    )
+    email: bool = Field(
+        default=False,
+        description="Keep ``@domain`` of an e-mail address and redact only the local part.",
+    )
+    length: int | None = Field(
+        default=None, ge=1,
+        description=(
+            "Write exactly this many mask characters in place of the masked part, hiding its "
+            "length."
+        ),
+    )
 
     @field_validator("mask_char")
     @classmethod
