@@ -369,19 +369,21 @@ def write_sample(rows: int, sample: int) -> Path:
     return target
 
 
+def measure_command(path: Path, name: str) -> Benchmark:
+    """Return ``maskme measure`` of k, l and t on ``path``, with a JSON report."""
+    return Benchmark(
+        name=name,
+        command=[*maskme_command(), "measure", str(path), "-q", ",".join(QUASI_IDENTIFIERS),
+                 "-s", SENSITIVE_ATTRIBUTE, "--json"],
+        input_path=path,
+    )
+
+
 def measure_benchmarks(rows: int, sample_rows: int) -> tuple[list[Benchmark], list[Benchmark]]:
     """Return (MaskMe on the full table, [MaskMe, pycanon] on the sample)."""
     quasi_identifiers = ",".join(QUASI_IDENTIFIERS)
     full = people_path(rows, "csv", DATA)
     sample = write_sample(rows, sample_rows)
-
-    def maskme(path: Path, name: str) -> Benchmark:
-        return Benchmark(
-            name=name,
-            command=[*maskme_command(), "measure", str(path), "-q", quasi_identifiers,
-                     "-s", SENSITIVE_ATTRIBUTE, "--json"],
-            input_path=path,
-        )
 
     def inprocess(path: Path, name: str) -> Benchmark:
         return Benchmark(
@@ -392,9 +394,9 @@ def measure_benchmarks(rows: int, sample_rows: int) -> tuple[list[Benchmark], li
             input_path=path,
         )
 
-    on_full = [maskme(full, f"maskme measure, {rows:,} records"),
+    on_full = [measure_command(full, f"maskme measure, {rows:,} records"),
                inprocess(full, f"maskme.measure in one process, {rows:,} records")]
-    on_sample = [maskme(sample, f"maskme measure, sample of {sample_rows:,}"),
+    on_sample = [measure_command(sample, f"maskme measure, sample of {sample_rows:,}"),
                  inprocess(sample, f"maskme.measure in one process, sample of {sample_rows:,}")]
     pycanon = PYCANON_VENV / "bin" / "python"
     on_sample.append(Benchmark(
@@ -715,7 +717,7 @@ def write_page(results: dict[str, Any], path: Path) -> None:
         f"first {results['sample_rows']:,} records of the {results['measure_rows']:,}-record "
         "table (records are drawn independently, so the first records are a random sample), "
         "because its t-closeness grows with classes times records; MaskMe runs on the same "
-        "sample and on the whole table. pycanon's times are inside its process and exclude "
+        "sample and on the whole table (the command line also at the larger sizes). pycanon's times are inside its process and exclude "
         "reading the file and starting Python. The table's times are whole processes, and "
         "the times inside the processes are given below it. The in-process script calls "
         "`maskme.measure` twice, so its process takes longer than `maskme measure`.")
@@ -980,6 +982,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         finish_page(results, args.output)
         for rows in sizes[1:]:
             run_masking(rows, output_dir, runs, env, results)
+            run_larger_measure(rows, runs, env, results)
             results["sizes"] = (*results["sizes"], rows)
             finish_page(results, args.output)
     finally:
@@ -996,6 +999,17 @@ def run_masking(
     _OUTPUT_PLACEHOLDER[:] = [output_dir]
     run_rounds(benchmarks, runs, env)
     results["masking"][rows] = benchmarks
+
+
+def run_larger_measure(rows: int, runs: int, env: dict[str, str], results: dict[str, Any]) -> None:
+    """Run ``maskme measure`` on a larger size's table; its row follows the first size's rows."""
+    print(f"measurement, {rows:,} records", file=sys.stderr)
+    benchmark = measure_command(people_path(rows, "csv", DATA),
+                                f"maskme measure, {rows:,} records")
+    run_rounds([benchmark], runs, env)
+    table = results["measure_rows_table"]
+    first_sample_row = next(index for index, (row, _) in enumerate(table) if "sample" in row.name)
+    table.insert(first_sample_row, (benchmark, maskme_values(benchmark.samples[0])))
 
 
 def finish_page(results: dict[str, Any], output: Path) -> None:
