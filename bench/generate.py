@@ -36,8 +36,10 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -325,6 +327,8 @@ def write_people(
     if seed < 0:
         raise ValueError(f"expected a seed of 0 or more, got {seed}")
     target = people_path(rows, file_format, directory, seed=seed)
+    if target.is_dir():
+        raise TableMismatchError(f"{target} is a folder, not the generated table; move it away")
     if target.exists() and not force:
         problem = check_people(target, rows, file_format)
         if problem is not None:
@@ -337,6 +341,7 @@ def write_people(
     directory.mkdir(parents=True, exist_ok=True)
     # The process id keeps two runs that write the same table from writing one file.
     partial = target.with_name(f"{target.name}.{os.getpid()}.part")
+    _UNFINISHED.add(partial)
     try:
         with partial.open("wb") as stream:
             for block, start in enumerate(range(0, rows, BLOCK_ROWS)):
@@ -345,12 +350,34 @@ def write_people(
                     frame.write_csv(stream, include_header=block == 0)
                 else:
                     frame.write_ndjson(stream)
+        partial.replace(target)
     except BaseException:
         # An interrupted or failed write leaves neither the table nor its partial file.
         partial.unlink(missing_ok=True)
         raise
-    partial.replace(target)
+    _UNFINISHED.discard(partial)
     return target
+
+
+#: Partial tables being written; the process deletes those left when it exits.
+_UNFINISHED: set[Path] = set()
+
+
+@atexit.register
+def _remove_unfinished() -> None:
+    """Delete partial tables that an interruption left.
+
+    One Ctrl-C during a Polars write can raise KeyboardInterrupt twice: once
+    from Polars and once from Python's own handler. The second can stop the
+    deletion in ``write_people``, but not this one, which runs at exit.
+    """
+    for path in _UNFINISHED:
+        path.unlink(missing_ok=True)
+
+
+def _stop_on_signal(signal_number: int, frame: object) -> None:
+    """Turn SIGTERM and SIGHUP into an exit that runs the clean-up code."""
+    raise SystemExit(128 + signal_number)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -370,6 +397,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     unknown = [name for name in formats if name not in FORMATS]
     if unknown:
         parser.error(f"--formats: unknown format {unknown[0]!r}; choose from csv, jsonl")
+    if args.out.exists() and not args.out.is_dir():
+        parser.error(f"--out: {args.out} is a file; expected a folder")
+    signal.signal(signal.SIGTERM, _stop_on_signal)
+    signal.signal(signal.SIGHUP, _stop_on_signal)
     for file_format in dict.fromkeys(formats):
         started = time.perf_counter()
         existed = people_path(args.rows, file_format, args.out, seed=args.seed).exists()
@@ -395,4 +426,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("generate.py: interrupted; the table being written was deleted", file=sys.stderr)
+        sys.exit(130)

@@ -34,7 +34,6 @@ import functools
 import importlib.util
 import json
 import os
-import pickle
 import platform
 import shlex
 import shutil
@@ -440,7 +439,14 @@ def ensure_pycanon() -> None:
         [str(python), "-m", "pip", "install", "--quiet", PYCANON_REQUIREMENT],
     ]
     for step in steps:
-        if subprocess.run(step, check=False).returncode != 0:
+        finished = subprocess.run(step, check=False, stderr=subprocess.PIPE, text=True)
+        # pip on some machines warns once per package about index folders that do not
+        # exist; those lines carry no information.
+        errors = [line for line in finished.stderr.splitlines()
+                  if not line.startswith("WARNING: Location")]
+        if errors:
+            print("\n".join(errors), file=sys.stderr)
+        if finished.returncode != 0:
             raise SystemExit(
                 f"run.py: {shlex.join(step)} failed, so pycanon (baseline c) is not available. "
                 f"Fix the error above, or delete {PYCANON_VENV} and run again"
@@ -609,6 +615,19 @@ def verdict(met: bool) -> str:
 
 
 def write_page(results: dict[str, Any], path: Path) -> None:
+    """Write the page of ``results`` to ``path``."""
+    write_text_atomically(path, render_page(results))
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write ``text`` under a temporary name and rename it, so an interruption keeps the older file."""
+    partial = path.with_name(f".{path.name}.part")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
+
+
+def render_page(results: dict[str, Any]) -> str:
+    """Return the Markdown page of a run's ``results``."""
     lines: list[str] = []
     add = lines.append
     add("# Benchmarks")
@@ -780,13 +799,16 @@ def write_page(results: dict[str, Any], path: Path) -> None:
     for name, measured, met in results["targets"]:
         add(f"| {name} | {measured} | {verdict(met)} |")
     analysis = BENCH / "analysis.md"
-    if analysis.exists():
-        add("")
+    add("")
+    if tuple(results["planned_sizes"]) != FULL_SIZES:
+        # The analysis quotes full runs at these sizes, which a smaller run would contradict.
+        add("The profiles, the changes and the analysis of the targets are in "
+            "`bench/analysis.md`, shown in `docs/benchmarks.md`. Their figures come from full "
+            f"runs at {' and '.join(f'{rows:,}' for rows in FULL_SIZES)} records, not from "
+            "this run.")
+    elif analysis.exists():
         lines.extend(analysis.read_text(encoding="utf-8").rstrip().splitlines())
-    # Written under a temporary name, so that an interrupted write keeps the older page whole.
-    partial = path.with_name(f".{path.name}.part")
-    partial.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    partial.replace(path)
+    return "\n".join(lines) + "\n"
 
 
 def target_rows(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
@@ -904,9 +926,17 @@ def check_output_path(page: Path) -> str | None:
     return None
 
 
-def _stop_on_sigterm(signal_number: int, frame: object) -> None:
-    """Turn SIGTERM into an exception, so that the run's clean-up code runs."""
-    raise SystemExit(128 + signal_number)
+class _Stopped(BaseException):
+    """SIGTERM or SIGHUP (a closed terminal) ended the run."""
+
+    def __init__(self, signal_number: int) -> None:
+        super().__init__(signal_number)
+        self.signal_number = signal_number
+
+
+def _stop_on_signal(signal_number: int, frame: object) -> None:
+    """Turn SIGTERM and SIGHUP into an exception, so that the run's clean-up code runs."""
+    raise _Stopped(signal_number)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -925,8 +955,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--render-only", action="store_true",
                         help="rewrite the page from the last run's measurements, running nothing")
     args = parser.parse_args(argv)
+    output_given = args.output is not None
     if args.output is None:
         args.output = QUICK_PAGE if args.quick else PAGE
+    if args.render_only and not output_given and not results_file(args.output).exists():
+        # Before the output check, which would blame an option the user did not give:
+        # on a fresh clone, bench/data does not exist yet.
+        print(f"{results_file(args.output)} not found: run the benchmarks for this page first",
+              file=sys.stderr)
+        return 1
     if args.output.parent == DATA and not args.render_only:
         # A fresh clone has no bench/data yet; the run writes its tables there anyway.
         DATA.mkdir(parents=True, exist_ok=True)
@@ -946,7 +983,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     env.pop("MASKME_BATCH_SIZE", None)
     # An editable install has no bytecode of its own; an installed MaskMe does.
     compileall.compile_dir(ROOT / "src" / "maskme", quiet=1)
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    signal.signal(signal.SIGTERM, _stop_on_signal)
+    signal.signal(signal.SIGHUP, _stop_on_signal)
 
     results: dict[str, Any] = {
         "quick": args.quick,
@@ -1019,10 +1057,47 @@ def finish_page(results: dict[str, Any], output: Path) -> None:
     # Kept so that --render-only can rewrite the page after bench/analysis.md changes.
     saved = results_file(output)
     partial = saved.with_name(f".{saved.name}.part")
-    with partial.open("wb") as stream:
-        pickle.dump({**results, "output_dir": _OUTPUT_PLACEHOLDER[:]}, stream)
+    saved_results = {**results, "output_dir": _OUTPUT_PLACEHOLDER[:]}
+    document = {"format": RESULTS_FORMAT, "results": _as_json(saved_results)}
+    partial.write_text(json.dumps(document), encoding="utf-8")
     partial.replace(saved)
     print(f"wrote {output}", file=sys.stderr)
+
+
+#: Marks a saved-measurements file as this script's; another format is not read.
+RESULTS_FORMAT = "maskme-bench-results-1"
+
+
+def _as_json(value: Any) -> Any:
+    """Return ``value`` (the run's results) as JSON data, tagging what JSON has no type for."""
+    if isinstance(value, Benchmark | Sample):
+        fields = {name: _as_json(item) for name, item in vars(value).items()}
+        return {"__class__": type(value).__name__, **fields}
+    if isinstance(value, Path):
+        return {"__path__": str(value)}
+    if isinstance(value, dict):
+        if all(isinstance(key, str) for key in value):
+            return {key: _as_json(item) for key, item in value.items()}
+        return {"__items__": [[_as_json(key), _as_json(item)] for key, item in value.items()]}
+    if isinstance(value, list | tuple):
+        return [_as_json(item) for item in value]
+    if value is None or isinstance(value, str | int | float):
+        return value
+    raise TypeError(f"cannot save a {type(value).__name__} in the measurements")
+
+
+def _from_json(data: dict[str, Any]) -> Any:
+    """Undo the tags of :func:`_as_json` (a ``json.loads`` object hook)."""
+    if "__class__" in data:
+        kind: type = {"Benchmark": Benchmark, "Sample": Sample}[data.pop("__class__")]
+        restored: Any = object.__new__(kind)
+        vars(restored).update(data)  # as saved: no __post_init__ reading the input again
+        return restored
+    if "__path__" in data:
+        return Path(data["__path__"])
+    if "__items__" in data:
+        return {key: item for key, item in data["__items__"]}
+    return data
 
 
 def results_file(page: Path) -> Path:
@@ -1033,10 +1108,10 @@ def results_file(page: Path) -> Path:
     that no page written elsewhere replaces the measurements of those two.
     """
     if page.resolve() == PAGE.resolve():
-        return DATA / "benchmarks.pickle"
+        return DATA / "benchmarks.json"
     if page.resolve() == QUICK_PAGE.resolve():
-        return DATA / "benchmarks-quick.pickle"
-    return page.with_name(f"{page.name}.pickle")
+        return DATA / "benchmarks-quick.json"
+    return page.with_name(f"{page.name}.json")
 
 
 def render_only(output: Path) -> int:
@@ -1045,10 +1120,19 @@ def render_only(output: Path) -> int:
     if not saved.exists():
         print(f"{saved} not found: run the benchmarks for this page first", file=sys.stderr)
         return 1
-    with saved.open("rb") as stream:
-        results = pickle.load(stream)  # a file this script wrote
-    _OUTPUT_PLACEHOLDER[:] = results.pop("output_dir")
-    write_page(results, output)
+    try:
+        document = json.loads(saved.read_text(encoding="utf-8"), object_hook=_from_json)
+        if not isinstance(document, dict) or document.get("format") != RESULTS_FORMAT:
+            raise ValueError("not the format this script writes")
+        results = document["results"]
+        _OUTPUT_PLACEHOLDER[:] = results.pop("output_dir")
+        page = render_page(results)
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as error:
+        # The file is not one this version of the script wrote whole.
+        print(f"{saved}: not measurements this script saved ({type(error).__name__}); "
+              "run the benchmarks for this page again", file=sys.stderr)
+        return 1
+    write_text_atomically(output, page)
     print(f"wrote {output}", file=sys.stderr)
     return 0
 
@@ -1110,7 +1194,11 @@ def run_other_benchmarks(
 if __name__ == "__main__":
     try:
         sys.exit(main())
-    except KeyboardInterrupt:
-        print("run.py: interrupted. The page and its saved measurements are those of the "
+    except (KeyboardInterrupt, _Stopped) as stop:
+        if isinstance(stop, _Stopped):
+            cause, status = f"stopped by {signal.Signals(stop.signal_number).name}", 128 + stop.signal_number
+        else:
+            cause, status = "interrupted", 130
+        print(f"run.py: {cause}. The page and its saved measurements are those of the "
               "last finished size, or of an earlier run", file=sys.stderr)
-        sys.exit(130)
+        sys.exit(status)

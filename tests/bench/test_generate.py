@@ -167,8 +167,10 @@ def test_concurrent_writers_both_succeed(tmp_path: Path) -> None:
 def test_unwritable_out_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     not_a_folder = tmp_path / "file"
     not_a_folder.write_text("")
-    assert generate.main(["--rows", "10", "--out", str(not_a_folder)]) == 1
-    assert f"cannot write to {not_a_folder}" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stopped:
+        generate.main(["--rows", "10", "--out", str(not_a_folder)])
+    assert stopped.value.code == 2
+    assert f"--out: {not_a_folder} is a file; expected a folder" in capsys.readouterr().err
 
 
 def test_csv_columns_and_count(tmp_path: Path) -> None:
@@ -277,7 +279,7 @@ def _page_results() -> dict[str, Any]:
     sample = _benchmark("maskme measure, sample of 50", 0.5, 0.5, 100, measure_json)
     pycanon = _benchmark("pycanon", 100.0, 100.0, 100, pycanon_json)
     results = {
-        "quick": True, "runs": 1, "sizes": (100,), "started": "now",
+        "quick": True, "runs": 1, "sizes": (100,), "planned_sizes": (100,), "started": "now",
         "machine": {"CPU": "test"}, "load_start": "0", "load_end": "0",
         "masking": {100: masking}, "passthrough_identical": True,
         "measure_rows": 100, "sample_rows": 50,
@@ -389,11 +391,11 @@ def test_page_states_command_and_gaps(tmp_path: Path, monkeypatch: pytest.Monkey
 
 def test_results_saved_next_to_page(tmp_path: Path) -> None:
     # A page written elsewhere must not replace the published page's measurements.
-    assert run.results_file(tmp_path / "benchmarks.md") == tmp_path / "benchmarks.md.pickle"
+    assert run.results_file(tmp_path / "benchmarks.md") == tmp_path / "benchmarks.md.json"
     beside_quick_page = run.DATA / "benchmarks.md"
-    assert run.results_file(beside_quick_page) == run.DATA / "benchmarks.md.pickle"
-    assert run.results_file(run.PAGE) == run.DATA / "benchmarks.pickle"
-    assert run.results_file(run.QUICK_PAGE) == run.DATA / "benchmarks-quick.pickle"
+    assert run.results_file(beside_quick_page) == run.DATA / "benchmarks.md.json"
+    assert run.results_file(run.PAGE) == run.DATA / "benchmarks.json"
+    assert run.results_file(run.QUICK_PAGE) == run.DATA / "benchmarks-quick.json"
 
 
 @pytest.mark.parametrize(("output", "message"), [
@@ -464,9 +466,12 @@ STOPPED_RUNNER = """
 import signal, sys
 sys.path.insert(0, sys.argv[1])
 import run
-signal.signal(signal.SIGTERM, run._stop_on_sigterm)
+signal.signal(signal.SIGTERM, run._stop_on_signal)
 sleeper = "import os, sys, time; open(sys.argv[1], 'w').write(str(os.getpid())); time.sleep(60)"
-run.run_child([sys.executable, "-c", sleeper, sys.argv[2]], {})
+try:
+    run.run_child([sys.executable, "-c", sleeper, sys.argv[2]], {})
+except run._Stopped as stop:
+    sys.exit(128 + stop.signal_number)
 """
 
 
