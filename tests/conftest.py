@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from hypothesis import settings
@@ -50,3 +52,20 @@ def run_cli(*args: str, input: bytes | None = None, env: dict[str, str] | None =
 @pytest.fixture
 def cli():
     return run_cli
+
+
+def load_bench_module(name: str) -> ModuleType:
+    """Import ``bench/<name>.py`` (bench/ is no package) as the module ``bench_<name>``."""
+    bench = ROOT / "bench"
+    if str(bench) not in sys.path:
+        sys.path.insert(0, str(bench))
+    module_name = f"bench_{name}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(module_name, bench / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    # dataclasses look the module up in sys.modules while the class is created.
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module

@@ -11,9 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import hmac
-import importlib.util
 import json
-import pickle
 import re
 import shlex
 import shutil
@@ -23,13 +21,13 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
-from types import ModuleType
 
 import polars as pl
 import pytest
 import yaml
 
 from maskme.strategies.hash import digest_hex_python, digest_hex_vectorized, plugin_available
+from tests.conftest import load_bench_module
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "bench"
@@ -55,19 +53,7 @@ DEFAULT_SIGINT = (
 )
 
 
-def _load(name: str) -> ModuleType:
-    if str(BENCH) not in sys.path:
-        sys.path.insert(0, str(BENCH))
-    spec = importlib.util.spec_from_file_location(f"trial_{name}", BENCH / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    # dataclasses look the module up in sys.modules while the class is created.
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-run = _load("run")
+run = load_bench_module("run")
 
 
 def _generate(*args: str) -> subprocess.CompletedProcess[str]:
