@@ -377,6 +377,8 @@ def _remove_unfinished() -> None:
 
 def _stop_on_signal(signal_number: int, frame: object) -> None:
     """Turn SIGTERM and SIGHUP into an exit that runs the clean-up code."""
+    print(f"generate.py: stopped by {signal.Signals(signal_number).name}; the table being "
+          "written was deleted", file=sys.stderr)
     raise SystemExit(128 + signal_number)
 
 
