@@ -306,6 +306,22 @@ def check_people(path: Path, rows: int, file_format: str) -> str | None:
     return None
 
 
+#: Partial tables being written; the process deletes those left when it exits.
+_UNFINISHED: set[Path] = set()
+
+
+@atexit.register
+def _remove_unfinished() -> None:
+    """Delete partial tables that an interruption left.
+
+    One Ctrl-C during a Polars write can raise KeyboardInterrupt twice: once
+    from Polars and once from Python's own handler. The second can stop the
+    deletion in ``write_people``, but not this one, which runs at exit.
+    """
+    for path in _UNFINISHED:
+        path.unlink(missing_ok=True)
+
+
 def write_people(
     rows: int,
     file_format: str,
@@ -359,26 +375,10 @@ def write_people(
     return target
 
 
-#: Partial tables being written; the process deletes those left when it exits.
-_UNFINISHED: set[Path] = set()
-
-
-@atexit.register
-def _remove_unfinished() -> None:
-    """Delete partial tables that an interruption left.
-
-    One Ctrl-C during a Polars write can raise KeyboardInterrupt twice: once
-    from Polars and once from Python's own handler. The second can stop the
-    deletion in ``write_people``, but not this one, which runs at exit.
-    """
-    for path in _UNFINISHED:
-        path.unlink(missing_ok=True)
-
-
 def _stop_on_signal(signal_number: int, frame: object) -> None:
     """Turn SIGTERM and SIGHUP into an exit that runs the clean-up code."""
-    print(f"generate.py: stopped by {signal.Signals(signal_number).name}; the table being "
-          "written was deleted", file=sys.stderr)
+    print(f"generate.py: stopped by {signal.Signals(signal_number).name}; no partial table "
+          "is left", file=sys.stderr)
     raise SystemExit(128 + signal_number)
 
 
@@ -431,5 +431,5 @@ if __name__ == "__main__":
     try:
         sys.exit(main())
     except KeyboardInterrupt:
-        print("generate.py: interrupted; the table being written was deleted", file=sys.stderr)
+        print("generate.py: interrupted; no partial table is left", file=sys.stderr)
         sys.exit(130)

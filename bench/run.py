@@ -748,9 +748,10 @@ def render_page(results: dict[str, Any]) -> str:
         f"{SENSITIVE_ATTRIBUTE} (categorical, equal distance for t). pycanon runs on the "
         f"first {results['sample_rows']:,} records of the {results['measure_rows']:,}-record "
         "table (records are drawn independently, so the first records are a random sample), "
-        "because its t-closeness grows with classes times records; MaskMe runs on the same "
-        "sample and on the whole table (the command line also at the larger sizes). pycanon's times are inside its process and exclude "
-        "reading the file and starting Python. The table's times are whole processes, and "
+        "because its t-closeness grows with classes times records. MaskMe runs on the same "
+        "sample and on the whole table, and its command line also at the larger sizes. "
+        "pycanon's times are inside its process and exclude reading the file and starting "
+        "Python. The table's times are whole processes, and "
         "the times inside the processes are given below it. The in-process script calls "
         "`maskme.measure` twice, so its process takes longer than `maskme measure`.")
     add("")
@@ -1072,12 +1073,9 @@ def finish_page(results: dict[str, Any], output: Path) -> None:
     results["targets"] = target_rows(results)
     write_page(results, output)
     # Kept so that --render-only can rewrite the page after bench/analysis.md changes.
-    saved = results_file(output)
-    partial = saved.with_name(f".{saved.name}.part")
     saved_results = {**results, "output_dir": _OUTPUT_PLACEHOLDER[:]}
     document = {"format": RESULTS_FORMAT, "results": _as_json(saved_results)}
-    partial.write_text(json.dumps(document), encoding="utf-8")
-    partial.replace(saved)
+    write_text_atomically(results_file(output), json.dumps(document))
     print(f"wrote {output}", file=sys.stderr)
 
 
@@ -1225,10 +1223,10 @@ if __name__ == "__main__":
     try:
         sys.exit(main())
     except (KeyboardInterrupt, _Stopped) as stop:
+        cause, status = "interrupted", 130
         if isinstance(stop, _Stopped):
-            cause, status = f"stopped by {signal.Signals(stop.signal_number).name}", 128 + stop.signal_number
-        else:
-            cause, status = "interrupted", 130
+            cause = f"stopped by {signal.Signals(stop.signal_number).name}"
+            status = 128 + stop.signal_number
         print(f"run.py: {cause}. The page and its saved measurements are those of the "
               "last finished size, or of an earlier run", file=sys.stderr)
         sys.exit(status)

@@ -232,9 +232,9 @@ def test_generate_checks_existing_file(tmp_path: Path) -> None:
     table = tmp_path / "people-100.csv"
     original = table.read_bytes()
 
-    kept = _generate("--rows", "100", "--formats", "csv", "--out", str(tmp_path))
-    assert kept.returncode == 0
-    assert "exists and was kept" in kept.stderr
+    second_run = _generate("--rows", "100", "--formats", "csv", "--out", str(tmp_path))
+    assert second_run.returncode == 0
+    assert "exists and was kept" in second_run.stderr
 
     table.write_bytes(original[:5_000])
     truncated = _generate("--rows", "100", "--formats", "csv", "--out", str(tmp_path))
